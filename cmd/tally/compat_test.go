@@ -1,0 +1,484 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// compatDir holds the playbooks on which tally must give the same PLAY RECAP and exit code as
+// ansible-playbook, with the inventory they all use.
+const compatDir = "../../testdata/compat"
+
+// compatParallel caps the playbooks run at once: each run forks a worker per host, and the
+// machines this runs on have two cores.
+const compatParallel = 3
+
+// compatTimeout bounds one run of one playbook, so a hung runner fails its subtest instead of
+// the whole test binary.
+const compatTimeout = 3 * time.Minute
+
+// compatEnv makes both runs' output plain and independent of the user's Ansible setup.
+var compatEnv = []string{
+	"ANSIBLE_NOCOLOR=1",
+	"ANSIBLE_HOST_KEY_CHECKING=False",
+	"ANSIBLE_RETRY_FILES_ENABLED=0",
+	"ANSIBLE_LOCALHOST_WARNING=false",
+	"ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3",
+}
+
+var updateCompat = flag.Bool("update-compat", false,
+	"rewrite the compat-rc and compat-recap header lines of the compat playbooks from ansible-playbook's results, without running tally")
+
+// TestCompat runs every playbook of compatDir under ansible-playbook and under tally run, with
+// the same inventory and arguments, and requires the same per-host PLAY RECAP counters and the
+// same exit code. It also checks ansible-playbook against the result recorded in each
+// playbook's header, so a change of the reference is told apart from a bug in tally. With
+// -update-compat it records ansible-playbook's results in the headers instead.
+func TestCompat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the compat suite runs ansible-playbook: skipped with -short")
+	}
+	ansible, err := exec.LookPath("ansible-playbook")
+	if err != nil {
+		t.Fatalf("ansible-playbook, the reference this suite compares tally with, is not on PATH: run `make test`, which installs it (%v)", err)
+	}
+	tally := filepath.Join(t.TempDir(), "tally")
+	if !*updateCompat {
+		if out, err := exec.Command("go", "build", "-o", tally, ".").CombinedOutput(); err != nil {
+			t.Fatalf("building tally: %v\n%s", err, out)
+		}
+	}
+	playbooks, err := filepath.Glob(filepath.Join(compatDir, "*.yml"))
+	if err != nil || len(playbooks) == 0 {
+		t.Fatalf("no playbook in %s (%v)", compatDir, err)
+	}
+
+	sem := make(chan struct{}, compatParallel)
+	for _, path := range playbooks {
+		name := filepath.Base(path)
+		t.Run(strings.TrimSuffix(name, ".yml"), func(t *testing.T) {
+			t.Parallel()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := parseCompatHeader(name, string(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := runPlaybook(t, []string{ansible}, c.args, name)
+			if *updateCompat {
+				if err := os.WriteFile(path, []byte(withCompatResult(string(src), ref)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			got := runPlaybook(t, []string{tally, "run"}, c.args, name)
+
+			refOK := ref.rc == c.rc && maps.Equal(ref.recap, c.recap)
+			if !refOK {
+				t.Errorf("ansible-playbook no longer gives the result recorded in the header of %s (is it ansible-core 2.14?): rc %d, want %d\n%s",
+					name, ref.rc, c.rc, diffRecaps("header", c.recap, "ansible", ref.recap))
+			}
+			gotOK := got.rc == ref.rc && maps.Equal(got.recap, ref.recap)
+			if !gotOK {
+				t.Errorf("tally run differs from ansible-playbook on %s: rc %d, ansible-playbook %d\n%s",
+					name, got.rc, ref.rc, diffRecaps("ansible", ref.recap, "tally", got.recap))
+			}
+			if !refOK || !gotOK {
+				t.Logf("ansible-playbook output:\n%s", ref.output())
+				t.Logf("tally output:\n%s", got.output())
+			}
+		})
+	}
+}
+
+// compatCase is what a compat playbook's leading comment declares:
+//
+//	# compat-args: --tags web -e x=1   (extra arguments for both runs, split on spaces)
+//	# compat-rc: 2                     (ansible-playbook's exit code)
+//	# compat-recap: h1 : ok=1 changed=0 unreachable=0 failed=1 skipped=0 rescued=0 ignored=0
+type compatCase struct {
+	args  []string
+	rc    int
+	recap map[string]hostStats
+}
+
+// parseCompatHeader reads the compat-* lines of the comment block that opens a playbook; name
+// is the playbook's file name, for errors. compat-rc is required; compat-recap lines may be
+// absent, for a run that stops before its recap.
+func parseCompatHeader(name, src string) (compatCase, error) {
+	c := compatCase{rc: -1, recap: map[string]hostStats{}}
+	for i, line := range strings.Split(src, "\n") {
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		key, value, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "#")), ":")
+		if !ok || !strings.HasPrefix(key, "compat-") {
+			continue
+		}
+		value = strings.TrimSpace(value)
+		var err error
+		switch key {
+		case "compat-args":
+			c.args = strings.Fields(value)
+		case "compat-rc":
+			c.rc, err = strconv.Atoi(value)
+		case "compat-recap":
+			err = addRecapLine(c.recap, value)
+		default:
+			err = fmt.Errorf("unknown header key %q", key)
+		}
+		if err != nil {
+			return compatCase{}, fmt.Errorf("%s:%d: %w", name, i+1, err)
+		}
+	}
+	if c.rc < 0 {
+		return compatCase{}, fmt.Errorf("%s: no \"# compat-rc: N\" line in the leading comment", name)
+	}
+	return c, nil
+}
+
+// withCompatResult returns the playbook src with its compat-rc and compat-recap header lines
+// replaced by r's exit code and recap, placed at the end of the leading comment.
+func withCompatResult(src string, r runResult) string {
+	lines := strings.SplitAfter(src, "\n")
+	var out strings.Builder
+	i := 0
+	for ; i < len(lines) && strings.HasPrefix(lines[i], "#"); i++ {
+		if !strings.HasPrefix(lines[i], "# compat-rc:") && !strings.HasPrefix(lines[i], "# compat-recap:") {
+			out.WriteString(lines[i])
+		}
+	}
+	fmt.Fprintf(&out, "# compat-rc: %d\n", r.rc)
+	for _, h := range slices.Sorted(maps.Keys(r.recap)) {
+		fmt.Fprintf(&out, "# compat-recap: %s : %s\n", h, r.recap[h])
+	}
+	out.WriteString(strings.Join(lines[i:], ""))
+	return out.String()
+}
+
+// runResult is what one run of a playbook left.
+type runResult struct {
+	rc             int
+	stdout, stderr string
+	recap          map[string]hostStats
+}
+
+func (r runResult) output() string {
+	return fmt.Sprintf("exit code %d\n--- stdout\n%s--- stderr\n%s", r.rc, r.stdout, r.stderr)
+}
+
+// runPlaybook runs command (a binary and its leading arguments) on the playbook, in compatDir
+// with its inventory, args and a fresh directory as the extra var "out" for files the tasks
+// write, and parses the recap from its standard output.
+func runPlaybook(t *testing.T, command, args []string, playbook string) runResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), compatTimeout)
+	defer cancel()
+	argv := append(slices.Clone(command[1:]), "-i", "inventory.ini", "-e", "out="+t.TempDir())
+	argv = append(append(argv, args...), playbook)
+	cmd := exec.CommandContext(ctx, command[0], argv...)
+	cmd.Dir = compatDir
+	cmd.Env = append(os.Environ(), compatEnv...)
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := runResult{stdout: stdout.String(), stderr: stderr.String()}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr) && ctx.Err() == nil:
+		r.rc = exitErr.ExitCode()
+	default:
+		t.Fatalf("running %s on %s: %v\n%s", filepath.Base(command[0]), playbook, err, r.output())
+	}
+	if r.recap, err = parseRecap(r.stdout); err != nil {
+		t.Fatalf("%s on %s: %v\n%s", filepath.Base(command[0]), playbook, err, r.output())
+	}
+	return r
+}
+
+// hostStats are the counters of one host's PLAY RECAP line.
+type hostStats struct {
+	OK, Changed, Unreachable, Failed, Skipped, Rescued, Ignored int
+}
+
+func (s hostStats) String() string {
+	return fmt.Sprintf("ok=%d changed=%d unreachable=%d failed=%d skipped=%d rescued=%d ignored=%d",
+		s.OK, s.Changed, s.Unreachable, s.Failed, s.Skipped, s.Rescued, s.Ignored)
+}
+
+// recapLine matches a host's line of the recap as the default callback prints it without
+// color: "h1      : ok=2    changed=1    unreachable=0 ... ignored=0   ".
+var recapLine = regexp.MustCompile(`^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)\s+rescued=(\d+)\s+ignored=(\d+)\s*$`)
+
+// addRecapLine parses one host's recap line into recap.
+func addRecapLine(recap map[string]hostStats, line string) error {
+	m := recapLine.FindStringSubmatch(line)
+	if m == nil {
+		return fmt.Errorf("not a recap line: %q", line)
+	}
+	if _, dup := recap[m[1]]; dup {
+		return fmt.Errorf("host %s has two recap lines", m[1])
+	}
+	var n [7]int
+	for i := range n {
+		// The pattern admits digits only; an overflow is the one way Atoi can fail.
+		v, err := strconv.Atoi(m[i+2])
+		if err != nil {
+			return fmt.Errorf("recap line %q: %w", line, err)
+		}
+		n[i] = v
+	}
+	recap[m[1]] = hostStats{n[0], n[1], n[2], n[3], n[4], n[5], n[6]}
+	return nil
+}
+
+// parseRecap returns the per-host counters of the PLAY RECAP section of a run's standard
+// output: the lines after the "PLAY RECAP" banner up to the first blank line, each of which
+// must be a host's counters. An output without the banner (a run stopped by an error before
+// its end) has no counters; one with two banners is an error, as each run here has one
+// playbook.
+func parseRecap(out string) (map[string]hostStats, error) {
+	recap := map[string]hostStats{}
+	banners := 0
+	inRecap := false
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "PLAY RECAP"):
+			if banners++; banners > 1 {
+				return nil, errors.New("output has more than one PLAY RECAP")
+			}
+			inRecap = true
+		case !inRecap:
+		case strings.TrimSpace(line) == "":
+			inRecap = false
+		default:
+			if err := addRecapLine(recap, line); err != nil {
+				return nil, fmt.Errorf("PLAY RECAP: %w", err)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading output: %w", err)
+	}
+	return recap, nil
+}
+
+// diffRecaps describes, host by host, how recap b (named bName) differs from recap a.
+func diffRecaps(aName string, a map[string]hostStats, bName string, b map[string]hostStats) string {
+	hosts := slices.Collect(maps.Keys(a))
+	for h := range b {
+		if _, ok := a[h]; !ok {
+			hosts = append(hosts, h)
+		}
+	}
+	slices.Sort(hosts)
+	show := func(r map[string]hostStats, h string) string {
+		if s, ok := r[h]; ok {
+			return s.String()
+		}
+		return "(no recap line)"
+	}
+	var out strings.Builder
+	for _, h := range hosts {
+		if sa, sb := show(a, h), show(b, h); sa != sb {
+			fmt.Fprintf(&out, "  %s:\n    %-7s %s\n    %-7s %s\n", h, aName, sa, bName, sb)
+		}
+	}
+	if out.Len() == 0 {
+		return "  (recaps agree)\n"
+	}
+	return out.String()
+}
+
+func TestParseRecap(t *testing.T) {
+	const ansibleOut = `PLAY [p] ***********************************************************************
+
+TASK [t] ***********************************************************************
+ok: [h1]
+
+PLAY RECAP *********************************************************************
+dead                       : ok=2    changed=0    unreachable=1    failed=0    skipped=0    rescued=0    ignored=0   
+h1                         : ok=5    changed=1    unreachable=0    failed=0    skipped=3    rescued=1    ignored=4   
+
+CUSTOM STATS: ******************************************************************
+	RUN: { "deployed": 1}
+`
+	tests := []struct {
+		name    string
+		out     string
+		want    map[string]hostStats
+		wantErr string
+	}{
+		{
+			name: "default callback layout, section ends at the blank line",
+			out:  ansibleOut,
+			want: map[string]hostStats{
+				"dead": {OK: 2, Unreachable: 1},
+				"h1":   {OK: 5, Changed: 1, Skipped: 3, Rescued: 1, Ignored: 4},
+			},
+		},
+		{
+			name: "host name longer than the padding",
+			out:  "PLAY RECAP ***\nweb-server-01.example.internal : ok=1    changed=0    unreachable=0    failed=2    skipped=0    rescued=0    ignored=0\n",
+			want: map[string]hostStats{"web-server-01.example.internal": {OK: 1, Failed: 2}},
+		},
+		{
+			name: "run stopped before its recap",
+			out:  "ERROR! couldn't resolve module/action 'no_such_module'\n",
+			want: map[string]hostStats{},
+		},
+		{
+			name: "recap of a run that matched no host",
+			out:  "PLAY [p] ***\nskipping: no hosts matched\n\nPLAY RECAP ***\n\n",
+			want: map[string]hostStats{},
+		},
+		{
+			name:    "malformed line inside the recap",
+			out:     "PLAY RECAP ***\nh1 : ok=1 changed=0 failed=0\n",
+			wantErr: "not a recap line",
+		},
+		{
+			name:    "host listed twice",
+			out:     "PLAY RECAP ***\nh1 : ok=1 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0\nh1 : ok=1 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0\n",
+			wantErr: "two recap lines",
+		},
+		{
+			name:    "two recaps",
+			out:     "PLAY RECAP ***\n\nPLAY RECAP ***\n",
+			wantErr: "more than one PLAY RECAP",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseRecap(tt.out)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("parseRecap error = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("parseRecap: %v", err)
+			}
+			if !maps.Equal(got, tt.want) {
+				t.Errorf("parseRecap = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseCompatHeader(t *testing.T) {
+	tests := []struct {
+		name    string
+		src     string
+		want    compatCase
+		wantErr string
+	}{
+		{
+			name: "args, rc and recap; compat lines after the comment block are ignored",
+			src: `# Pins something: with a colon in the prose.
+# compat-args: --tags web  -e x=1
+# compat-rc: 2
+# compat-recap: h1 : ok=1 changed=0 unreachable=0 failed=1 skipped=0 rescued=0 ignored=0
+- hosts: h1
+# compat-rc: 7
+`,
+			want: compatCase{
+				args:  []string{"--tags", "web", "-e", "x=1"},
+				rc:    2,
+				recap: map[string]hostStats{"h1": {OK: 1, Failed: 1}},
+			},
+		},
+		{
+			name: "no recap lines: the run stops before its recap",
+			src:  "# compat-rc: 4\n- hosts: h1\n",
+			want: compatCase{rc: 4, recap: map[string]hostStats{}},
+		},
+		{
+			name:    "rc missing",
+			src:     "# compat-args: -e x=1\n- hosts: h1\n",
+			wantErr: "no \"# compat-rc: N\" line",
+		},
+		{
+			name:    "misspelt key",
+			src:     "# compat-rc: 0\n# compat-arg: -e x=1\n",
+			wantErr: "x.yml:2: unknown header key \"compat-arg\"",
+		},
+		{
+			name:    "bad recap line",
+			src:     "# compat-rc: 0\n# compat-recap: h1 ok=1\n",
+			wantErr: "x.yml:2: not a recap line",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseCompatHeader("x.yml", tt.src)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("parseCompatHeader error = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("parseCompatHeader: %v", err)
+			}
+			if !slices.Equal(got.args, tt.want.args) || got.rc != tt.want.rc || !maps.Equal(got.recap, tt.want.recap) {
+				t.Errorf("parseCompatHeader = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDiffRecapsNamesOnlyDifferingHosts(t *testing.T) {
+	a := map[string]hostStats{"h1": {OK: 1}, "h2": {OK: 2}}
+	b := map[string]hostStats{"h1": {OK: 1}, "h2": {OK: 3}, "h3": {Failed: 1}}
+	got := diffRecaps("ansible", a, "tally", b)
+	want := "  h2:\n    ansible ok=2 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0\n" +
+		"    tally   ok=3 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0\n" +
+		"  h3:\n    ansible (no recap line)\n" +
+		"    tally   ok=0 changed=0 unreachable=0 failed=1 skipped=0 rescued=0 ignored=0\n"
+	if got != want {
+		t.Errorf("diffRecaps =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestWithCompatResultReplacesRecordedResult(t *testing.T) {
+	src := "# Pins x.\n# compat-args: -e a=1\n# compat-rc: 0\n# compat-recap: old : ok=9 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0\n- hosts: h1\n  # compat-rc: 5\n"
+	r := runResult{rc: 2, recap: map[string]hostStats{"h2": {OK: 1}, "h1": {Failed: 1}}}
+	want := "# Pins x.\n# compat-args: -e a=1\n# compat-rc: 2\n" +
+		"# compat-recap: h1 : ok=0 changed=0 unreachable=0 failed=1 skipped=0 rescued=0 ignored=0\n" +
+		"# compat-recap: h2 : ok=1 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0\n" +
+		"- hosts: h1\n  # compat-rc: 5\n"
+	got := withCompatResult(src, r)
+	if got != want {
+		t.Fatalf("withCompatResult =\n%s\nwant\n%s", got, want)
+	}
+	c, err := parseCompatHeader("x.yml", got)
+	if err != nil || c.rc != r.rc || !maps.Equal(c.recap, r.recap) {
+		t.Errorf("parseCompatHeader(withCompatResult(...)) = %+v, %v; want rc %d and recap %v", c, err, r.rc, r.recap)
+	}
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/tallyrun/tally/host/executor"
+	"github.com/tallyrun/tally/host/inventory"
+	"github.com/tallyrun/tally/host/playbook"
+)
+
+// list prints what --list-hosts and --list-tasks ask for, in ansible-playbook's layout.
+func list(stdout, stderr io.Writer, inv *inventory.Inventory, pbs []*playbook.Playbook, f runFlags) int {
+	for _, pb := range pbs {
+		fmt.Fprintf(stdout, "\nplaybook: %s\n", pb.Path)
+		for i, play := range pb.Plays {
+			fmt.Fprintf(stdout, "\n  play #%d (%s): %s\tTAGS: [%s]\n", i+1, play.Hosts, play.Name, strings.Join(play.Tags, ", "))
+			if f.listHosts {
+				hosts, err := inv.Select(play.Hosts)
+				if err != nil {
+					errorf(stderr, err)
+					return executor.RCError
+				}
+				fmt.Fprintf(stdout, "    pattern: ['%s']\n    hosts (%d):\n", play.Hosts, len(hosts))
+				for _, h := range hosts {
+					fmt.Fprintf(stdout, "      %s\n", h.Name)
+				}
+			}
+			if f.listTasks {
+				fmt.Fprintln(stdout, "    tasks:")
+				for _, section := range [][]*playbook.Task{play.PreTasks, play.Tasks, play.PostTasks} {
+					listTasks(stdout, section, play.Tags, f)
+				}
+			}
+		}
+	}
+	return executor.RCOK
+}
+
+func listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, f runFlags) {
+	for _, t := range tasks {
+		tags := append(append([]string{}, inherited...), t.Tags...)
+		if t.IsBlock() {
+			for _, part := range [][]*playbook.Task{t.Block, t.Rescue, t.Always} {
+				listTasks(w, part, tags, f)
+			}
+			continue
+		}
+		if !executor.Selected(tags, f.tags, f.skipTags) {
+			continue
+		}
+		name := t.Name
+		if name == "" {
+			name = t.Action
+		}
+		fmt.Fprintf(w, "      %s\tTAGS: [%s]\n", name, strings.Join(tags, ", "))
+	}
+}

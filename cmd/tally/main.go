@@ -1,0 +1,45 @@
+// Command tally runs Ansible playbooks and keeps one ordered record of every run.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `tally runs Ansible playbooks and keeps one ordered record of every run.
+
+Usage:
+  tally run [flags] PLAYBOOK...   run playbooks (the flags of ansible-playbook)
+  tally version                   print the version
+  tally help                      print this help
+
+Run 'tally run --help' for the flags of run.
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(mainRC(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// mainRC runs the command line args and returns the exit code.
+func mainRC(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 1
+	}
+	switch args[0] {
+	case "run":
+		return runCommand(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "tally %s\n", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "tally: unknown command %q\n\n%s", args[0], usage)
+	return 1
+}

@@ -1,0 +1,149 @@
+// Package collector is the one owner of a run's record. Per-host workers hand it their events;
+// it numbers them (seq 1, 2, 3, ... with no gaps), tags them with the job ID, keeps the recap
+// counters and custom stats, and delivers every event, in order, to every callback. Finish ends
+// the run with one playbook_on_stats event, which every callback receives last.
+package collector
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tallyrun/tally/pluginsdk/event"
+)
+
+// DefaultQueueSize is how many events may wait for one callback before the collector waits for
+// it: a slow callback delays the others by at most this much, and never loses an event.
+const DefaultQueueSize = 4096
+
+// Collector receives events from any goroutine and delivers them in one order to every callback.
+// Emit is safe for concurrent use; Finish must be called once, after the last Emit.
+type Collector struct {
+	jobID string
+	in    chan *event.Event
+	subs  []*subscriber
+	warn  func(string)
+	stats *tally
+	start time.Time
+	seq   uint64
+	done  chan struct{} // closed when the collecting goroutine has drained in
+}
+
+// Option configures a Collector.
+type Option func(*Collector)
+
+// WithWarnings sends the collector's warnings (a callback that failed and was disabled) to warn
+// instead of dropping them.
+func WithWarnings(warn func(string)) Option { return func(c *Collector) { c.warn = warn } }
+
+// New starts a collector for the run jobID that delivers to callbacks, each through a queue of
+// DefaultQueueSize events and a goroutine of its own.
+func New(jobID string, callbacks []Callback, opts ...Option) *Collector {
+	c := &Collector{
+		jobID: jobID,
+		in:    make(chan *event.Event, DefaultQueueSize),
+		warn:  func(string) {},
+		stats: newTally(),
+		start: time.Now(),
+		done:  make(chan struct{}),
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	for _, cb := range callbacks {
+		s := &subscriber{cb: cb, q: make(chan *event.Event, DefaultQueueSize), done: make(chan struct{}), warn: c.warn}
+		c.subs = append(c.subs, s)
+		go s.run()
+	}
+	go c.collect()
+	return c
+}
+
+// JobID returns the run's job ID.
+func (c *Collector) JobID() string { return c.jobID }
+
+// Emit hands one event to the collector. The event must not be changed afterwards: callbacks
+// share it. Emit blocks while the collector's queue is full.
+func (c *Collector) Emit(e *event.Event) { c.in <- e }
+
+func (c *Collector) collect() {
+	defer close(c.done)
+	for e := range c.in {
+		c.deliver(e)
+	}
+}
+
+// deliver stamps e and passes it to every callback. Only the collecting goroutine, and Finish
+// after it has ended, call it.
+func (c *Collector) deliver(e *event.Event) {
+	c.seq++
+	e.Seq = c.seq
+	e.JobID = c.jobID
+	if e.Created.IsZero() {
+		e.Created = time.Now()
+	}
+	if e.UUID == "" {
+		e.UUID = uuid.NewString()
+	}
+	c.stats.apply(e)
+	for _, s := range c.subs {
+		s.q <- e
+	}
+}
+
+// Finish ends the run: it delivers the playbook_on_stats event with the status word and exit
+// code the run ended with, waits until every callback has handled every event, closes the
+// callbacks and returns the stats.
+func (c *Collector) Finish(status string, rc int) *event.Stats {
+	close(c.in)
+	<-c.done
+	st := c.stats.result()
+	st.Status, st.RC, st.Start, st.End = status, rc, c.start, time.Now()
+	c.deliver(&event.Event{Event: event.PlaybookOnStats, Data: event.Data{Stats: st}})
+	for _, s := range c.subs {
+		close(s.q)
+	}
+	for _, s := range c.subs {
+		<-s.done
+	}
+	return st
+}
+
+// subscriber is one callback's queue and delivery goroutine.
+type subscriber struct {
+	cb   Callback
+	q    chan *event.Event
+	done chan struct{}
+	warn func(string)
+}
+
+func (s *subscriber) run() {
+	defer close(s.done)
+	disabled := false
+	for e := range s.q {
+		if disabled {
+			continue // keep draining so the collector never waits on a dead callback
+		}
+		if err := s.call(e); err != nil {
+			disabled = true
+			s.warn(fmt.Sprintf("callback %s failed on event %d (%s) and is disabled for the rest of the run: %v", s.cb.Name(), e.Seq, e.Event, err))
+		}
+	}
+	if !disabled {
+		if err := s.cb.Close(); err != nil {
+			s.warn(fmt.Sprintf("callback %s: %v", s.cb.Name(), err))
+		}
+	}
+}
+
+// call runs the callback, turning a panic into an error so that one callback cannot take the
+// run down.
+func (s *subscriber) call(e *event.Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return s.cb.Event(e)
+}

@@ -1,0 +1,722 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tallyrun/tally/host/connection"
+	"github.com/tallyrun/tally/host/inventory"
+	"github.com/tallyrun/tally/host/module"
+	"github.com/tallyrun/tally/host/template"
+	"github.com/tallyrun/tally/pluginsdk/event"
+)
+
+// status is the outcome of a task on a host.
+type status int
+
+const (
+	statusOK status = iota
+	statusFailed
+	statusSkipped
+	statusUnreachable
+)
+
+// outcome is what one task did on one host.
+type outcome struct {
+	host     *inventory.Host
+	vars     map[string]any
+	status   status
+	ignored  bool           // failed with ignore_errors, or unreachable with ignore_unreachable
+	looped   bool           // result holds the loop's per-item results
+	result   map[string]any // the full result, for register
+	includes []include
+}
+
+const censored = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
+
+// hostVars builds the variables task c sees on host h, with Ansible's precedence (lowest
+// first): inventory, facts, play vars and vars_files, block and task vars, set_fact and
+// registered results, include parameters, extra vars; then the magic variables.
+func (r *playRun) hostVars(h *inventory.Host, c *compiled) map[string]any {
+	x := r.x
+	hs := x.host(h)
+	v := make(map[string]any, len(hs.invVars)+len(hs.facts)+len(r.vars)+len(hs.setFacts)+16)
+	maps.Copy(v, hs.invVars)
+	r.injectFacts(v, hs)
+	maps.Copy(v, r.vars)
+	if c != nil {
+		for _, layer := range c.vars {
+			maps.Copy(v, layer)
+		}
+	}
+	maps.Copy(v, hs.setFacts)
+	if c != nil {
+		maps.Copy(v, c.includeVars)
+	}
+	maps.Copy(v, x.cfg.ExtraVars)
+	r.magic(v, h)
+	return v
+}
+
+func (r *playRun) injectFacts(v map[string]any, hs *hostState) {
+	v["ansible_facts"] = hs.facts
+	for k, f := range hs.facts {
+		v["ansible_"+k] = f
+	}
+}
+
+// magic adds Ansible's magic variables for host h.
+func (r *playRun) magic(v map[string]any, h *inventory.Host) {
+	x := r.x
+	v["inventory_hostname"] = h.Name
+	v["inventory_hostname_short"], _, _ = strings.Cut(h.Name, ".")
+	v["group_names"] = h.GroupNames()
+	v["groups"] = x.cfg.Inventory.GroupsVar()
+	v["hostvars"] = r.hostvarsVar()
+	v["ansible_play_hosts_all"] = names(r.allHosts)
+	v["ansible_play_hosts"] = names(r.active(r.allHosts))
+	v["play_hosts"] = v["ansible_play_hosts"]
+	v["ansible_play_batch"] = names(r.active(r.batch))
+	v["ansible_play_name"] = r.play.Name
+	v["playbook_dir"] = r.play.Dir
+	v["ansible_check_mode"] = false
+	v["ansible_verbosity"] = x.cfg.Verbosity
+	v["omit"] = x.omit
+}
+
+// hostvarsVar is the hostvars magic variable: every known host's variables as other hosts see
+// them (inventory, facts, play vars, set_fact), rebuilt for a host only after it changed.
+func (r *playRun) hostvarsVar() map[string]any {
+	x := r.x
+	out := make(map[string]any, len(x.cfg.Inventory.Hosts()))
+	for _, h := range x.cfg.Inventory.Hosts() {
+		hs := x.host(h)
+		if hs.hostvars == nil {
+			v := make(map[string]any, len(hs.invVars)+len(hs.facts)+len(hs.setFacts)+8)
+			maps.Copy(v, hs.invVars)
+			r.injectFacts(v, hs)
+			maps.Copy(v, r.vars)
+			maps.Copy(v, hs.setFacts)
+			maps.Copy(v, x.cfg.ExtraVars)
+			v["inventory_hostname"] = h.Name
+			v["group_names"] = h.GroupNames()
+			hs.hostvars = v
+		}
+		out[h.Name] = hs.hostvars
+	}
+	return out
+}
+
+func names(hosts []*inventory.Host) []any {
+	out := make([]any, len(hosts))
+	for i, h := range hosts {
+		out[i] = h.Name
+	}
+	return out
+}
+
+// runOnHost runs task c on host h: its loop, conditions, module, retries, and the events.
+func (r *playRun) runOnHost(ctx context.Context, c *compiled, info *event.Task, h *inventory.Host, vars map[string]any, rescuable bool) *outcome {
+	x := r.x
+	o := &outcome{host: h, vars: vars}
+	start := time.Now()
+	data := func() event.Data {
+		return event.Data{Playbook: r.pb.Path, Play: r.play.Name, Host: h.Name, Task: info}
+	}
+	x.emit(&event.Event{ParentUUID: c.task.UUID, Event: event.RunnerOnStart, Data: data()})
+	noLog := r.flag(c.noLog, vars)
+
+	if c.task.Loop != nil {
+		o.looped = true
+		o.result = r.runLoop(ctx, c, info, h, vars, o, data, noLog)
+	} else {
+		o.result = r.runIteration(ctx, c, h, vars, o)
+	}
+	o.status = classify(o.result)
+
+	d := data()
+	d.Start, d.End = start, time.Now()
+	d.Duration = d.End.Sub(start).Seconds()
+	var typ event.Type
+	switch o.status {
+	case statusOK:
+		typ = event.RunnerOnOK
+	case statusSkipped:
+		typ = event.RunnerOnSkipped
+	case statusFailed:
+		typ = event.RunnerOnFailed
+		o.ignored = r.flag(c.ignoreErrors, vars)
+		d.IgnoreErrors = o.ignored
+		d.Rescued = rescuable && !o.ignored
+	case statusUnreachable:
+		typ = event.RunnerOnUnreachable
+		o.ignored = r.flag(c.ignoreUnreachable, vars)
+		d.IgnoreUnreachable = o.ignored
+	}
+	d.Result = callbackResult(o.result, noLog, c.action())
+	x.emit(&event.Event{ParentUUID: c.task.UUID, Event: typ, Data: d})
+	return o
+}
+
+// runLoop runs one iteration per loop item and folds their results as Ansible's
+// TaskExecutor does.
+func (r *playRun) runLoop(ctx context.Context, c *compiled, info *event.Task, h *inventory.Host, vars map[string]any, o *outcome, data func() event.Data, noLog bool) map[string]any {
+	items, err := r.loopItems(c, vars)
+	if err != nil {
+		return failure(err.Error())
+	}
+	if len(items) == 0 {
+		return map[string]any{"changed": false, "skipped": true, "skipped_reason": "No items in the list", "results": []any{}}
+	}
+	lc := c.task.LoopControl
+	loopVar := lc.LoopVar
+	if loopVar == "" {
+		loopVar = "item"
+	}
+	res := map[string]any{"changed": false}
+	results := make([]any, 0, len(items))
+	for i, item := range items {
+		if ctx.Err() != nil {
+			break
+		}
+		iv := maps.Clone(vars)
+		iv[loopVar] = item
+		iv["ansible_loop_var"] = loopVar
+		if lc.IndexVar != "" {
+			iv[lc.IndexVar] = i
+			iv["ansible_index_var"] = lc.IndexVar
+		}
+		ir := r.runIteration(ctx, c, h, iv, o)
+		ir[loopVar] = item
+		ir["ansible_loop_var"] = loopVar
+		if lc.IndexVar != "" {
+			ir[lc.IndexVar] = i
+			ir["ansible_index_var"] = lc.IndexVar
+		}
+		if lc.Label != "" {
+			if label, err := r.x.tmpl.Render(lc.Label, iv); err == nil {
+				ir["_ansible_item_label"] = label
+			}
+		}
+		if noLog {
+			ir["_ansible_no_log"] = true
+		}
+		results = append(results, ir)
+		typ := event.RunnerItemOnOK
+		switch classify(ir) {
+		case statusFailed, statusUnreachable:
+			typ = event.RunnerItemOnFailed
+			if f, _ := res["failed"].(bool); !f {
+				res["failed"] = true
+				res["msg"] = "One or more items failed"
+			}
+		case statusSkipped:
+			typ = event.RunnerItemOnSkipped
+		}
+		if changed, _ := ir["changed"].(bool); changed {
+			res["changed"] = true
+		}
+		d := data()
+		d.Result = callbackResult(ir, noLog, c.action())
+		r.x.emit(&event.Event{ParentUUID: c.task.UUID, Event: typ, Data: d})
+		if lc.Pause != nil {
+			if p, err := r.x.tmpl.Render(lc.Pause, iv); err == nil {
+				if f, err := toFloat(p); err == nil {
+					sleep(ctx, time.Duration(f*float64(time.Second)))
+				}
+			}
+		}
+	}
+	res["results"] = results
+	if f, _ := res["failed"].(bool); !f {
+		delete(res, "failed")
+		res["msg"] = "All items completed"
+		if allSkipped(res) {
+			res["skipped"] = true
+			res["msg"] = "All items skipped"
+		}
+	}
+	return res
+}
+
+// loopItems evaluates a task's loop (or with_items) to its list of items.
+func (r *playRun) loopItems(c *compiled, vars map[string]any) ([]any, error) {
+	v, err := r.x.tmpl.Render(c.task.Loop, vars)
+	if err != nil {
+		return nil, fmt.Errorf("'%s' %s", c.task.LoopKeyword, undefinedMsg(err))
+	}
+	var items []any
+	switch l := v.(type) {
+	case []any:
+		items = l
+	case nil:
+	case string:
+		if c.task.LoopKeyword != "with_items" {
+			return nil, fmt.Errorf("Invalid data passed to 'loop', it requires a list, got this instead: %s. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.", l)
+		}
+		items = []any{l}
+	default:
+		if c.task.LoopKeyword != "with_items" {
+			return nil, fmt.Errorf("Invalid data passed to 'loop', it requires a list, got this instead: %v.", l)
+		}
+		items = []any{l}
+	}
+	if c.task.LoopKeyword == "with_items" {
+		var flat []any
+		for _, it := range items {
+			if l, ok := it.([]any); ok {
+				flat = append(flat, l...)
+			} else {
+				flat = append(flat, it)
+			}
+		}
+		items = flat
+	}
+	return items, nil
+}
+
+// runIteration runs task c once (one loop item, or the task without a loop): condition, args,
+// module, changed_when/failed_when, until/retries.
+func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Host, vars map[string]any, o *outcome) map[string]any {
+	x := r.x
+	ok, err := x.tmpl.Cond(c.when, vars)
+	if err != nil {
+		return failure(fmt.Sprintf("The conditional check '%s' failed. The error was: %s", strings.Join(c.when, " and "), undefinedMsg(err)))
+	}
+	if !ok {
+		return map[string]any{"changed": false, "skipped": true, "skip_reason": "Conditional result was False"}
+	}
+	rendered, err := x.tmpl.Render(map[string]any(c.task.Args), vars)
+	if err != nil {
+		return failure("The task includes an option with an undefined variable. The error was: " + undefinedMsg(err))
+	}
+	args, _ := rendered.(map[string]any)
+	for k, v := range args {
+		if v == x.omit {
+			delete(args, k)
+		}
+	}
+	if c.action() == "include_tasks" {
+		return r.includeResult(c, args, vars, o)
+	}
+	spec, found := module.Lookup(c.action())
+	if !found {
+		return failure(fmt.Sprintf("couldn't resolve module/action '%s'", c.task.Action))
+	}
+	mt, delegated, err := r.moduleTask(ctx, c, h, vars, spec.Controller)
+	if err != nil {
+		return err2result(err)
+	}
+
+	retries, delay := 1, 5*time.Second
+	if len(c.task.Until) > 0 {
+		retries = 3
+		if c.task.Retries != nil {
+			if v, err := x.tmpl.Render(c.task.Retries, vars); err == nil {
+				if n, err := toFloat(v); err == nil {
+					retries = int(n)
+				}
+			}
+		}
+		retries = max(retries, 0) + 1
+		if c.task.Delay != nil {
+			if v, err := x.tmpl.Render(c.task.Delay, vars); err == nil {
+				if f, err := toFloat(v); err == nil {
+					delay = time.Duration(f * float64(time.Second))
+				}
+			}
+		}
+	}
+	var res map[string]any
+	for attempt := 1; ; attempt++ {
+		res = r.runModule(ctx, spec, mt, args)
+		if delegated != nil {
+			res["_ansible_delegated_vars"] = delegated
+		}
+		if classify(res) == statusUnreachable {
+			return res
+		}
+		cv := vars
+		if c.task.Register != "" {
+			cv = maps.Clone(vars)
+			cv[c.task.Register] = cleanResult(res)
+		}
+		if c.task.ChangedWhen != nil {
+			ch, err := x.tmpl.Cond(c.task.ChangedWhen, cv)
+			if err != nil {
+				return failure(fmt.Sprintf("The conditional check '%s' failed. The error was: %s", strings.Join(c.task.ChangedWhen, " and "), undefinedMsg(err)))
+			}
+			res["changed"] = ch
+		}
+		if c.task.FailedWhen != nil {
+			f, err := x.tmpl.Cond(c.task.FailedWhen, cv)
+			if err != nil {
+				return failure(fmt.Sprintf("The conditional check '%s' failed. The error was: %s", strings.Join(c.task.FailedWhen, " and "), undefinedMsg(err)))
+			}
+			res["failed_when_result"] = f
+			res["failed"] = f
+		}
+		if retries <= 1 {
+			return res
+		}
+		res["attempts"] = attempt
+		if c.task.Register != "" {
+			cv[c.task.Register] = cleanResult(res)
+		}
+		done, err := x.tmpl.Cond(c.task.Until, cv)
+		if err != nil {
+			return failure(fmt.Sprintf("The conditional check '%s' failed. The error was: %s", strings.Join(c.task.Until, " and "), undefinedMsg(err)))
+		}
+		if done {
+			return res
+		}
+		if attempt >= retries || ctx.Err() != nil {
+			res["failed"] = true
+			return res
+		}
+		res["_ansible_retry"] = true
+		res["retries"] = retries
+		x.emit(&event.Event{ParentUUID: c.task.UUID, Event: event.RunnerRetry,
+			Data: event.Data{Playbook: r.pb.Path, Play: r.play.Name, Host: h.Name, Task: c.info, Result: callbackResult(res, r.flag(c.noLog, vars), c.action())}})
+		sleep(ctx, delay)
+	}
+}
+
+// includeResult resolves an include_tasks for a host: the file to read and the variables its
+// tasks get.
+func (r *playRun) includeResult(c *compiled, args, vars map[string]any, o *outcome) map[string]any {
+	file, _ := args["file"].(string)
+	if file == "" {
+		file, _ = args["_raw_params"].(string)
+	}
+	if file == "" {
+		return failure("No file specified for include_tasks")
+	}
+	path := r.includePath(c, file)
+	if !fileExists(path) {
+		return failure(fmt.Sprintf("Could not find or access '%s'", file))
+	}
+	iv := map[string]any{}
+	maps.Copy(iv, c.includeVars)
+	for _, layer := range c.vars {
+		maps.Copy(iv, layer)
+	}
+	if lv, ok := vars["ansible_loop_var"].(string); ok {
+		iv[lv] = vars[lv]
+		iv["ansible_loop_var"] = lv
+	}
+	o.includes = append(o.includes, include{path: path, vars: iv})
+	return map[string]any{"changed": false, "include": file, "include_args": args}
+}
+
+// moduleTask prepares what a module needs for host h: the connection (opened on first use,
+// unless the module runs on the controller), become, environment and helpers.
+func (r *playRun) moduleTask(ctx context.Context, c *compiled, h *inventory.Host, vars map[string]any, controller bool) (*module.Task, map[string]any, error) {
+	x := r.x
+	mt := &module.Task{
+		Host:        h.Name,
+		Vars:        vars,
+		SearchPaths: r.searchPaths(c),
+		Render: func(text string) (string, error) {
+			return x.tmpl.RenderString(text, vars)
+		},
+		Eval: func(expr string) (any, error) { return x.tmpl.Eval(expr, vars) },
+	}
+	env, err := r.environment(c, vars)
+	if err != nil {
+		return nil, nil, err
+	}
+	mt.Env = env
+	connVars := vars
+	var delegated map[string]any
+	if c.delegateTo != "" {
+		target, err := x.tmpl.Render(c.delegateTo, vars)
+		if err != nil {
+			return nil, nil, fmt.Errorf("delegate_to: %w", err)
+		}
+		connVars, delegated = r.delegateVars(fmt.Sprint(target))
+	}
+	become, err := r.become(c, connVars)
+	if err != nil {
+		return nil, nil, err
+	}
+	mt.Become = become
+	if controller {
+		return mt, delegated, nil
+	}
+	key := fmt.Sprint(connVars["inventory_hostname"])
+	conn, err := x.conns.get(key, func() (connection.Connection, error) {
+		return x.cfg.Connect(ctx, key, r.connVars(connVars))
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	mt.Conn = conn
+	return mt, delegated, nil
+}
+
+// connVars returns the connection variables of a host with the keyword and command-line
+// defaults filled in: variables win over keywords, which win over flags, as in Ansible.
+func (r *playRun) connVars(vars map[string]any) map[string]any {
+	cv := map[string]any{}
+	for k, v := range vars {
+		if strings.HasPrefix(k, "ansible_") {
+			cv[k] = v
+		}
+	}
+	if _, ok := cv["ansible_connection"]; !ok {
+		cv["ansible_connection"] = r.x.cfg.Connection
+		if r.play.Connection != "" {
+			cv["ansible_connection"] = r.play.Connection
+		}
+	}
+	if _, ok := cv["ansible_host"]; !ok {
+		cv["ansible_host"] = vars["inventory_hostname"]
+	}
+	if _, ok := cv["ansible_user"]; !ok {
+		switch {
+		case r.play.RemoteUser != "":
+			cv["ansible_user"] = r.play.RemoteUser
+		case r.x.cfg.RemoteUser != "":
+			cv["ansible_user"] = r.x.cfg.RemoteUser
+		}
+	}
+	return cv
+}
+
+// delegateVars returns the variables used to reach a delegate_to target, and the
+// _ansible_delegated_vars Ansible reports for it.
+func (r *playRun) delegateVars(target string) (map[string]any, map[string]any) {
+	var cv map[string]any
+	if h := r.x.cfg.Inventory.Host(target); h != nil {
+		cv = maps.Clone(r.x.host(h).invVars)
+	} else {
+		cv = map[string]any{}
+	}
+	cv["inventory_hostname"] = target
+	if target == "localhost" || target == "127.0.0.1" {
+		if _, ok := cv["ansible_connection"]; !ok {
+			cv["ansible_connection"] = "local"
+		}
+	}
+	host := cv["ansible_host"]
+	if host == nil {
+		host = target
+	}
+	return cv, map[string]any{"ansible_host": host, "ansible_port": cv["ansible_port"], "ansible_user": cv["ansible_user"], "ansible_connection": cv["ansible_connection"]}
+}
+
+// become resolves the become settings for a task: ansible_become* variables, then the
+// keywords, then -b.
+func (r *playRun) become(c *compiled, vars map[string]any) (*connection.Become, error) {
+	var on any = r.x.cfg.Become
+	if c.become != nil {
+		on = c.become
+	}
+	if v, ok := vars["ansible_become"]; ok {
+		on = v
+	}
+	rendered, err := r.x.tmpl.Render(on, vars)
+	if err != nil {
+		return nil, fmt.Errorf("become: %w", err)
+	}
+	if b, _ := template.Bool(rendered); !b {
+		return nil, nil
+	}
+	b := &connection.Become{Method: c.becomeMethod, User: c.becomeUser}
+	if b.User == "" {
+		b.User = r.x.cfg.BecomeUser
+	}
+	for key, dst := range map[string]*string{"ansible_become_user": &b.User, "ansible_become_method": &b.Method,
+		"ansible_become_password": &b.Password, "ansible_become_pass": &b.Password} {
+		if v, ok := vars[key]; ok {
+			s, err := r.x.tmpl.Render(v, vars)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", key, err)
+			}
+			*dst = fmt.Sprint(s)
+		}
+	}
+	if b.User == "" {
+		b.User = "root"
+	}
+	if b.Method == "" {
+		b.Method = "sudo"
+	}
+	return b, nil
+}
+
+// environment merges the environment keywords of the play, blocks and task.
+func (r *playRun) environment(c *compiled, vars map[string]any) (map[string]string, error) {
+	if len(c.env) == 0 {
+		return nil, nil
+	}
+	env := map[string]string{}
+	for _, e := range c.env {
+		v, err := r.x.tmpl.Render(e, vars)
+		if err != nil {
+			return nil, fmt.Errorf("environment: %w", err)
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("environment must be a mapping, got %v", v)
+		}
+		for k, val := range m {
+			env[k] = template.String(val)
+		}
+	}
+	return env, nil
+}
+
+// runModule runs a module, turning a panic or error into a failed result and a lost
+// connection into an unreachable one.
+func (r *playRun) runModule(ctx context.Context, spec module.Spec, mt *module.Task, args map[string]any) (res map[string]any) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = failure(fmt.Sprintf("module panic: %v", p))
+		}
+	}()
+	out, err := spec.Run(ctx, mt, args)
+	if err != nil {
+		return err2result(err)
+	}
+	if out == nil {
+		out = module.Result{}
+	}
+	if _, ok := out["changed"]; !ok {
+		out["changed"] = false
+	}
+	return out
+}
+
+func err2result(err error) map[string]any {
+	if connection.IsUnreachable(err) {
+		return map[string]any{"unreachable": true, "changed": false, "msg": err.Error()}
+	}
+	return failure(err.Error())
+}
+
+func failure(msg string) map[string]any {
+	return map[string]any{"failed": true, "changed": false, "msg": msg}
+}
+
+func undefinedMsg(err error) string {
+	var u *template.UndefinedError
+	if errors.As(err, &u) {
+		return u.Error()
+	}
+	return err.Error()
+}
+
+func classify(res map[string]any) status {
+	switch {
+	case res["unreachable"] == true:
+		return statusUnreachable
+	case res["failed"] == true:
+		return statusFailed
+	case res["skipped"] == true:
+		return statusSkipped
+	}
+	return statusOK
+}
+
+func allSkipped(res map[string]any) bool {
+	items, _ := res["results"].([]any)
+	if len(items) == 0 {
+		return false
+	}
+	for _, it := range items {
+		m, _ := it.(map[string]any)
+		if s, _ := m["skipped"].(bool); !s {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanResult is a result as register stores it: without Ansible's internal _ansible_ keys.
+func cleanResult(res map[string]any) map[string]any {
+	out := make(map[string]any, len(res))
+	for k, v := range res {
+		if strings.HasPrefix(k, "_ansible_") {
+			continue
+		}
+		if k == "results" {
+			if items, ok := v.([]any); ok {
+				clean := make([]any, len(items))
+				for i, it := range items {
+					if m, ok := it.(map[string]any); ok {
+						clean[i] = cleanResult(m)
+					} else {
+						clean[i] = it
+					}
+				}
+				v = clean
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// callbackKeep are the internal keys callbacks still see (Ansible's CLEAN_EXCEPTIONS).
+var callbackKeep = map[string]bool{"_ansible_verbose_always": true, "_ansible_item_label": true,
+	"_ansible_no_log": true, "_ansible_verbose_override": true, "_ansible_delegated_vars": true}
+
+// callbackResult is a result as callbacks see it (Ansible's TaskResult.clean_copy): the status
+// keys are dropped (the event type says them), internal keys stripped, and everything but a
+// few counters censored under no_log.
+func callbackResult(res map[string]any, noLog bool, action string) map[string]any {
+	if noLog || res["_ansible_no_log"] == true {
+		out := map[string]any{"censored": censored}
+		for _, k := range []string{"attempts", "changed", "retries"} {
+			if v, ok := res[k]; ok {
+				out[k] = v
+			}
+		}
+		if d, ok := res["_ansible_delegated_vars"]; ok {
+			out["_ansible_delegated_vars"] = d
+		}
+		if l, ok := res["_ansible_item_label"]; ok {
+			out["_ansible_item_label"] = l
+		}
+		if items, ok := res["results"].([]any); ok {
+			out["results"] = items
+		}
+		return out
+	}
+	out := make(map[string]any, len(res))
+	for k, v := range res {
+		if k == "failed" || k == "skipped" || (k == "invocation" && action == "debug") {
+			continue
+		}
+		if strings.HasPrefix(k, "_ansible_") && !callbackKeep[k] {
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func toFloat(v any) (float64, error) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), nil
+	case float64:
+		return n, nil
+	case string:
+		return strconv.ParseFloat(strings.TrimSpace(n), 64)
+	}
+	return 0, fmt.Errorf("not a number: %v", v)
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}

@@ -1,0 +1,440 @@
+package module
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// kind is an option type of Ansible's argument_spec.
+type kind int
+
+const (
+	kindStr  kind = iota
+	kindBool      // Ansible's boolean rules: yes/no, on/off, true/false, 1/0, ...
+	kindInt
+	kindPath // a string; ~ is expanded on the host by the module
+	kindList // list of strings; a string is split on commas
+	kindRaw  // passed through as given
+	// kindPyInt converts like Python's int(): a float is truncated (pause's minutes, seconds).
+	kindPyInt
+)
+
+var kindNames = map[kind]string{
+	kindStr: "str", kindBool: "bool", kindInt: "int", kindPath: "path", kindList: "list",
+	kindRaw: "raw", kindPyInt: "int",
+}
+
+// option is one entry of a module's argument_spec.
+type option struct {
+	kind     kind
+	def      any
+	required bool
+	aliases  []string
+	choices  []string
+	noLog    bool // censored in the result's invocation, as Ansible does
+}
+
+// argSpec validates a module's arguments as AnsibleModule does with its argument_spec.
+type argSpec struct {
+	module    string
+	options   map[string]option
+	exclusive [][]string
+}
+
+// params are validated arguments under their canonical names, every option present (nil
+// when neither given nor defaulted).
+type params map[string]any
+
+// parse validates args and converts them to the options' types. Its error is the message
+// Ansible fails the task with; when several checks fail, the first in Ansible's order wins.
+func (s *argSpec) parse(args map[string]any) (params, error) {
+	in := maps.Clone(args)
+	legal := map[string]bool{}
+	for name, o := range s.options {
+		legal[name] = true
+		for _, a := range o.aliases {
+			legal[a] = true
+			if v, ok := in[a]; ok {
+				in[name] = v
+			}
+		}
+	}
+	var errs []string
+	for _, group := range s.exclusive {
+		n := 0
+		for _, name := range group {
+			if _, ok := in[name]; ok {
+				n++
+			}
+		}
+		if n > 1 {
+			errs = append(errs, "parameters are mutually exclusive: "+strings.Join(group, "|"))
+		}
+	}
+	var missing []string
+	for _, name := range sortedKeys(s.options) {
+		if _, ok := in[name]; !ok && s.options[name].required {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		errs = append(errs, "missing required arguments: "+strings.Join(missing, ", "))
+	}
+	p := params{}
+	for _, name := range sortedKeys(s.options) {
+		o := s.options[name]
+		v, ok := in[name]
+		if !ok || v == nil {
+			p[name] = o.def
+			continue
+		}
+		cv, err := convert(o.kind, v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("argument '%s' is of type %s and we were unable to convert to %s: %v", name, pyType(v), kindNames[o.kind], err))
+			continue
+		}
+		if o.choices != nil {
+			if s, isStr := cv.(string); isStr && !slices.Contains(o.choices, s) {
+				errs = append(errs, fmt.Sprintf("value of %s must be one of: %s, got: %s", name, strings.Join(o.choices, ", "), s))
+			}
+		}
+		p[name] = cv
+	}
+	var unknown []string
+	for k := range in {
+		if !legal[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		errs = append(errs, fmt.Sprintf("Unsupported parameters for (%s) module: %s. Supported parameters include: %s.",
+			s.module, strings.Join(unknown, ", "), s.supported()))
+	}
+	if len(errs) > 0 {
+		return nil, errors.New(errs[0])
+	}
+	return p, nil
+}
+
+// supported lists the options, then their aliases in parentheses, as Ansible's message does.
+func (s *argSpec) supported() string {
+	var aliases []string
+	for _, o := range s.options {
+		aliases = append(aliases, o.aliases...)
+	}
+	list := strings.Join(sortedKeys(s.options), ", ")
+	if len(aliases) > 0 {
+		slices.Sort(aliases)
+		list += " (" + strings.Join(aliases, ", ") + ")"
+	}
+	return list
+}
+
+// invocation is the result's record of the arguments a module ran with.
+func (s *argSpec) invocation(p params) map[string]any {
+	args := map[string]any{}
+	for name, v := range p {
+		if s.options[name].noLog && v != nil {
+			v = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+		}
+		args[name] = v
+	}
+	return map[string]any{"module_args": args}
+}
+
+// checkValidArgs rejects arguments an action plugin does not list in its _VALID_ARGS, with
+// the action plugin's message.
+func checkValidArgs(module string, args map[string]any, valid ...string) error {
+	var bad []string
+	for k := range args {
+		if !slices.Contains(valid, k) {
+			bad = append(bad, k)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	slices.Sort(bad)
+	return fmt.Errorf("Invalid options for %s: %s", module, strings.Join(bad, ","))
+}
+
+func convert(k kind, v any) (any, error) {
+	switch k {
+	case kindStr, kindPath:
+		return pyStr(v), nil
+	case kindBool:
+		return boolean(v)
+	case kindInt:
+		if s, ok := v.(string); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				return nil, fmt.Errorf("%s cannot be converted to an int", pyType(v))
+			}
+			return n, nil
+		}
+		if n, ok := asInt(v); ok {
+			return n, nil
+		}
+		return nil, fmt.Errorf("%s cannot be converted to an int", pyType(v))
+	case kindPyInt:
+		if f, ok := v.(float64); ok && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return int(f), nil
+		}
+		if s, ok := v.(string); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				return nil, fmt.Errorf("invalid literal for int() with base 10: %s", pyRepr(s))
+			}
+			return n, nil
+		}
+		if n, ok := asInt(v); ok {
+			return n, nil
+		}
+		return nil, fmt.Errorf("int() argument must be a string, a bytes-like object or a real number, not '%s'", strings.TrimSuffix(strings.TrimPrefix(pyType(v), "<class '"), "'>"))
+	case kindList:
+		var items []any
+		switch x := v.(type) {
+		case []any:
+			items = x
+		case []string:
+			return x, nil
+		case string:
+			return strings.Split(x, ","), nil
+		default:
+			if _, isBool := v.(bool); !isBool {
+				if _, ok := asNumber(v); ok {
+					return []string{pyStr(v)}, nil
+				}
+			}
+			return nil, fmt.Errorf("%s cannot be converted to a list", pyType(v))
+		}
+		out := make([]string, len(items))
+		for i, it := range items {
+			out[i] = pyStr(it)
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+var (
+	booleansTrue  = []string{"y", "yes", "on", "1", "true", "t"}
+	booleansFalse = []string{"n", "no", "off", "0", "false", "f"}
+)
+
+// boolean converts v with Ansible's boolean rules (module_utils.parsing.convert_bool).
+func boolean(v any) (bool, error) {
+	switch x := v.(type) {
+	case bool:
+		return x, nil
+	case string:
+		s := strings.ToLower(strings.TrimSpace(x))
+		if slices.Contains(booleansTrue, s) {
+			return true, nil
+		}
+		if slices.Contains(booleansFalse, s) {
+			return false, nil
+		}
+	default:
+		if f, ok := asNumber(v); ok && (f == 0 || f == 1) {
+			return f == 1, nil
+		}
+		if _, ok := asNumber(v); !ok {
+			return false, fmt.Errorf("%s cannot be converted to a bool", pyType(v))
+		}
+	}
+	return false, fmt.Errorf("The value '%s' is not a valid boolean.  Valid booleans include: %s", pyStr(v), validBooleans)
+}
+
+// validBooleans is Ansible's list, in a fixed order where Python's follows its set hashing.
+var validBooleans = func() string {
+	var all []string
+	for _, s := range slices.Concat(booleansTrue, booleansFalse) {
+		all = append(all, "'"+s+"'")
+	}
+	return strings.Join(append(all, "1", "0", "1.0", "0.0", "True", "False"), ", ")
+}()
+
+// truthy converts v with Ansible's non-strict boolean rules: anything unknown is false.
+func truthy(v any) bool {
+	b, _ := boolean(v)
+	return b
+}
+
+// asNumber returns a numeric v as a float64.
+func asNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case uint32:
+		return float64(x), true
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	}
+	return 0, false
+}
+
+// asInt returns an integral number v as an int. A float is integral when it has no fraction:
+// YAML and JSON decoders may hand over 5 as 5.0.
+func asInt(v any) (int, bool) {
+	if _, isBool := v.(bool); isBool {
+		return 0, false
+	}
+	f, ok := asNumber(v)
+	if !ok || f != math.Trunc(f) || math.Abs(f) > math.MaxInt32*float64(math.MaxInt32) {
+		return 0, false
+	}
+	if n, isInt64 := v.(int64); isInt64 {
+		return int(n), true
+	}
+	return int(f), true
+}
+
+// pyType names v's type as Python's type() prints it, for Ansible's messages.
+func pyType(v any) string {
+	name := "str"
+	switch v.(type) {
+	case nil:
+		name = "NoneType"
+	case bool:
+		name = "bool"
+	case []any, []string:
+		name = "list"
+	case map[string]any:
+		name = "dict"
+	case float32, float64:
+		name = "float"
+	default:
+		if _, ok := asNumber(v); ok {
+			name = "int"
+		}
+	}
+	return "<class '" + name + "'>"
+}
+
+// pyStr converts v to a string as Python's str() does.
+func pyStr(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return pyRepr(v)
+}
+
+// pyRepr renders v as Python's repr() does, so that values converted to text read as in
+// Ansible ("[1, 'a']", "True", "None").
+func pyRepr(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "None"
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	case string:
+		q := "'"
+		if strings.Contains(x, "'") && !strings.Contains(x, `"`) {
+			q = `"`
+		}
+		var b strings.Builder
+		b.WriteString(q)
+		for _, r := range x {
+			switch {
+			case r == '\\':
+				b.WriteString(`\\`)
+			case string(r) == q:
+				b.WriteString(`\` + q)
+			case r == '\n':
+				b.WriteString(`\n`)
+			case r == '\t':
+				b.WriteString(`\t`)
+			case r == '\r':
+				b.WriteString(`\r`)
+			case r < 0x20 || r == 0x7f:
+				fmt.Fprintf(&b, `\x%02x`, r)
+			default:
+				b.WriteRune(r)
+			}
+		}
+		b.WriteString(q)
+		return b.String()
+	case float64:
+		return pyFloat(x)
+	case float32:
+		return pyFloat(float64(x))
+	case []string:
+		items := make([]string, len(x))
+		for i, it := range x {
+			items[i] = pyRepr(it)
+		}
+		return "[" + strings.Join(items, ", ") + "]"
+	case []any:
+		items := make([]string, len(x))
+		for i, it := range x {
+			items[i] = pyRepr(it)
+		}
+		return "[" + strings.Join(items, ", ") + "]"
+	case map[string]any:
+		items := make([]string, 0, len(x))
+		for _, k := range sortedKeys(x) {
+			items = append(items, pyRepr(k)+": "+pyRepr(x[k]))
+		}
+		return "{" + strings.Join(items, ", ") + "}"
+	}
+	return fmt.Sprint(v)
+}
+
+func pyFloat(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		return "nan"
+	case f == math.Trunc(f) && math.Abs(f) < 1e16:
+		return strconv.FormatFloat(f, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+func (p params) str(name string) string {
+	s, _ := p[name].(string)
+	return s
+}
+
+func (p params) bool(name string) bool {
+	b, _ := p[name].(bool)
+	return b
+}
+
+func (p params) int(name string) int {
+	n, _ := p[name].(int)
+	return n
+}
+
+func (p params) list(name string) []string {
+	l, _ := p[name].([]string)
+	return l
+}
+
+// has reports whether the option was given (or has a default).
+func (p params) has(name string) bool { return p[name] != nil }

@@ -1,0 +1,300 @@
+package module
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The modules in this file are Ansible action plugins that run on the controller only.
+
+func runDebug(_ context.Context, t *Task, args map[string]any) (Result, error) {
+	if err := checkValidArgs("debug", args, "msg", "var", "verbosity"); err != nil {
+		return nil, err
+	}
+	msg, hasMsg := args["msg"]
+	v, hasVar := args["var"]
+	if hasMsg && hasVar {
+		return fail("'msg' and 'var' are incompatible options"), nil
+	}
+	verbosity := 0
+	if x, ok := args["verbosity"]; ok {
+		n, err := convert(kindPyInt, x)
+		if err != nil {
+			return nil, fmt.Errorf("debug verbosity: %w", err)
+		}
+		verbosity = n.(int)
+	}
+	shown, _ := asInt(t.Vars["ansible_verbosity"])
+	if verbosity > shown {
+		return Result{"changed": false, "failed": false, "skipped": true, "skipped_reason": "Verbosity threshold not met."}, nil
+	}
+	r := Result{"changed": false, "failed": false, "_ansible_verbose_always": true}
+	switch {
+	case hasMsg:
+		r["msg"] = msg
+	case hasVar:
+		key := pyStr(v)
+		switch v.(type) {
+		case []any, map[string]any:
+			key = pyType(v) // as Ansible: a list or dict var is keyed by its type
+		}
+		val, err := evalVar(t, v)
+		if err != nil {
+			return nil, err
+		}
+		r[key] = val
+	default:
+		r["msg"] = "Hello world!"
+	}
+	return r, nil
+}
+
+// notDefined is what debug shows for an undefined variable.
+const notDefined = "VARIABLE IS NOT DEFINED!"
+
+// evalVar evaluates debug's var. Only a string is an expression; Ansible shows a list or dict
+// as undefined.
+func evalVar(t *Task, v any) (any, error) {
+	expr, ok := v.(string)
+	if !ok {
+		return notDefined, nil
+	}
+	if t.Eval == nil {
+		return nil, errors.New("debug: no template engine for this task")
+	}
+	val, err := t.Eval(expr)
+	if err == nil {
+		return val, nil
+	}
+	// The template engine's undefined-variable errors say so, as Jinja2's do.
+	if !strings.Contains(strings.ToLower(err.Error()), "undefined") {
+		return nil, fmt.Errorf("debug var %s: %w", expr, err)
+	}
+	if shown, _ := asInt(t.Vars["ansible_verbosity"]); shown > 0 {
+		return notDefined + ": " + err.Error(), nil
+	}
+	return notDefined, nil
+}
+
+var (
+	identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	pyKeywords = strings.Fields(`False None True and as assert async await break class continue def del elif
+		else except finally for from global if import in is lambda nonlocal not or pass raise return try
+		while with yield`)
+)
+
+// checkVarName rejects what Ansible's isidentifier rejects.
+func checkVarName(k string) error {
+	if !identifier.MatchString(k) || slices.Contains(pyKeywords, k) {
+		return fmt.Errorf("The variable name '%s' is not valid. Variables must start with a letter or underscore character, and contain only letters, numbers and underscores.", k)
+	}
+	return nil
+}
+
+// runSetFact returns its arguments as facts. cacheable is accepted and ignored: tally keeps
+// no fact cache.
+func runSetFact(_ context.Context, _ *Task, args map[string]any) (Result, error) {
+	facts := map[string]any{}
+	for k, v := range args {
+		if k == "cacheable" {
+			continue
+		}
+		if err := checkVarName(k); err != nil {
+			return nil, err
+		}
+		// As Ansible without jinja2_native: these strings become booleans, however written.
+		if s, ok := v.(string); ok && slices.Contains([]string{"true", "false", "yes", "no"}, strings.ToLower(s)) {
+			v = truthy(s)
+		}
+		facts[k] = v
+	}
+	if len(facts) == 0 {
+		return nil, errors.New("No key/value pairs provided, at least one is required for this action to succeed")
+	}
+	return Result{"changed": false, "ansible_facts": facts}, nil
+}
+
+func runSetStats(_ context.Context, _ *Task, args map[string]any) (Result, error) {
+	if err := checkValidArgs("set_stats", args, "aggregate", "data", "per_host"); err != nil {
+		return nil, err
+	}
+	stats := map[string]any{"data": map[string]any{}, "per_host": false, "aggregate": true}
+	if d, ok := args["data"]; ok {
+		data, isMap := d.(map[string]any)
+		if !isMap {
+			return fail("The 'data' option needs to be a dictionary/hash"), nil
+		}
+		for k := range data {
+			if err := checkVarName(k); err != nil {
+				return fail(err.Error()), nil
+			}
+		}
+		stats["data"] = data
+	}
+	for _, opt := range []string{"per_host", "aggregate"} {
+		if v, ok := args[opt]; ok && v != nil {
+			stats[opt] = truthy(v)
+		}
+	}
+	return Result{"changed": false, "ansible_stats": stats}, nil
+}
+
+func runFail(_ context.Context, _ *Task, args map[string]any) (Result, error) {
+	if err := checkValidArgs("fail", args, "msg"); err != nil {
+		return nil, err
+	}
+	msg := any("Failed as requested from task")
+	if m, ok := args["msg"]; ok {
+		msg = m
+	}
+	return Result{"changed": false, "failed": true, "msg": msg}, nil
+}
+
+// assertMsg checks a fail_msg, msg or success_msg argument as Ansible's assert does.
+func assertMsg(name string, v any, def string) (any, error) {
+	switch x := v.(type) {
+	case nil:
+		return def, nil
+	case string:
+		return x, nil
+	case []any:
+		for _, it := range x {
+			if _, ok := it.(string); !ok {
+				return nil, fmt.Errorf("Type of one of the elements in %s list is not string type", name)
+			}
+		}
+		return x, nil
+	}
+	return nil, fmt.Errorf("Incorrect type for %s, expected a string or list and got %s", name, pyType(v))
+}
+
+func runAssert(_ context.Context, t *Task, args map[string]any) (Result, error) {
+	if err := checkValidArgs("assert", args, "fail_msg", "msg", "quiet", "success_msg", "that"); err != nil {
+		return nil, err
+	}
+	that, ok := args["that"]
+	if !ok {
+		return nil, errors.New(`conditional required in "that" string`)
+	}
+	failMsgArg := args["fail_msg"]
+	if failMsgArg == nil {
+		failMsgArg = args["msg"]
+	}
+	failMsg, err := assertMsg("fail_msg or msg", failMsgArg, "Assertion failed")
+	if err != nil {
+		return nil, err
+	}
+	successMsg, err := assertMsg("success_msg", args["success_msg"], "All assertions passed")
+	if err != nil {
+		return nil, err
+	}
+	r := Result{"changed": false}
+	if !truthy(args["quiet"]) {
+		r["_ansible_verbose_always"] = true
+	}
+	thats, isList := that.([]any)
+	if !isList {
+		thats = []any{that}
+	}
+	for _, c := range thats {
+		ok, err := evalCondition(t, c)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			r["failed"], r["evaluated_to"], r["assertion"], r["msg"] = true, false, c, failMsg
+			return r, nil
+		}
+	}
+	r["msg"] = successMsg
+	return r, nil
+}
+
+// evalCondition evaluates a conditional as Ansible's when and assert do: a string is a Jinja2
+// expression, anything else is taken for its truth.
+func evalCondition(t *Task, c any) (bool, error) {
+	expr, ok := c.(string)
+	if !ok {
+		return pyTruth(c), nil
+	}
+	if t.Eval == nil {
+		return false, errors.New("assert: no template engine for this task")
+	}
+	v, err := t.Eval(expr)
+	if err != nil {
+		return false, fmt.Errorf("The conditional check '%s' failed. The error was: %w", expr, err)
+	}
+	return pyTruth(v), nil
+}
+
+// pyTruth is Python's truth value of v.
+func pyTruth(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case string:
+		return x != ""
+	case []any:
+		return len(x) > 0
+	case map[string]any:
+		return len(x) > 0
+	}
+	if f, ok := asNumber(v); ok {
+		return f != 0
+	}
+	return true
+}
+
+var pauseSpec = &argSpec{module: "pause", options: map[string]option{
+	"echo":    {kind: kindBool, def: true},
+	"minutes": {kind: kindPyInt},
+	"seconds": {kind: kindPyInt},
+	"prompt":  {kind: kindStr},
+}, exclusive: [][]string{{"minutes", "seconds"}}}
+
+// runPause waits the time asked for. It never prompts: tally runs without a terminal dialog,
+// so a pause without a duration returns at once, as Ansible's does when stdin is not a
+// terminal.
+func runPause(ctx context.Context, _ *Task, args map[string]any) (Result, error) {
+	p, err := pauseSpec.parse(args)
+	if err != nil {
+		return nil, err
+	}
+	unit, seconds := "seconds", -1
+	switch {
+	case p.has("minutes"):
+		unit, seconds = "minutes", p.int("minutes")*60
+	case p.has("seconds"):
+		seconds = p.int("seconds")
+	}
+	if seconds >= 0 && seconds < 1 {
+		seconds = 1 // as Ansible's alarm
+	}
+	start := time.Now()
+	if seconds > 0 {
+		timer := time.NewTimer(time.Duration(seconds) * time.Second)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, fmt.Errorf("pause: %w", ctx.Err())
+		}
+	}
+	stop := time.Now()
+	elapsed := stop.Sub(start).Seconds()
+	if unit == "minutes" {
+		elapsed /= 60
+	}
+	return Result{
+		"changed": false, "rc": 0, "stderr": "", "start": pyDatetime(start), "stop": pyDatetime(stop),
+		"delta": int(stop.Sub(start).Seconds()), "echo": p.bool("echo"), "user_input": "",
+		"stdout": fmt.Sprintf("Paused for %s %s", pyFloat(float64(int(elapsed*100+0.5))/100), unit),
+	}, nil
+}

@@ -1,0 +1,253 @@
+package module
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/tallyrun/tally/host/connection"
+)
+
+var copySpec = &argSpec{module: "copy", options: withAttrs(map[string]option{
+	"src":     {kind: kindPath},
+	"content": {kind: kindRaw, noLog: true},
+	"dest":    {kind: kindPath},
+	"force":   {kind: kindBool, def: true, aliases: []string{"thirsty"}},
+})}
+
+var templateSpec = &argSpec{module: "template", options: withAttrs(map[string]option{
+	"src":   {kind: kindPath},
+	"dest":  {kind: kindPath},
+	"force": {kind: kindBool, def: true},
+})}
+
+func runCopy(ctx context.Context, t *Task, args map[string]any) (Result, error) {
+	p, err := copySpec.parse(args)
+	if err != nil {
+		return nil, err
+	}
+	src, dest := p.str("src"), p.str("dest")
+	content, hasContent := p["content"], p["content"] != nil
+	var msg string
+	switch {
+	case src == "" && !hasContent:
+		msg = "src (or content) is required"
+	case dest == "":
+		msg = "dest is required"
+	case src != "" && hasContent:
+		msg = "src and content are mutually exclusive"
+	case hasContent && strings.HasSuffix(dest, "/"):
+		msg = "can not use content with a dir as dest"
+	}
+	if msg != "" {
+		return Result{"failed": true, "msg": msg, "invocation": copySpec.invocation(p)}, nil
+	}
+	f := fileToPut{dest: dest, attrs: attrsOf(p), force: p.bool("force")}
+	if hasContent {
+		switch c := content.(type) {
+		case map[string]any, []any:
+			f.data = []byte(pyJSON(c))
+		default:
+			f.data = []byte(pyStr(c))
+		}
+		f.localMode = 0o600 // Ansible's temporary file, which mode=preserve then copies
+	} else {
+		if strings.HasSuffix(src, "/") {
+			return nil, fmt.Errorf("copy src %s: copying a directory is not supported by tally", src)
+		}
+		if f.src, err = findFile(t, "files", src); err != nil {
+			return nil, err
+		}
+		if err := f.readSource(); err != nil {
+			return nil, err
+		}
+		f.name = path.Base(src)
+	}
+	return f.put(ctx, t)
+}
+
+func runTemplate(ctx context.Context, t *Task, args map[string]any) (Result, error) {
+	p, err := templateSpec.parse(args)
+	if err != nil {
+		return nil, err
+	}
+	if p.str("src") == "" || p.str("dest") == "" {
+		return nil, errors.New("src and dest are required")
+	}
+	if t.Render == nil {
+		return nil, errors.New("template: no template engine for this task")
+	}
+	f := fileToPut{dest: p.str("dest"), attrs: attrsOf(p), force: p.bool("force"), name: path.Base(p.str("src"))}
+	if f.src, err = findFile(t, "templates", p.str("src")); err != nil {
+		return nil, err
+	}
+	if err := f.readSource(); err != nil {
+		return nil, err
+	}
+	text, err := t.Render(string(f.data))
+	if err != nil {
+		return nil, fmt.Errorf("render template %s: %w", f.src, err)
+	}
+	f.data = []byte(text)
+	return f.put(ctx, t)
+}
+
+// fileToPut is a copy or template task's file: data to put at dest on the host.
+type fileToPut struct {
+	data      []byte
+	src       string // controller-side source, "" for content
+	name      string // base name used when dest is a directory
+	localMode uint32 // permission bits of the source, for mode=preserve
+	dest      string
+	attrs     attrs
+	force     bool
+}
+
+func (f *fileToPut) readSource() error {
+	fi, err := os.Stat(f.src)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", f.src, err)
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("copy src %s: copying a directory is not supported by tally", f.src)
+	}
+	f.localMode = connection.UnixMode(fi.Mode())
+	f.data, err = os.ReadFile(f.src)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", f.src, err)
+	}
+	return nil
+}
+
+// put makes dest hold the data with one Exec to learn dest's state (a directory dest gets the
+// source's name appended, as Ansible's copy does), one Put when the content differs, and one
+// Exec more only for owner, group or a mode change alone.
+func (f *fileToPut) put(ctx context.Context, t *Task) (Result, error) {
+	if err := checkPath("dest", f.dest); err != nil {
+		return nil, err
+	}
+	var script strings.Builder
+	fmt.Fprintf(&script, "d=%s\n", shPath(f.dest))
+	if strings.HasSuffix(f.dest, "/") {
+		// As Ansible's copy: a dest written as a directory is created.
+		fmt.Fprintf(&script, "mkdir -p -- \"$d\" || exit 1\n")
+	}
+	if f.name != "" {
+		fmt.Fprintf(&script, "if [ -d \"$d\" ]; then echo dir; d=\"${d%%/}\"/%s; else echo file; fi\n", connection.Quote(f.name))
+	} else {
+		script.WriteString("if [ -d \"$d\" ]; then echo dir; else echo file; fi\n")
+	}
+	script.WriteString("tally_stat \"$d\" -L sha1\nif [ -d \"$(dirname -- \"$d\")\" ]; then echo 1; else echo 0; fi\ntally_ids\n")
+	out, err := t.probe(ctx, script.String())
+	if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", f.dest, err)
+	}
+	l := newLines(out)
+	kind, err := l.take(1)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := l.stat()
+	if err != nil {
+		return nil, err
+	}
+	parent, err := l.take(1)
+	if err != nil {
+		return nil, err
+	}
+	who, err := l.ids()
+	if err != nil {
+		return nil, err
+	}
+	dest := fi.path
+	switch {
+	case kind[0] == "dir" && f.name == "":
+		return Result{"failed": true, "msg": "can not use content with a dir as dest"}, nil
+	case parent[0] != "1":
+		return Result{"failed": true, "checksum": sha1Hex(f.data), "msg": fmt.Sprintf("Destination directory %s does not exist", path.Dir(dest))}, nil
+	case fi.exists && !fi.isReg():
+		return Result{"failed": true, "msg": fmt.Sprintf("dest %s exists and is not a regular file", dest)}, nil
+	}
+	r := Result{"changed": false, "dest": dest, "checksum": sha1Hex(f.data)}
+	if fi.exists && !f.force {
+		return addPathInfo(r, fi), nil
+	}
+	cur := fi.perm()
+	if !fi.exists {
+		cur = 0o666 &^ who.umask
+	}
+	mode := cur
+	if f.attrs.mode == "preserve" {
+		mode = f.localMode
+	} else if f.attrs.mode != nil {
+		if mode, err = resolveMode(f.attrs.mode, cur, false, who.umask); err != nil {
+			return modeFailure(err, dest), nil
+		}
+	}
+	want := f.attrs
+	want.mode = int(mode)
+	if fi.exists && fi.checksum == r["checksum"] {
+		cmds, err := want.commands(fi, who.umask)
+		if err != nil {
+			return nil, err
+		}
+		if len(cmds) > 0 {
+			if fi, err = t.apply(ctx, cmds, dest); err != nil {
+				return nil, err
+			}
+			r["changed"] = true
+		}
+		r["path"] = dest
+		return addPathInfo(r, fi), nil
+	}
+	if err := t.Conn.Put(ctx, dest, f.data, connection.FileMode(mode), t.Become); err != nil {
+		return nil, err
+	}
+	r["changed"], r["md5sum"] = true, md5Hex(f.data)
+	if f.src != "" {
+		r["src"] = f.src
+	}
+	// What Put left: the data with mode, owned as before or by the user writing it.
+	after := *fi
+	after.exists, after.resolves, after.mode, after.size, after.nlink = true, true, typeReg|mode, int64(len(f.data)), 1
+	if !fi.exists {
+		after.uid, after.gid, after.owner, after.group = who.uid, who.gid, who.user, who.group
+	}
+	cmds, err := want.commands(&after, who.umask)
+	if err != nil {
+		return nil, err
+	}
+	if len(cmds) > 0 {
+		fi, err := t.apply(ctx, cmds, dest)
+		if err != nil {
+			return nil, err
+		}
+		return addPathInfo(r, fi), nil
+	}
+	return addPathInfo(r, &after), nil
+}
+
+// modeFailure is the result Ansible fails with for a bad mode argument.
+func modeFailure(err error, path string) Result {
+	var me *modeError
+	if errors.As(err, &me) {
+		return Result{"failed": true, "msg": me.msg, "details": me.details, "path": path}
+	}
+	return Result{"failed": true, "msg": err.Error(), "path": path}
+}
+
+func sha1Hex(b []byte) string {
+	s := sha1.Sum(b)
+	return hex.EncodeToString(s[:])
+}
+
+func md5Hex(b []byte) string {
+	s := md5.Sum(b)
+	return hex.EncodeToString(s[:])
+}

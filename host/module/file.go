@@ -1,0 +1,310 @@
+package module
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/tallyrun/tally/host/connection"
+)
+
+var fileSpec = &argSpec{module: "file", options: withAttrs(map[string]option{
+	"path":    {kind: kindPath, required: true, aliases: []string{"dest", "name"}},
+	"state":   {kind: kindStr, choices: []string{"absent", "directory", "file", "link", "touch"}},
+	"src":     {kind: kindPath},
+	"force":   {kind: kindBool, def: false},
+	"follow":  {kind: kindBool, def: true},
+	"recurse": {kind: kindBool, def: false},
+})}
+
+// fileState is what the file module found at a path.
+type fileState struct {
+	fi     *fileInfo // lstat of the path
+	target *fileInfo // for a link: stat of what it resolves to
+	srcOK  bool      // for state=link: the link's source exists
+	absSrc string
+	who    ids
+}
+
+// state names fi as the file module's get_state does.
+func stateOf(fi *fileInfo) string {
+	switch {
+	case !fi.exists:
+		return "absent"
+	case fi.isLink():
+		return "link"
+	case fi.isDir():
+		return "directory"
+	case fi.nlink > 1:
+		return "hard"
+	}
+	return "file"
+}
+
+// runFile manages a path's existence and attributes with one Exec to look, and one to change.
+func runFile(ctx context.Context, t *Task, args map[string]any) (Result, error) {
+	p, err := fileSpec.parse(args)
+	if err != nil {
+		return nil, err
+	}
+	if p.bool("recurse") {
+		return nil, fmt.Errorf("file: recurse is not supported by tally")
+	}
+	pth, src := p.str("path"), p.str("src")
+	if err := checkPath("path", pth); err != nil {
+		return nil, err
+	}
+	if err := checkPath("src", src); err != nil {
+		return nil, err
+	}
+	s, err := lookAt(ctx, t, pth, src)
+	if err != nil {
+		return nil, err
+	}
+	pth = s.fi.path
+	state := p.str("state")
+	if state == "" {
+		state = stateOf(s.fi)
+		if state == "absent" {
+			state = "file"
+		} else if state == "hard" {
+			state = "file"
+		}
+	}
+	if src != "" && state != "link" {
+		return Result{"failed": true, "msg": "src option requires state to be 'link' or 'hard'", "path": pth}, nil
+	}
+	f := fileTask{t: t, s: s, path: pth, src: src, attrs: attrsOf(p), follow: p.bool("follow"), force: p.bool("force")}
+	switch state {
+	case "absent":
+		return f.absent(ctx)
+	case "touch":
+		return f.touch(ctx)
+	case "directory":
+		return f.directory(ctx)
+	case "link":
+		return f.link(ctx)
+	}
+	return f.file(ctx)
+}
+
+// lookAt stats pth (and, for a link, its target) and, when src is given, checks that the link
+// source exists relative to pth's directory, as ensure_symlink does.
+func lookAt(ctx context.Context, t *Task, pth, src string) (*fileState, error) {
+	var script strings.Builder
+	fmt.Fprintf(&script, "p=%s\ntally_stat \"$p\"\n", shPath(pth))
+	script.WriteString("if [ -L \"$p\" ]; then tally_stat \"$(readlink -f -- \"$p\" || echo \"$p\")\" -L; else tally_stat \"$p\" -L; fi\n")
+	if src != "" {
+		fmt.Fprintf(&script, `if [ ! -L "$p" ] && [ -d "$p" ]; then r="$p"; else r=$(dirname -- "$p"); fi
+case %[1]s in /*) a=%[1]s;; *) a="$r"/%[1]s;; esac
+if [ -e "$a" ]; then echo 1; else echo 0; fi; printf '%%s\n' "$a"
+`, connection.Quote(src))
+	}
+	script.WriteString("tally_ids\n")
+	out, err := t.probe(ctx, script.String())
+	if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", pth, err)
+	}
+	l := newLines(out)
+	s := &fileState{}
+	if s.fi, err = l.stat(); err != nil {
+		return nil, err
+	}
+	if s.target, err = l.stat(); err != nil {
+		return nil, err
+	}
+	if src != "" {
+		v, err := l.take(2)
+		if err != nil {
+			return nil, err
+		}
+		s.srcOK, s.absSrc = v[0] == "1", v[1]
+	}
+	if s.who, err = l.ids(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// fileTask is one run of the file module.
+type fileTask struct {
+	t             *Task
+	s             *fileState
+	path, src     string
+	attrs         attrs
+	follow, force bool
+}
+
+func fail(msg string, kv ...any) Result {
+	r := Result{"failed": true, "msg": msg}
+	for i := 0; i+1 < len(kv); i += 2 {
+		r[kv[i].(string)] = kv[i+1]
+	}
+	return r
+}
+
+func (f *fileTask) absent(ctx context.Context) (Result, error) {
+	if !f.s.fi.exists {
+		return Result{"path": f.path, "changed": false, "state": "absent"}, nil
+	}
+	rm := "rm -f -- "
+	if f.s.fi.isDir() {
+		rm = "rm -rf -- "
+	}
+	if _, err := f.t.probe(ctx, rm+connection.Quote(f.path)); err != nil {
+		return fail(fmt.Sprintf("removing %s failed: %v", f.path, err), "path", f.path), nil
+	}
+	return Result{"path": f.path, "changed": true, "state": "absent"}, nil
+}
+
+// finish applies the attributes to fi's path after the commands pre, and returns the result
+// about path (an lstat of it).
+func (f *fileTask) finish(ctx context.Context, r Result, pre []string, fi *fileInfo, path string) (Result, error) {
+	cmds, err := f.attrs.commands(fi, f.s.who.umask)
+	if err != nil {
+		return modeFailure(err, path), nil
+	}
+	cmds = append(pre, cmds...)
+	if len(cmds) == 0 {
+		return addPathInfo(r, fi), nil
+	}
+	after, err := f.t.apply(ctx, cmds, path)
+	if err != nil {
+		return fail(err.Error(), "path", path), nil
+	}
+	r["changed"] = true
+	return addPathInfo(r, after), nil
+}
+
+func (f *fileTask) touch(ctx context.Context) (Result, error) {
+	touch := "touch -- " + connection.Quote(f.path)
+	fi := *f.s.target
+	if !fi.exists {
+		// The new empty file, as touch will leave it.
+		fi = fileInfo{path: f.path, exists: true, mode: typeReg | 0o666&^f.s.who.umask,
+			uid: f.s.who.uid, gid: f.s.who.gid, owner: f.s.who.user, group: f.s.who.group}
+	}
+	// Touching always changes the timestamps.
+	return f.finish(ctx, Result{"dest": f.path, "changed": true}, []string{touch}, &fi, f.path)
+}
+
+// resolved returns the path to work on: a link's target when following it.
+func (f *fileTask) resolved() (string, *fileInfo) {
+	if f.follow && f.s.fi.isLink() {
+		return f.s.target.path, f.s.target
+	}
+	return f.path, f.s.fi
+}
+
+func (f *fileTask) file(ctx context.Context) (Result, error) {
+	pth, fi := f.resolved()
+	if st := stateOf(fi); st != "file" && st != "hard" {
+		return fail(fmt.Sprintf("file (%s) is %s, cannot continue", pth, st), "path", pth, "state", st), nil
+	}
+	return f.finish(ctx, Result{"path": pth, "changed": false}, nil, fi, pth)
+}
+
+func (f *fileTask) directory(ctx context.Context) (Result, error) {
+	pth, fi := f.resolved()
+	switch st := stateOf(fi); st {
+	case "directory":
+		return f.finish(ctx, Result{"path": pth, "changed": false}, nil, fi, pth)
+	case "absent":
+	default:
+		return fail(fmt.Sprintf("%s already exists as a %s", pth, st), "path", pth), nil
+	}
+	// As Ansible: each directory created gets the attributes, not only the last.
+	newDir := fileInfo{exists: true, mode: typeDir | 0o777&^f.s.who.umask,
+		uid: f.s.who.uid, gid: f.s.who.gid, owner: f.s.who.user, group: f.s.who.group}
+	var cmds []string
+	cur := ""
+	if strings.HasPrefix(pth, "/") {
+		cur = "/"
+	}
+	for _, part := range strings.Split(strings.Trim(pth, "/"), "/") {
+		cur = path.Join(cur, part)
+		newDir.path = cur
+		set, err := f.attrs.commands(&newDir, f.s.who.umask)
+		if err != nil {
+			return modeFailure(err, pth), nil
+		}
+		q := connection.Quote(cur)
+		cmds = append(cmds, fmt.Sprintf("if [ ! -d %s ]; then mkdir -- %s%s; fi", q, q, strings.Join(append([]string{""}, set...), " && ")))
+	}
+	after, err := f.t.apply(ctx, cmds, pth)
+	if err != nil {
+		return fail(fmt.Sprintf("There was an issue creating %s as requested: %v", pth, err), "path", pth), nil
+	}
+	return addPathInfo(Result{"path": pth, "changed": true}, after), nil
+}
+
+func (f *fileTask) link(ctx context.Context) (Result, error) {
+	prev := stateOf(f.s.fi)
+	src := f.src
+	if src == "" && f.follow && f.s.fi.isLink() {
+		src = f.s.fi.linkTarget
+	}
+	if !f.force && f.src != "" && !f.s.srcOK {
+		return fail(`src file does not exist, use "force=yes" if you really want to create the link: `+f.s.absSrc,
+			"path", f.path, "src", f.src), nil
+	}
+	switch {
+	case prev == "directory" && !f.force, (prev == "file" || prev == "hard") && !f.force:
+		return fail(fmt.Sprintf("refusing to convert from %s to symlink for %s", prev, f.path), "path", f.path), nil
+	case prev != "link" && src == "":
+		return fail("src is required for creating new symlinks"), nil
+	}
+	r := Result{"dest": f.path, "src": nil, "changed": false}
+	if src != "" {
+		r["src"] = src
+	}
+	var pre []string
+	if prev != "link" || f.src != "" && f.src != f.s.fi.linkTarget {
+		if prev == "directory" {
+			// Only an empty directory, as Ansible: rmdir refuses any other.
+			pre = append(pre, "rmdir -- "+connection.Quote(f.path))
+		}
+		pre = append(pre, "ln -sfn -- "+connection.Quote(src)+" "+connection.Quote(f.path))
+		r["changed"] = true
+	}
+	if len(pre) == 0 {
+		return f.linkAttrs(ctx, r)
+	}
+	after, err := f.t.apply(ctx, pre, f.path)
+	if err != nil {
+		return fail(fmt.Sprintf("Error while linking: %v", err), "path", f.path), nil
+	}
+	f.s.fi = after
+	return f.linkAttrs(ctx, r)
+}
+
+// linkAttrs applies the attributes to what the link resolves to, when following it and it
+// resolves: a symlink's own mode cannot be set on Linux.
+func (f *fileTask) linkAttrs(ctx context.Context, r Result) (Result, error) {
+	if f.attrs.none() || !f.follow {
+		return addPathInfo(r, f.s.fi), nil
+	}
+	if r["changed"] == true {
+		// The link is new: look again at what it resolves to.
+		s, err := lookAt(ctx, f.t, f.path, "")
+		if err != nil {
+			return nil, err
+		}
+		f.s.target = s.target
+	}
+	if !f.s.target.exists {
+		return addPathInfo(r, f.s.fi), nil
+	}
+	cmds, err := f.attrs.commands(f.s.target, f.s.who.umask)
+	if err != nil {
+		return modeFailure(err, f.path), nil
+	}
+	if len(cmds) > 0 {
+		if _, err := f.t.apply(ctx, cmds, f.s.target.path); err != nil {
+			return fail(err.Error(), "path", f.path), nil
+		}
+		r["changed"] = true
+	}
+	return addPathInfo(r, f.s.fi), nil
+}

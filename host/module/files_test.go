@@ -1,0 +1,372 @@
+package module
+
+import (
+	"io/fs"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// step is one run of a module in a sequence sharing a directory: in args and want, $D stands
+// for that directory and $T for testdata.
+type step struct {
+	args map[string]any
+	want map[string]any
+	// the most connection calls the step may make
+	execs, puts int
+}
+
+func expand(v any, r *strings.Replacer) any {
+	switch x := v.(type) {
+	case string:
+		return r.Replace(x)
+	case map[string]any:
+		out := map[string]any{}
+		for k, v := range x {
+			out[k] = expand(v, r)
+		}
+		return out
+	}
+	return v
+}
+
+func runSteps(t *testing.T, module string, steps []step) string {
+	t.Helper()
+	dir := t.TempDir()
+	testdata, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := strings.NewReplacer("$D", dir, "$T", testdata)
+	for i, s := range steps {
+		task := newTask(t)
+		calls := countCalls(task)
+		r := run(t, task, module, expand(s.args, rep).(map[string]any))
+		check(t, r, expand(s.want, rep).(map[string]any))
+		if calls.execs > s.execs || calls.puts > s.puts {
+			t.Errorf("step %d: %d execs and %d puts, want at most %d and %d", i, calls.execs, calls.puts, s.execs, s.puts)
+		}
+	}
+	return dir
+}
+
+func currentUser(t *testing.T) (*user.User, int) {
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	return u, uid
+}
+
+func TestCopy(t *testing.T) {
+	u, uid := currentUser(t)
+	const helloSum = "f572d396fae9206628714fb2ce00f72e94f2258f" // sha1 of "hello\n"
+	dir := runSteps(t, "copy", []step{
+		{args: map[string]any{"content": "hello\n", "dest": "$D/a"}, execs: 1, puts: 1,
+			want: map[string]any{"changed": true, "dest": "$D/a", "checksum": helloSum, "size": int64(6), "mode": "0644",
+				"state": "file", "md5sum": "b1946ac92492d2347c6235b4d2611184", "uid": uid, "owner": u.Username}},
+		{args: map[string]any{"content": "hello\n", "dest": "$D/a"}, execs: 1,
+			want: map[string]any{"changed": false, "dest": "$D/a", "path": "$D/a", "checksum": helloSum, "mode": "0644", "md5sum": nil}},
+		{args: map[string]any{"content": "hello\n", "dest": "$D/a", "mode": "0600"}, execs: 2,
+			want: map[string]any{"changed": true, "mode": "0600", "md5sum": nil}},
+		{args: map[string]any{"content": "hello\n", "dest": "$D/a", "mode": "u=rw"}, execs: 1,
+			want: map[string]any{"changed": false, "mode": "0600"}},
+		{args: map[string]any{"content": "bye\n", "dest": "$D/a", "force": "no"}, execs: 1,
+			want: map[string]any{"changed": false}},
+		{args: map[string]any{"content": "bye\n", "dest": "$D/a", "mode": 0o640, "owner": u.Uid}, execs: 1, puts: 1,
+			want: map[string]any{"changed": true, "mode": "0640", "size": int64(4), "owner": u.Username}},
+		{args: map[string]any{"src": "data.txt", "dest": "$D/"}, execs: 1, puts: 1,
+			want: map[string]any{"changed": true, "dest": "$D/data.txt", "src": "$T/files/data.txt"}},
+		{args: map[string]any{"src": "data.txt", "dest": "$D"}, execs: 1,
+			want: map[string]any{"changed": false, "dest": "$D/data.txt"}},
+		{args: map[string]any{"src": "$T/files/data.txt", "dest": "$D/new/"}, execs: 1, puts: 1,
+			want: map[string]any{"changed": true, "dest": "$D/new/data.txt"}},
+		{args: map[string]any{"src": "hello.sh", "dest": "$D/s", "mode": "preserve"}, execs: 1, puts: 1,
+			want: map[string]any{"changed": true, "mode": "0755"}},
+		{args: map[string]any{"content": map[string]any{"k": []any{1, "v"}}, "dest": "$D/j"}, execs: 1, puts: 1,
+			want: map[string]any{"changed": true, "size": int64(len(`{"k": [1, "v"]}`))}},
+		{args: map[string]any{"content": "x", "dest": "$D/missing/f"}, execs: 1,
+			want: map[string]any{"failed": true, "msg": "Destination directory $D/missing does not exist"}},
+		{args: map[string]any{"content": "x", "dest": "$D/new"}, execs: 1,
+			want: map[string]any{"failed": true, "msg": "can not use content with a dir as dest"}},
+		{args: map[string]any{"content": "x", "dest": "$D/"},
+			want: map[string]any{"failed": true, "msg": "can not use content with a dir as dest"}},
+		{args: map[string]any{"dest": "$D/x"}, want: map[string]any{"failed": true, "msg": "src (or content) is required"}},
+		{args: map[string]any{"content": "x", "src": "data.txt", "dest": "$D/x"},
+			want: map[string]any{"failed": true, "msg": "src and content are mutually exclusive"}},
+		{args: map[string]any{"content": "x", "dest": "$D/a", "mode": "yes"}, execs: 1,
+			want: map[string]any{"failed": true, "msg": "mode must be in octal or symbolic form", "details": "bad symbolic permission for mode: yes"}},
+	})
+	if got := readFile(t, filepath.Join(dir, "a")); got != "bye\n" {
+		t.Errorf("a holds %q", got)
+	}
+	if got := readFile(t, filepath.Join(dir, "j")); got != `{"k": [1, "v"]}` {
+		t.Errorf("j holds %q", got)
+	}
+	if m := fileMode(t, filepath.Join(dir, "a")); m != 0o640 {
+		t.Errorf("a has mode %v", m)
+	}
+}
+
+func TestCopyErrors(t *testing.T) {
+	for _, tt := range []struct {
+		args    map[string]any
+		wantErr string
+	}{
+		{map[string]any{"src": "nope.txt", "dest": "/tmp/x"}, "Could not find or access 'nope.txt'"},
+		{map[string]any{"src": "files/", "dest": "/tmp/x"}, "copying a directory is not supported"},
+		{map[string]any{"content": "x", "dest": "/tmp/x", "backup": true}, "Unsupported parameters for (copy) module: backup."},
+	} {
+		_, err := runErr(newTask(t), "copy", tt.args)
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("copy %v: error %v, want %q", tt.args, err, tt.wantErr)
+		}
+	}
+}
+
+func TestTemplate(t *testing.T) {
+	dir := runSteps(t, "template", []step{
+		{args: map[string]any{"src": "greeting.j2", "dest": "$D/g", "mode": "0600"}, execs: 1, puts: 1,
+			want: map[string]any{"changed": true, "dest": "$D/g", "mode": "0600", "size": int64(len("hello world\n"))}},
+		{args: map[string]any{"src": "greeting.j2", "dest": "$D/g", "mode": "0600"}, execs: 1,
+			want: map[string]any{"changed": false}},
+		{args: map[string]any{"src": "greeting.j2", "dest": "$D/"}, execs: 1, puts: 1,
+			want: map[string]any{"changed": true, "dest": "$D/greeting.j2"}},
+	})
+	if got := readFile(t, filepath.Join(dir, "g")); got != "hello world\n" {
+		t.Errorf("rendered %q", got)
+	}
+	task := newTask(t)
+	task.Vars = map[string]any{}
+	task.Render = fakeRender(task.Vars)
+	if _, err := runErr(task, "template", map[string]any{"src": "greeting.j2", "dest": dir + "/h"}); err == nil || !strings.Contains(err.Error(), "'name' is undefined") {
+		t.Errorf("rendering with an undefined variable: %v", err)
+	}
+	if _, err := runErr(newTask(t), "template", map[string]any{"src": "greeting.j2"}); err == nil || err.Error() != "src and dest are required" {
+		t.Errorf("template without dest: %v", err)
+	}
+}
+
+func TestFile(t *testing.T) {
+	u, uid := currentUser(t)
+	dir := runSteps(t, "file", []step{
+		{args: map[string]any{"path": "$D/d", "state": "directory"}, execs: 2,
+			want: map[string]any{"changed": true, "path": "$D/d", "state": "directory", "mode": "0755", "uid": uid, "owner": u.Username}},
+		{args: map[string]any{"path": "$D/d", "state": "directory"}, execs: 1,
+			want: map[string]any{"changed": false, "state": "directory"}},
+		{args: map[string]any{"path": "$D/d/e/f", "state": "directory", "mode": "0700"}, execs: 2,
+			want: map[string]any{"changed": true, "mode": "0700"}},
+		{args: map[string]any{"path": "$D/d/e", "mode": "u=rwx,go="}, execs: 1,
+			want: map[string]any{"changed": false, "state": "directory", "mode": "0700"}},
+		{args: map[string]any{"path": "$D/t", "state": "touch"}, execs: 2,
+			want: map[string]any{"changed": true, "dest": "$D/t", "state": "file", "size": int64(0), "mode": "0644"}},
+		{args: map[string]any{"path": "$D/t", "state": "touch", "mode": "0600"}, execs: 2,
+			want: map[string]any{"changed": true, "mode": "0600"}},
+		{args: map[string]any{"path": "$D/t", "mode": "0640"}, execs: 2,
+			want: map[string]any{"changed": true, "path": "$D/t", "state": "file", "mode": "0640"}},
+		{args: map[string]any{"path": "$D/t", "mode": "0640", "owner": u.Username}, execs: 1,
+			want: map[string]any{"changed": false}},
+		{args: map[string]any{"path": "$D/missing"}, execs: 1,
+			want: map[string]any{"failed": true, "msg": "file ($D/missing) is absent, cannot continue", "state": "absent"}},
+		{args: map[string]any{"path": "$D/d", "state": "file"}, execs: 1,
+			want: map[string]any{"failed": true, "msg": "file ($D/d) is directory, cannot continue"}},
+		{args: map[string]any{"path": "$D/t", "state": "directory"}, execs: 1,
+			want: map[string]any{"failed": true, "msg": "$D/t already exists as a file"}},
+		{args: map[string]any{"path": "$D/l", "src": "$D/t", "state": "link"}, execs: 2,
+			want: map[string]any{"changed": true, "dest": "$D/l", "src": "$D/t", "state": "link", "mode": "0777"}},
+		{args: map[string]any{"path": "$D/l", "src": "$D/t", "state": "link"}, execs: 1,
+			want: map[string]any{"changed": false, "state": "link"}},
+		{args: map[string]any{"path": "$D/l", "src": "d", "state": "link"}, execs: 2,
+			want: map[string]any{"changed": true, "src": "d"}},
+		{args: map[string]any{"path": "$D/l"}, execs: 1,
+			want: map[string]any{"changed": false, "state": "link"}},
+		{args: map[string]any{"path": "$D/l2", "src": "nope", "state": "link"}, execs: 1,
+			want: map[string]any{"failed": true, "msg": `src file does not exist, use "force=yes" if you really want to create the link: $D/nope`}},
+		{args: map[string]any{"path": "$D/l2", "src": "nope", "state": "link", "force": true}, execs: 2,
+			want: map[string]any{"changed": true}},
+		{args: map[string]any{"path": "$D/t", "src": "$D/d", "state": "link"}, execs: 1,
+			want: map[string]any{"failed": true, "msg": "refusing to convert from file to symlink for $D/t"}},
+		{args: map[string]any{"path": "$D/x", "src": "$D/d"}, execs: 1,
+			want: map[string]any{"failed": true, "msg": "src option requires state to be 'link' or 'hard'"}},
+		{args: map[string]any{"path": "$D/d", "state": "absent"}, execs: 2,
+			want: map[string]any{"changed": true, "path": "$D/d", "state": "absent"}},
+		{args: map[string]any{"path": "$D/d", "state": "absent"}, execs: 1,
+			want: map[string]any{"changed": false, "state": "absent"}},
+		{args: map[string]any{"path": "$D/l", "state": "file"}, execs: 1,
+			want: map[string]any{"failed": true, "msg": "file ($D/d) is absent, cannot continue"}},
+	})
+	if _, err := os.Stat(filepath.Join(dir, "d")); !os.IsNotExist(err) {
+		t.Errorf("d still exists: %v", err)
+	}
+	if target, _ := os.Readlink(filepath.Join(dir, "l")); target != "d" {
+		t.Errorf("l points to %q", target)
+	}
+}
+
+func TestFileErrors(t *testing.T) {
+	for _, tt := range []struct {
+		args    map[string]any
+		wantErr string
+	}{
+		{map[string]any{"state": "file"}, "missing required arguments: path"},
+		{map[string]any{"path": "/x", "state": "hard"}, "value of state must be one of: absent, directory, file, link, touch, got: hard"},
+		{map[string]any{"path": "/x", "recurse": true}, "recurse is not supported"},
+	} {
+		_, err := runErr(newTask(t), "file", tt.args)
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("file %v: error %v, want %q", tt.args, err, tt.wantErr)
+		}
+	}
+}
+
+func TestStat(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "f")
+	writeFile(t, f, "hello\n", fs.ModeSetuid|0o751)
+	if err := os.Symlink("f", filepath.Join(dir, "l")); err != nil {
+		t.Fatal(err)
+	}
+	u, uid := currentUser(t)
+	tests := []struct {
+		name string
+		args map[string]any
+		want map[string]any
+	}{
+		{name: "file", args: map[string]any{"path": f},
+			want: map[string]any{"exists": true, "path": f, "isreg": true, "isdir": false, "islnk": false, "mode": "4751",
+				"size": int64(6), "uid": uid, "pw_name": u.Username, "isuid": true, "xoth": true, "woth": false,
+				"checksum": "f572d396fae9206628714fb2ce00f72e94f2258f", "readable": true}},
+		{name: "other checksum", args: map[string]any{"path": f, "checksum_algorithm": "sha256"},
+			want: map[string]any{"checksum": "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"}},
+		{name: "no checksum", args: map[string]any{"path": f, "get_checksum": "no"},
+			want: map[string]any{"checksum": nil}},
+		{name: "link not followed", args: map[string]any{"path": dir + "/l"},
+			want: map[string]any{"islnk": true, "isreg": false, "lnk_target": "f", "lnk_source": f, "checksum": nil}},
+		{name: "link followed", args: map[string]any{"path": dir + "/l", "follow": true},
+			want: map[string]any{"islnk": false, "isreg": true, "checksum": "f572d396fae9206628714fb2ce00f72e94f2258f"}},
+		{name: "directory", args: map[string]any{"dest": dir},
+			want: map[string]any{"isdir": true, "exists": true}},
+		{name: "missing", args: map[string]any{"path": dir + "/nope"},
+			want: map[string]any{"exists": false, "isreg": nil}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			task := newTask(t)
+			calls := countCalls(task)
+			r := run(t, task, "stat", tt.args)
+			check(t, r, map[string]any{"changed": false})
+			check(t, r["stat"].(map[string]any), tt.want)
+			if calls.execs != 1 {
+				t.Errorf("%d execs, want 1", calls.execs)
+			}
+		})
+	}
+	mtime := run(t, newTask(t), "stat", map[string]any{"path": f})["stat"].(map[string]any)["mtime"].(float64)
+	fi, _ := os.Stat(f)
+	if want := float64(fi.ModTime().UnixNano()) / 1e9; mtime < want-1e-3 || mtime > want+1e-3 {
+		t.Errorf("mtime = %f, want %f", mtime, want)
+	}
+}
+
+func TestLineinfile(t *testing.T) {
+	tests := []struct {
+		name    string
+		initial string // "" for no file
+		args    map[string]any
+		want    string
+		changed bool
+		msg     string
+	}{
+		{name: "append", initial: "a=1\nb=2\n", args: map[string]any{"line": "c=3"}, want: "a=1\nb=2\nc=3\n", changed: true, msg: "line added"},
+		{name: "present already", initial: "a=1\nc=3\n", args: map[string]any{"line": "c=3"}, want: "a=1\nc=3\n"},
+		{name: "append after missing newline", initial: "a=1", args: map[string]any{"line": "b=2"}, want: "a=1\nb=2\n", changed: true, msg: "line added"},
+		{name: "replace last match", initial: "a=1\nb=2\na=3\n", args: map[string]any{"regexp": "^a=", "line": "a=9"},
+			want: "a=1\nb=2\na=9\n", changed: true, msg: "line replaced"},
+		{name: "replace first match", initial: "a=1\nb=2\na=3\n", args: map[string]any{"regexp": "^a=", "line": "a=9", "firstmatch": true},
+			want: "a=9\nb=2\na=3\n", changed: true, msg: "line replaced"},
+		{name: "regexp matching the line already", initial: "a=9\n", args: map[string]any{"regexp": "^a=", "line": "a=9"}, want: "a=9\n"},
+		{name: "search string", initial: "x foo y\n", args: map[string]any{"search_string": "foo", "line": "bar"},
+			want: "bar\n", changed: true, msg: "line replaced"},
+		{name: "backrefs", initial: "a=1\n", args: map[string]any{"regexp": `^(\w)=(\d)$`, "line": `\2=\1 \g<1>`, "backrefs": "yes"},
+			want: "1=a a\n", changed: true, msg: "line replaced"},
+		{name: "backrefs without match do nothing", initial: "a=1\n", args: map[string]any{"regexp": "^zz", "line": "x", "backrefs": true}, want: "a=1\n"},
+		{name: "insertbefore BOF", initial: "a\n", args: map[string]any{"line": "first", "insertbefore": "BOF"},
+			want: "first\na\n", changed: true, msg: "line added"},
+		{name: "insertafter regex", initial: "[s]\nk=v\n[t]\n", args: map[string]any{"line": "n=1", "insertafter": `^\[s\]`},
+			want: "[s]\nn=1\nk=v\n[t]\n", changed: true, msg: "line added"},
+		{name: "insertafter regex already there", initial: "[s]\nn=1\n", args: map[string]any{"line": "n=1", "insertafter": `^\[s\]`}, want: "[s]\nn=1\n"},
+		{name: "insertbefore regex", initial: "a\n[t]\n", args: map[string]any{"line": "b", "insertbefore": `^\[t\]`},
+			want: "a\nb\n[t]\n", changed: true, msg: "line added"},
+		{name: "insertafter without a match appends", initial: "a\n", args: map[string]any{"line": "b", "insertafter": "^nomatch"},
+			want: "a\nb\n", changed: true, msg: "line added"},
+		{name: "absent by regexp", initial: "a=1\nb=2\na=3\n", args: map[string]any{"regexp": "^a=", "state": "absent"},
+			want: "b=2\n", changed: true, msg: "2 line(s) removed"},
+		{name: "absent by line", initial: "a\nb\n", args: map[string]any{"line": "b", "state": "absent"}, want: "a\n", changed: true, msg: "1 line(s) removed"},
+		{name: "absent nothing to remove", initial: "a\n", args: map[string]any{"line": "b", "state": "absent"}, want: "a\n"},
+		{name: "create", args: map[string]any{"line": "new", "create": "yes", "path": "$D/sub/f"}, want: "new\n", changed: true, msg: "line added"},
+		{name: "mode only", initial: "a\n", args: map[string]any{"line": "a", "mode": "0600"}, want: "a\n", changed: true,
+			msg: "ownership, perms or SE linux context changed"},
+		{name: "line and mode", initial: "a\n", args: map[string]any{"line": "b", "mode": "0600"}, want: "a\nb\n", changed: true,
+			msg: "line added and ownership, perms or SE linux context changed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "f")
+			args := map[string]any{"path": path}
+			for k, v := range tt.args {
+				args[k] = expand(v, strings.NewReplacer("$D", dir))
+			}
+			path = args["path"].(string)
+			if tt.initial != "" {
+				writeFile(t, path, tt.initial, 0o644)
+			}
+			for i, wantChanged := range []bool{tt.changed, false} {
+				task := newTask(t)
+				calls := countCalls(task)
+				r := run(t, task, "lineinfile", args)
+				msg := tt.msg
+				if i > 0 {
+					msg = ""
+				}
+				check(t, r, map[string]any{"changed": wantChanged, "msg": msg, "backup": ""})
+				if calls.execs > 2 || calls.puts > 1 || calls.fetches > 0 {
+					t.Errorf("%d execs, %d puts, %d fetches", calls.execs, calls.puts, calls.fetches)
+				}
+			}
+			if got := readFile(t, path); got != tt.want {
+				t.Errorf("file holds %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLineinfileFailures(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		args map[string]any
+		want map[string]any
+	}{
+		{map[string]any{"path": dir + "/nope", "line": "x"}, map[string]any{"failed": true, "rc": 257, "msg": "Destination " + dir + "/nope does not exist !"}},
+		{map[string]any{"path": dir, "line": "x"}, map[string]any{"failed": true, "rc": 256, "msg": "Path " + dir + " is a directory !"}},
+		{map[string]any{"path": dir + "/nope", "line": "x", "state": "absent"}, map[string]any{"changed": false, "msg": "file not present"}},
+		{map[string]any{"path": dir + "/f"}, map[string]any{"failed": true, "msg": "line is required with state=present"}},
+		{map[string]any{"path": dir + "/f", "backrefs": true, "line": "x"}, map[string]any{"failed": true, "msg": "regexp is required with backrefs=true"}},
+		{map[string]any{"path": dir + "/f", "state": "absent"}, map[string]any{"failed": true, "msg": "one of line, search_string, or regexp is required with state=absent"}},
+	}
+	for _, tt := range tests {
+		check(t, run(t, newTask(t), "lineinfile", tt.args), tt.want)
+	}
+	_, err := runErr(newTask(t), "lineinfile", map[string]any{"path": dir + "/f", "line": "x", "insertafter": "a", "insertbefore": "b"})
+	if err == nil || err.Error() != "parameters are mutually exclusive: insertbefore|insertafter" {
+		t.Errorf("insertafter with insertbefore: %v", err)
+	}
+	_, err = runErr(newTask(t), "lineinfile", map[string]any{"path": dir + "/f", "line": "x", "regexp": "(?=x)"})
+	if err == nil || !strings.Contains(err.Error(), "lineinfile regexp") {
+		t.Errorf("lookahead regexp: %v", err)
+	}
+}

@@ -1,0 +1,345 @@
+package module
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/tallyrun/tally/host/connection"
+)
+
+var lineinfileSpec = &argSpec{module: "lineinfile", options: withAttrs(map[string]option{
+	"path":          {kind: kindPath, required: true, aliases: []string{"dest", "destfile", "name"}},
+	"state":         {kind: kindStr, def: "present", choices: []string{"absent", "present"}},
+	"regexp":        {kind: kindStr, aliases: []string{"regex"}},
+	"search_string": {kind: kindStr},
+	"line":          {kind: kindStr, aliases: []string{"value"}},
+	"insertafter":   {kind: kindStr},
+	"insertbefore":  {kind: kindStr},
+	"backrefs":      {kind: kindBool, def: false},
+	"create":        {kind: kindBool, def: false},
+	"firstmatch":    {kind: kindBool, def: false},
+}), exclusive: [][]string{{"insertbefore", "insertafter"}, {"regexp", "search_string"}, {"backrefs", "search_string"}}}
+
+// runLineinfile edits a file with one Exec to read it (with its stat), one Put when the lines
+// change, and one Exec more only when attributes differ.
+func runLineinfile(ctx context.Context, t *Task, args map[string]any) (Result, error) {
+	p, err := lineinfileSpec.parse(args)
+	if err != nil {
+		return nil, err
+	}
+	dest := p.str("path")
+	if err := checkPath("path", dest); err != nil {
+		return nil, err
+	}
+	present := p.str("state") == "present"
+	e := edit{line: []byte(p.str("line")), backrefs: p.bool("backrefs"), firstmatch: p.bool("firstmatch")}
+	for _, o := range []struct {
+		name string
+		re   **regexp.Regexp
+	}{{"regexp", &e.re}, {"insertafter", &e.insRe}, {"insertbefore", &e.insRe}} {
+		v := p.str(o.name)
+		if !p.has(o.name) || o.name != "regexp" && (v == "BOF" || v == "EOF") {
+			continue
+		}
+		if *o.re, err = compilePython(v); err != nil {
+			return nil, fmt.Errorf("lineinfile %s %q: %w", o.name, v, err)
+		}
+	}
+	if p.has("search_string") {
+		s := []byte(p.str("search_string"))
+		e.search = &s
+	}
+	switch {
+	case present && e.backrefs && e.re == nil:
+		return fail("regexp is required with backrefs=true"), nil
+	case present && !p.has("line"):
+		return fail("line is required with state=present"), nil
+	case !present && e.re == nil && e.search == nil && !p.has("line"):
+		return fail("one of line, search_string, or regexp is required with state=absent"), nil
+	}
+	e.insertAfter, e.insertBefore = p.str("insertafter"), p.str("insertbefore")
+	if e.insertAfter == "" && e.insertBefore == "" {
+		e.insertAfter = "EOF"
+	}
+
+	script := fmt.Sprintf("p=%s\ntally_stat \"$p\" -L\ntally_ids\n", shPath(dest))
+	if present && p.bool("create") {
+		// As Ansible, a missing file's directories are created even if no line is added.
+		script += "[ -e \"$p\" ] || mkdir -p -- \"$(dirname -- \"$p\")\" || exit 1\n"
+	}
+	script += "if [ -f \"$p\" ]; then cat -- \"$p\" || exit 1; fi"
+	out, err := t.probe(ctx, script)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", dest, err)
+	}
+	l := newLines(out)
+	fi, err := l.stat()
+	if err != nil {
+		return nil, err
+	}
+	who, err := l.ids()
+	if err != nil {
+		return nil, err
+	}
+	dest = fi.path
+	switch {
+	case fi.isDir():
+		return fail(fmt.Sprintf("Path %s is a directory !", dest), "rc", 256), nil
+	case !fi.exists && !present:
+		return Result{"changed": false, "msg": "file not present"}, nil
+	case !fi.exists && !p.bool("create"):
+		return fail(fmt.Sprintf("Destination %s does not exist !", dest), "rc", 257), nil
+	}
+	lines := splitKeepEnds([]byte(l.rest()))
+	var msg string
+	var changed bool
+	r := Result{"backup": ""}
+	if present {
+		lines, msg, changed = e.present(lines)
+	} else {
+		var found int
+		lines, found = e.absent(lines)
+		changed = found > 0
+		if changed {
+			msg = fmt.Sprintf("%d line(s) removed", found)
+		}
+		r["found"] = found
+	}
+	if !fi.exists && !changed {
+		r["changed"], r["msg"] = false, msg
+		return r, nil
+	}
+	cur := fi.perm()
+	if !fi.exists {
+		cur = 0o666 &^ who.umask
+		fi = &fileInfo{path: dest, exists: true, mode: typeReg | cur, uid: who.uid, gid: who.gid, owner: who.user, group: who.group}
+	}
+	a := attrsOf(p)
+	cmds, err := a.commands(fi, who.umask)
+	if err != nil {
+		return modeFailure(err, dest), nil
+	}
+	attrsChanged := len(cmds) > 0
+	if changed {
+		mode := cur
+		if a.mode != nil {
+			mode, _ = resolveMode(a.mode, cur, false, who.umask) // valid: commands resolved it
+		}
+		if err := t.Conn.Put(ctx, dest, bytes.Join(lines, nil), connection.FileMode(mode), t.Become); err != nil {
+			return nil, err
+		}
+		// Put set the mode and kept the owner and group.
+		if cmds, err = a.ownership().commands(fi, who.umask); err != nil {
+			return nil, err
+		}
+	}
+	if len(cmds) > 0 {
+		if _, err := t.apply(ctx, cmds, dest); err != nil {
+			return nil, err
+		}
+	}
+	if attrsChanged {
+		if changed {
+			msg += " and "
+		}
+		msg += "ownership, perms or SE linux context changed"
+		changed = true
+	}
+	r["changed"], r["msg"] = changed, msg
+	return r, nil
+}
+
+// edit is a lineinfile edit, ported from Ansible's present() and absent().
+type edit struct {
+	line                      []byte
+	re, insRe                 *regexp.Regexp
+	search                    *[]byte
+	insertAfter, insertBefore string
+	backrefs, firstmatch      bool
+}
+
+func (e *edit) present(lines [][]byte) ([][]byte, string, bool) {
+	index := [2]int{-1, -1}
+	var match []int // submatch indexes of the regexp's match in lines[index[0]]
+	matched := false
+	if e.re != nil {
+		for i, l := range lines {
+			if m := e.re.FindSubmatchIndex(chomp(l)); m != nil {
+				index[0], match, matched = i, m, true
+				if e.firstmatch {
+					break
+				}
+			}
+		}
+	}
+	if e.search != nil {
+		for i, l := range lines {
+			if bytes.Contains(l, *e.search) {
+				index[0], matched = i, true
+				if e.firstmatch {
+					break
+				}
+			}
+		}
+	}
+	if !matched {
+		for i, l := range lines {
+			if bytes.Equal(e.line, bytes.TrimRight(l, "\r\n")) {
+				index[0] = i
+			} else if e.insRe != nil && e.insRe.Match(chomp(l)) {
+				if e.insertAfter != "" {
+					index[1] = i + 1
+				} else {
+					index[1] = i
+				}
+				if e.firstmatch {
+					break
+				}
+			}
+		}
+	}
+	withEOL := append(append([]byte{}, e.line...), '\n')
+	insert := func(at int) [][]byte {
+		return append(lines[:at], append([][]byte{withEOL}, lines[at:]...)...)
+	}
+	endsWithEOL := func() bool {
+		last := lines[len(lines)-1]
+		return len(last) > 0 && (last[len(last)-1] == '\n' || last[len(last)-1] == '\r')
+	}
+	trimmedIs := func(i int) bool { return bytes.Equal(bytes.TrimRight(lines[i], "\r\n"), e.line) }
+	switch {
+	case index[0] != -1:
+		newLine := e.line
+		if e.backrefs && match != nil {
+			newLine = expandPython(e.re, e.line, lines[index[0]], match)
+		}
+		if !bytes.HasSuffix(newLine, []byte("\n")) {
+			newLine = append(append([]byte{}, newLine...), '\n')
+		}
+		if !bytes.Equal(lines[index[0]], newLine) {
+			lines[index[0]] = newLine
+			return lines, "line replaced", true
+		}
+	case e.backrefs:
+		// Without a match there is nothing to fill the backreferences from.
+	case e.insertBefore == "BOF" || e.insertAfter == "BOF":
+		return insert(0), "line added", true
+	case e.insertAfter == "EOF" || index[1] == -1:
+		if len(lines) > 0 && !endsWithEOL() {
+			lines = append(lines, []byte("\n"))
+		}
+		return append(lines, withEOL), "line added", true
+	case e.insertAfter != "" && index[1] != -1:
+		if len(lines) == index[1] {
+			if !trimmedIs(index[1] - 1) {
+				return append(lines, withEOL), "line added", true
+			}
+		} else if !trimmedIs(index[1]) {
+			return insert(index[1]), "line added", true
+		}
+	default:
+		return insert(index[1]), "line added", true
+	}
+	return lines, "", false
+}
+
+func (e *edit) absent(lines [][]byte) ([][]byte, int) {
+	var kept [][]byte
+	found := 0
+	for _, l := range lines {
+		var m bool
+		switch {
+		case e.re != nil:
+			m = e.re.Match(chomp(l))
+		case e.search != nil:
+			m = bytes.Contains(l, *e.search)
+		default:
+			m = bytes.Equal(e.line, bytes.TrimRight(l, "\r\n"))
+		}
+		if m {
+			found++
+		} else {
+			kept = append(kept, l)
+		}
+	}
+	return kept, found
+}
+
+// splitKeepEnds splits b after each \n, as Python's readlines does.
+func splitKeepEnds(b []byte) [][]byte {
+	var lines [][]byte
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			i = len(b) - 1
+		}
+		lines = append(lines, b[:i+1])
+		b = b[i+1:]
+	}
+	return lines
+}
+
+// chomp drops a line's \n, so that RE2's $ matches where Python's does: before it.
+func chomp(line []byte) []byte { return bytes.TrimSuffix(line, []byte("\n")) }
+
+// compilePython compiles a Python regular expression: the syntax RE2 shares with Python, plus
+// \Z. Lookarounds and backreferences inside a pattern are not supported; patterns are matched
+// against lines without their \n (see chomp).
+func compilePython(expr string) (*regexp.Regexp, error) {
+	return regexp.Compile(strings.ReplaceAll(expr, `\Z`, `\z`))
+}
+
+// expandPython expands a Python re replacement template (\1, \g<1>, \g<name>, \n, \\) with the
+// submatches m of re in src.
+func expandPython(re *regexp.Regexp, tmpl, src []byte, m []int) []byte {
+	group := func(ref string) []byte {
+		n, err := strconv.Atoi(ref)
+		if err != nil {
+			n = re.SubexpIndex(ref)
+		}
+		if n < 0 || 2*n+1 >= len(m) || m[2*n] < 0 {
+			return nil
+		}
+		return src[m[2*n]:m[2*n+1]]
+	}
+	var out []byte
+	for i := 0; i < len(tmpl); i++ {
+		c := tmpl[i]
+		if c != '\\' || i+1 == len(tmpl) {
+			out = append(out, c)
+			continue
+		}
+		i++
+		switch n := tmpl[i]; {
+		case n >= '0' && n <= '9':
+			j := i + 1
+			if j < len(tmpl) && tmpl[j] >= '0' && tmpl[j] <= '9' {
+				j++
+			}
+			out = append(out, group(string(tmpl[i:j]))...)
+			i = j - 1
+		case n == 'g' && i+1 < len(tmpl) && tmpl[i+1] == '<':
+			if end := bytes.IndexByte(tmpl[i:], '>'); end > 0 {
+				out = append(out, group(string(tmpl[i+2:i+end]))...)
+				i += end
+			} else {
+				out = append(out, '\\', n)
+			}
+		case n == 'n':
+			out = append(out, '\n')
+		case n == 't':
+			out = append(out, '\t')
+		case n == 'r':
+			out = append(out, '\r')
+		case n == '\\':
+			out = append(out, '\\')
+		default:
+			out = append(out, '\\', n)
+		}
+	}
+	return out
+}

@@ -1,0 +1,26 @@
+package module
+
+func init() {
+	for name, s := range map[string]Spec{
+		"setup":      {Run: runSetup},
+		"ping":       {Run: runPing},
+		"command":    {Run: runCommand, FreeForm: true},
+		"shell":      {Run: runShell, FreeForm: true},
+		"raw":        {Run: runRaw, FreeForm: true},
+		"script":     {Run: runScript, FreeForm: true},
+		"copy":       {Run: runCopy},
+		"file":       {Run: runFile},
+		"template":   {Run: runTemplate},
+		"stat":       {Run: runStat},
+		"lineinfile": {Run: runLineinfile},
+		"debug":      {Run: runDebug, Controller: true},
+		"set_fact":   {Run: runSetFact, Controller: true},
+		"set_stats":  {Run: runSetStats, Controller: true},
+		"fail":       {Run: runFail, Controller: true},
+		"assert":     {Run: runAssert, Controller: true},
+		"wait_for":   {Run: runWaitFor},
+		"pause":      {Run: runPause, Controller: true},
+	} {
+		register(name, s)
+	}
+}

@@ -1,0 +1,83 @@
+package module
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tallyrun/tally/host/connection"
+)
+
+var statSpec = &argSpec{module: "stat", options: map[string]option{
+	"path":           {kind: kindPath, required: true, aliases: []string{"dest", "name"}},
+	"follow":         {kind: kindBool, def: false},
+	"get_checksum":   {kind: kindBool, def: true},
+	"get_mime":       {kind: kindBool, def: true, aliases: []string{"mime", "mime_type", "mime-type"}},
+	"get_attributes": {kind: kindBool, def: true, aliases: []string{"attr", "attributes"}},
+	"checksum_algorithm": {kind: kindStr, def: "sha1", aliases: []string{"checksum", "checksum_algo"},
+		choices: []string{"md5", "sha1", "sha224", "sha256", "sha384", "sha512"}},
+}}
+
+// runStat reports on a path with one Exec. get_mime and get_attributes are accepted but
+// gather nothing: they need tools (file, lsattr) a bare host lacks.
+func runStat(ctx context.Context, t *Task, args map[string]any) (Result, error) {
+	p, err := statSpec.parse(args)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPath("path", p.str("path")); err != nil {
+		return nil, err
+	}
+	follow, alg := `""`, `""`
+	if p.bool("follow") {
+		follow = "-L"
+	}
+	if p.bool("get_checksum") {
+		alg = p.str("checksum_algorithm")
+	}
+	out, err := t.probe(ctx, fmt.Sprintf("tally_stat %s %s %s", shPath(p.str("path")), follow, alg))
+	if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", p.str("path"), err)
+	}
+	fi, err := newLines(out).stat()
+	if err != nil {
+		return nil, err
+	}
+	r := Result{"changed": false, "invocation": statSpec.invocation(p)}
+	if !fi.exists {
+		r["stat"] = map[string]any{"exists": false}
+		return r, nil
+	}
+	m := fi.mode
+	bit := func(b uint32) bool { return m&b != 0 }
+	typ := m & typeMask
+	st := map[string]any{
+		"exists": true, "path": fi.path, "mode": fmt.Sprintf("%04o", m&permBits),
+		"isdir": typ == typeDir, "ischr": typ == typeChar, "isblk": typ == typeBlock, "isreg": typ == typeReg,
+		"isfifo": typ == typeFIFO, "islnk": typ == typeLink, "issock": typ == typeSock,
+		"uid": fi.uid, "gid": fi.gid, "size": fi.size, "inode": fi.inode, "dev": fi.dev, "nlink": fi.nlink,
+		"atime": fi.atime, "mtime": fi.mtime, "ctime": fi.ctime,
+		"wusr": bit(0o200), "rusr": bit(0o400), "xusr": bit(0o100),
+		"wgrp": bit(0o020), "rgrp": bit(0o040), "xgrp": bit(0o010),
+		"woth": bit(0o002), "roth": bit(0o004), "xoth": bit(0o001),
+		"isuid": bit(modeSUID), "isgid": bit(modeSGID),
+		"readable": fi.readable, "writeable": fi.writeable, "executable": fi.executable,
+	}
+	if typ == typeLink {
+		st["lnk_source"], st["lnk_target"] = fi.linkSource, fi.linkTarget
+	}
+	// stat prints UNKNOWN for ids without a name, where Ansible leaves the key out.
+	if fi.owner != "UNKNOWN" {
+		st["pw_name"] = fi.owner
+	}
+	if fi.group != "UNKNOWN" {
+		st["gr_name"] = fi.group
+	}
+	if fi.checksum != "" {
+		st["checksum"] = fi.checksum
+	}
+	r["stat"] = st
+	return r, nil
+}
+
+// statPath is the probe line printing the lstat record of path, as a shell word.
+func statPath(path string) string { return "tally_stat " + connection.Quote(path) }

@@ -1,0 +1,115 @@
+// Package playbook parses Ansible playbooks and task files into plays, blocks and tasks, with
+// the file:line of each, ready for the executor. It checks keywords and module names but
+// evaluates no template: that happens per host at run time.
+package playbook
+
+import "fmt"
+
+// Pos is where something was written.
+type Pos struct {
+	File string
+	Line int
+}
+
+func (p Pos) String() string { return fmt.Sprintf("%s:%d", p.File, p.Line) }
+
+// Playbook is a parsed playbook file with its import_playbook entries expanded in place.
+type Playbook struct {
+	Path  string
+	Plays []*Play
+}
+
+// Play is one play. Fields holding raw YAML values (any) may be templates, evaluated per run.
+type Play struct {
+	Pos  Pos
+	UUID string
+	// Name is the play's name; an unnamed play is named after its hosts, as in Ansible.
+	Name string
+	// Hosts is the host pattern; a YAML list is joined with ",".
+	Hosts string
+	// Dir is the directory of the file the play is written in: relative paths start there.
+	Dir               string
+	Vars              map[string]any
+	VarsFiles         []string
+	GatherFacts       any // nil: default (true)
+	PreTasks          []*Task
+	Tasks             []*Task
+	PostTasks         []*Task
+	Handlers          []*Task
+	Become            any
+	BecomeUser        string
+	BecomeMethod      string
+	RemoteUser        string
+	Connection        string
+	Serial            []any // each an int or a "NN%" string
+	AnyErrorsFatal    any
+	MaxFailPercentage any
+	IgnoreUnreachable any
+	IgnoreErrors      any
+	Tags              []string
+	Environment       any
+	// When holds the conditions of the import_playbook entries that brought this play in.
+	// They are already prepended to the When of every pre_task, task and post_task; the
+	// executor checks them before gathering facts, as Ansible does.
+	When []string
+}
+
+// Task is a task, or a block when Block is non-nil. Fields holding raw YAML values (any) may
+// be templates, evaluated per host at run time.
+type Task struct {
+	Pos  Pos
+	UUID string
+	Name string
+	// Action is the module's name as written ("ansible.builtin.command", "debug",
+	// "include_tasks", "meta"); empty for a block.
+	Action string
+	// Args are the module's arguments; a free-form argument is under "_raw_params".
+	Args map[string]any
+
+	Block  []*Task // non-nil: this is a block
+	Rescue []*Task
+	Always []*Task
+	// Static is true for a block that stands for an import_tasks: its keywords (when, tags,
+	// vars) apply to every task it imported, and it is never shown as a task of its own.
+	Static bool
+
+	When        []string // conditions, all of which must hold; a YAML bool becomes "True"/"False"
+	Loop        any      // loop or with_items: a list, or a template giving one
+	LoopKeyword string   // "loop" or "with_items" ("" with no loop)
+	LoopControl LoopControl
+	Register    string
+	Notify      []string
+	Listen      []string // handlers only
+	Tags        []string
+	Vars        map[string]any
+	Environment any
+	DelegateTo  string
+
+	IgnoreErrors      any
+	IgnoreUnreachable any
+	ChangedWhen       []string // nil: not set
+	FailedWhen        []string // nil: not set
+	Until             []string
+	Retries           any
+	Delay             any
+	RunOnce           any
+	NoLog             any
+	AnyErrorsFatal    any
+	Become            any
+	BecomeUser        string
+	BecomeMethod      string
+	RemoteUser        string
+
+	Handler bool // listed under a play's handlers
+}
+
+// LoopControl holds a task's loop_control settings.
+type LoopControl struct {
+	Label    string // template for the item's label in the output
+	LoopVar  string // default "item"
+	IndexVar string
+	Pause    any
+}
+
+// IsBlock reports whether t is a block.
+func (t *Task) IsBlock() bool { return t.Block != nil }

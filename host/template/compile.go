@@ -1,0 +1,384 @@
+package template
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	controlStructures "github.com/nikolalohinski/gonja/v2/builtins/control_structures"
+	"github.com/nikolalohinski/gonja/v2/config"
+	"github.com/nikolalohinski/gonja/v2/loaders"
+	"github.com/nikolalohinski/gonja/v2/nodes"
+	"github.com/nikolalohinski/gonja/v2/parser"
+	"github.com/nikolalohinski/gonja/v2/tokens"
+)
+
+// SyntaxError reports a template that does not parse.
+type SyntaxError struct {
+	Template string // the template text
+	Msg      string // the parser's message
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("template error while templating string: %s. String: %s", e.Msg, e.Template)
+}
+
+// program is a parsed template, shared read-only by concurrent renders.
+type program struct {
+	body []nodes.Node
+	err  error // a *SyntaxError, cached like a success
+}
+
+// stringMode says how backslashes in string literals are read.
+type stringMode int
+
+const (
+	// playbookStrings keeps backslashes in literals inside {{ }} as written,
+	// as Ansible's escape_backslashes does for playbook values, so that
+	// regex_replace('\d', ...) means what it says.
+	playbookStrings stringMode = iota
+	// fileStrings reads Python escapes everywhere, as the template module does.
+	fileStrings
+)
+
+// ansibleConfig mirrors Ansible's Jinja environment: trim_blocks on,
+// lstrip_blocks off; Templar re-adds trailing newlines itself.
+var ansibleConfig = func() *config.Config {
+	cfg := config.New()
+	cfg.TrimBlocks = true
+	return cfg
+}()
+
+var noLoader = loaders.MustNewMemoryLoader(nil)
+
+// statements are the {% %} tags the engine renders; tags not listed here
+// (include, macro, ...) are syntax errors.
+type statements map[string]parser.ControlStructureParser
+
+func (s statements) Get(name string) (parser.ControlStructureParser, bool) {
+	p, ok := s[name]
+	return p, ok
+}
+
+var knownStatements = func() statements {
+	ifParser, _ := controlStructures.All.Get("if")
+	forParser, _ := controlStructures.All.Get("for")
+	return statements{"if": ifParser, "for": forParser, "set": parseSet, "raw": parseRaw}
+}()
+
+// compile lexes and parses src.
+func compile(src string, mode stringMode) *program {
+	fail := func(msg string) *program {
+		return &program{err: &SyntaxError{Template: src, Msg: msg}}
+	}
+	stream := tokens.LexAll(prepareSource(src), ansibleConfig)
+	var toks []*tokens.Token
+	inVar := false
+	for {
+		t := stream.Current()
+		switch t.Type {
+		case tokens.Error:
+			return fail("unexpected end of template or unterminated construct near " + strconv.Quote(t.Val))
+		case tokens.VariableBegin:
+			inVar = true
+		case tokens.VariableEnd:
+			inVar = false
+		case tokens.String:
+			t.Val = literal(t.Val, mode == fileStrings || !inVar)
+			// Adjacent literals concatenate, as in Python.
+			if n := len(toks); n > 0 && toks[n-1].Type == tokens.String {
+				toks[n-1].Val += t.Val
+				stream.Next()
+				continue
+			}
+		}
+		if t.Type == tokens.LeftParenthesis && isTestName(toks) {
+			// "x is test(a, k=v)": gonja reads test arguments as one
+			// literal, so make them a call it can parse (see testArgs).
+			toks = append(toks, &tokens.Token{Type: tokens.Name, Val: testArgsMarker, Pos: t.Pos, Line: t.Line, Col: t.Col})
+		}
+		toks = append(toks, t)
+		if t.Type == tokens.EOF {
+			break
+		}
+		stream.Next()
+	}
+	p := parser.NewParser("template", tokens.NewStream(toks), ansibleConfig, noLoader, knownStatements)
+	root, err := p.Parse()
+	if err != nil {
+		return fail(err.Error())
+	}
+	return &program{body: root.Nodes}
+}
+
+// testArgsMarker names the call compile wraps test arguments in.
+const testArgsMarker = "__test_args__"
+
+// isTestName reports whether toks end with "is [not] name".
+func isTestName(toks []*tokens.Token) bool {
+	n := len(toks)
+	if n < 2 || toks[n-1].Type != tokens.Name {
+		return false
+	}
+	if toks[n-2].Type == tokens.Not {
+		n--
+	}
+	return n >= 2 && toks[n-2].Type == tokens.Is
+}
+
+// literal turns the lexer's text of a string literal into what gonja's
+// parser must see to produce the intended value: gonja re-reads Go escapes,
+// so every backslash is doubled to arrive as a single one.
+func literal(raw string, escapes bool) string {
+	if !strings.Contains(raw, `\`) && !strings.Contains(raw, escapedBackslash) {
+		return raw
+	}
+	raw = strings.ReplaceAll(raw, escapedBackslash, `\\`)
+	if escapes {
+		raw = pyUnescape(raw)
+	}
+	return strings.ReplaceAll(raw, `\`, `\\`)
+}
+
+// pyUnescape applies Python's unicode-escape decoding to a literal's text.
+func pyUnescape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch e := s[i]; e {
+		case '\\', '\'', '"':
+			b.WriteByte(e)
+		case 'n':
+			b.WriteByte('\n')
+		case 't':
+			b.WriteByte('\t')
+		case 'r':
+			b.WriteByte('\r')
+		case 'a':
+			b.WriteByte('\a')
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'v':
+			b.WriteByte('\v')
+		case '\n':
+		case 'x', 'u', 'U':
+			n := map[byte]int{'x': 2, 'u': 4, 'U': 8}[e]
+			if r, err := strconv.ParseUint(s[i+1:min(i+1+n, len(s))], 16, 32); err == nil && i+n < len(s) {
+				b.WriteRune(rune(r))
+				i += n
+			} else {
+				b.WriteByte('\\')
+				b.WriteByte(e)
+			}
+		case '0', '1', '2', '3', '4', '5', '6', '7':
+			j := i
+			for j < len(s) && j < i+3 && s[j] >= '0' && s[j] <= '7' {
+				j++
+			}
+			r, _ := strconv.ParseUint(s[i:j], 8, 32)
+			b.WriteRune(rune(r))
+			i = j - 1
+		default:
+			b.WriteByte('\\')
+			b.WriteByte(e)
+		}
+	}
+	return b.String()
+}
+
+// escapedBackslash stands in for "\\" inside string literals while lexing:
+// gonja's lexer takes the quote in '\\' for an escaped one.
+const escapedBackslash = "\U0010FFFD"
+
+// prepareSource works around gonja's lexer inside {{ }} and {% %} tags:
+// line breaks outside string literals become spaces (Jinja treats them as
+// whitespace, gonja does not) and escaped backslashes in literals are
+// replaced by escapedBackslash. Text, comments and raw blocks are kept.
+func prepareSource(src string) string {
+	if !strings.ContainsAny(src, "\n\r\\") {
+		return src
+	}
+	var b strings.Builder
+	b.Grow(len(src))
+	for i := 0; i < len(src); {
+		open := strings.Index(src[i:], "{")
+		if open < 0 || i+open+1 >= len(src) {
+			b.WriteString(src[i:])
+			break
+		}
+		open += i
+		b.WriteString(src[i:open])
+		switch src[open+1] {
+		case '#':
+			end := strings.Index(src[open:], "#}")
+			if end < 0 {
+				b.WriteString(src[open:])
+				return b.String()
+			}
+			b.WriteString(src[open : open+end+2])
+			i = open + end + 2
+		case '{', '%':
+			i = prepareTag(&b, src, open)
+			if src[open+1] == '%' && isRawTag(src[open:i]) {
+				end := strings.Index(src[i:], "endraw")
+				if end < 0 {
+					b.WriteString(src[i:])
+					return b.String()
+				}
+				b.WriteString(src[i : i+end])
+				i += end
+			}
+		default:
+			b.WriteByte('{')
+			i = open + 1
+		}
+	}
+	return b.String()
+}
+
+// prepareTag copies the tag starting at open to b, as prepareSource
+// describes, and returns the index after it. The tag ends at its closing
+// marker found outside brackets and string literals.
+func prepareTag(b *strings.Builder, src string, open int) int {
+	closer := src[open+1]
+	if closer == '{' {
+		closer = '}'
+	}
+	b.WriteString(src[open : open+2])
+	depth := 0
+	var quote byte
+	for i := open + 2; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case quote != 0:
+			switch {
+			case c == '\\' && i+1 < len(src) && src[i+1] == '\\':
+				b.WriteString(escapedBackslash)
+				i++
+				continue
+			case c == '\\' && i+1 < len(src):
+				b.WriteByte(c)
+				i++
+				c = src[i]
+			case c == quote:
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '\n' || c == '\r':
+			c = ' '
+		case c == '(' || c == '[' || c == '{':
+			depth++
+		case depth > 0 && (c == ')' || c == ']' || c == '}'):
+			depth--
+		case c == closer && i+1 < len(src) && src[i+1] == '}':
+			b.WriteString(src[i : i+2])
+			return i + 2
+		}
+		b.WriteByte(c)
+	}
+	return len(src)
+}
+
+func isRawTag(tag string) bool {
+	return strings.TrimSpace(strings.Trim(tag, "{%-+}")) == "raw"
+}
+
+// setStmt is {% set name = expr %}, {% set ns.attr = expr %} or the block
+// form {% set name %}...{% endset %}.
+type setStmt struct {
+	location *tokens.Token
+	name     string
+	attr     string // set on a namespace
+	expr     nodes.Expression
+	body     *nodes.Wrapper
+}
+
+func (s *setStmt) Position() *tokens.Token { return s.location }
+func (s *setStmt) String() string          { return "set " + s.name }
+
+func parseSet(p *parser.Parser, args *parser.Parser) (nodes.ControlStructure, error) {
+	name := args.Match(tokens.Name)
+	if name == nil {
+		return nil, args.Error("expected a variable name after 'set'", args.Current())
+	}
+	st := &setStmt{location: name, name: name.Val}
+	if args.Match(tokens.Dot) != nil {
+		attr := args.Match(tokens.Name)
+		if attr == nil {
+			return nil, args.Error("expected an attribute name", args.Current())
+		}
+		st.attr = attr.Val
+	}
+	if args.Match(tokens.Assign) == nil {
+		if !args.End() {
+			return nil, args.Error("expected '=' or the end of the tag", args.Current())
+		}
+		body, end, err := p.WrapUntil("endset")
+		if err != nil {
+			return nil, err
+		}
+		if !end.End() {
+			return nil, end.Error("endset takes no arguments", end.Current())
+		}
+		st.body = body
+		return st, nil
+	}
+	expr, err := args.ParseExpression()
+	if err != nil {
+		return nil, err
+	}
+	cond, alt, err := args.ParseCondition()
+	if err != nil {
+		return nil, err
+	}
+	if cond != nil {
+		expr = &condExpr{expr: expr, cond: cond, alt: alt}
+	}
+	if !args.End() {
+		return nil, args.Error("unexpected tokens at the end of 'set'", args.Current())
+	}
+	st.expr = expr
+	return st, nil
+}
+
+// rawStmt is {% raw %}...{% endraw %}.
+type rawStmt struct {
+	location *tokens.Token
+	text     string
+}
+
+func (r *rawStmt) Position() *tokens.Token { return r.location }
+func (r *rawStmt) String() string          { return "raw" }
+
+func parseRaw(p *parser.Parser, args *parser.Parser) (nodes.ControlStructure, error) {
+	st := &rawStmt{location: p.Current()}
+	body, _, err := p.WrapUntil("endraw")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range body.Nodes {
+		d, ok := n.(*nodes.Data)
+		if !ok {
+			return nil, errors.New("unexpected content in raw block")
+		}
+		st.text += d.Data.Val
+	}
+	return st, nil
+}
+
+// condExpr is Jinja's "expr if cond else alt"; alt may be nil.
+type condExpr struct {
+	expr, cond, alt nodes.Expression
+}
+
+func (c *condExpr) Position() *tokens.Token { return c.expr.Position() }
+func (c *condExpr) String() string          { return fmt.Sprintf("%s if %s", c.expr, c.cond) }
