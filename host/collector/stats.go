@@ -30,9 +30,12 @@ func (t *tally) host(name string) *event.HostStats {
 func (t *tally) apply(e *event.Event) {
 	d := &e.Data
 	switch e.Event {
+	case event.PlaybookOnInclude:
+		// Ansible counts an include_tasks once per host and file included, not by its result.
+		t.host(d.Host).OK++
 	case event.RunnerOnOK:
 		if d.Task != nil && isInclude(d.Task.Action) {
-			return // Ansible counts an include by the tasks it brings, not itself
+			return
 		}
 		h := t.host(d.Host)
 		h.OK++

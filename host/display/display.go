@@ -126,7 +126,7 @@ func (d *Display) Event(e *event.Event) error {
 	case event.RunnerOnSkipped:
 		d.runnerSkipped(newResult(data, task))
 	case event.RunnerOnUnreachable:
-		d.runnerUnreachable(newResult(data, task), data.IgnoreErrors)
+		d.runnerUnreachable(newResult(data, task), data.IgnoreUnreachable)
 	case event.RunnerItemOnOK:
 		d.itemOK(newResult(data, task))
 	case event.RunnerItemOnFailed:

@@ -129,7 +129,7 @@ func compile(t *playbook.Task, parent scope, handler bool) *compiled {
 // gatherTask is the implicit fact-gathering task that starts a play.
 func gatherTask(play *playbook.Play, s scope) *compiled {
 	t := &playbook.Task{Pos: play.Pos, UUID: play.UUID + "-facts", Name: "Gathering Facts", Action: "gather_facts",
-		Args: map[string]any{}, Tags: []string{"always"}}
+		Args: map[string]any{}, Tags: []string{"always"}, When: play.When}
 	return compile(t, s, false)
 }
 

@@ -61,11 +61,11 @@ func writePlaybook(t testing.TB, n int) string {
 	for i := range n {
 		switch i % 4 {
 		case 1:
-			fmt.Fprintf(&b, "    - name: t%d\n      command: echo {{ 'fail' if inventory_hostname.endswith('0') else 'ok' }}\n      ignore_errors: true\n", i)
+			fmt.Fprintf(&b, "    - name: t%d\n      raw: echo {{ 'fail' if inventory_hostname.endswith('0') else 'ok' }}\n      ignore_errors: true\n", i)
 		case 2:
 			fmt.Fprintf(&b, "    - name: t%d\n      debug:\n        msg: skipped\n      when: false\n", i)
 		default:
-			fmt.Fprintf(&b, "    - name: t%d\n      command: echo {{ inventory_hostname }}\n", i)
+			fmt.Fprintf(&b, "    - name: t%d\n      raw: echo {{ inventory_hostname }}\n", i)
 		}
 	}
 	path := filepath.Join(t.TempDir(), "pb.yml")
@@ -99,6 +99,12 @@ func TestEveryCallbackGetsEveryEventOfALargeRunInOrder(t *testing.T) {
 	out := x.Run(context.Background(), []*playbook.Playbook{pb})
 	st := col.Finish(out.Status, out.RC)
 	if out.RC != RCOK || out.Err != nil {
+		for _, e := range fast.events {
+			if e.Event == event.RunnerOnFailed && !e.Data.IgnoreErrors {
+				t.Logf("%s %s %v", e.Data.Host, e.Data.Task.Name, e.Data.Result)
+				break
+			}
+		}
 		t.Fatalf("run: rc %d err %v", out.RC, out.Err)
 	}
 

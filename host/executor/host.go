@@ -345,7 +345,7 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 		cv := vars
 		if c.task.Register != "" {
 			cv = maps.Clone(vars)
-			cv[c.task.Register] = cleanResult(res)
+			cv[c.task.Register] = template.Unsafe(cleanResult(res))
 		}
 		if c.task.ChangedWhen != nil {
 			ch, err := x.tmpl.Cond(c.task.ChangedWhen, cv)
@@ -367,7 +367,7 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 		}
 		res["attempts"] = attempt
 		if c.task.Register != "" {
-			cv[c.task.Register] = cleanResult(res)
+			cv[c.task.Register] = template.Unsafe(cleanResult(res))
 		}
 		done, err := x.tmpl.Cond(c.task.Until, cv)
 		if err != nil {
@@ -377,6 +377,8 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 			return res
 		}
 		if attempt >= retries || ctx.Err() != nil {
+			// Ansible 2.14 reports one attempt fewer than it made when it gives up.
+			res["attempts"] = retries - 1
 			res["failed"] = true
 			return res
 		}
@@ -407,11 +409,21 @@ func (r *playRun) includeResult(c *compiled, args, vars map[string]any, o *outco
 	for _, layer := range c.vars {
 		maps.Copy(iv, layer)
 	}
+	var label map[string]any
 	if lv, ok := vars["ansible_loop_var"].(string); ok {
 		iv[lv] = vars[lv]
 		iv["ansible_loop_var"] = lv
+		label = map[string]any{lv: vars[lv], "ansible_loop_var": lv}
+		if c.task.LoopControl.Label != "" {
+			if l, err := r.x.tmpl.Render(c.task.LoopControl.Label, vars); err == nil {
+				label["_ansible_item_label"] = l
+			}
+		}
+		if r.flag(c.noLog, vars) {
+			label["_ansible_no_log"] = true
+		}
 	}
-	o.includes = append(o.includes, include{path: path, vars: iv})
+	o.includes = append(o.includes, include{path: path, vars: iv, label: label})
 	return map[string]any{"changed": false, "include": file, "include_args": args}
 }
 
@@ -509,7 +521,8 @@ func (r *playRun) delegateVars(target string) (map[string]any, map[string]any) {
 	if host == nil {
 		host = target
 	}
-	return cv, map[string]any{"ansible_host": host, "ansible_port": cv["ansible_port"], "ansible_user": cv["ansible_user"], "ansible_connection": cv["ansible_connection"]}
+	return cv, map[string]any{"ansible_delegated_host": target, "ansible_host": host, "ansible_port": cv["ansible_port"],
+		"ansible_user": cv["ansible_user"], "ansible_connection": cv["ansible_connection"]}
 }
 
 // become resolves the become settings for a task: ansible_become* variables, then the
@@ -674,7 +687,7 @@ var callbackKeep = map[string]bool{"_ansible_verbose_always": true, "_ansible_it
 // few counters censored under no_log.
 func callbackResult(res map[string]any, noLog bool, action string) map[string]any {
 	if noLog || res["_ansible_no_log"] == true {
-		out := map[string]any{"censored": censored}
+		out := map[string]any{"censored": censored, "_ansible_no_log": true}
 		for _, k := range []string{"attempts", "changed", "retries"} {
 			if v, ok := res[k]; ok {
 				out[k] = v

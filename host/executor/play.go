@@ -204,8 +204,7 @@ func (r *playRun) run(ctx context.Context) error {
 	x := r.x
 	x.emit(&event.Event{UUID: r.playID, ParentUUID: x.playbookID, Event: event.PlaybookOnPlayStart, Data: playData(r.pb, r.play)})
 	top := r.playScope()
-	handlerTasks := compileAll(r.play.Handlers, top, true)
-	for _, t := range handlerTasks {
+	for _, t := range leaves(compileAll(r.play.Handlers, top, true)) {
 		r.handlers = append(r.handlers, &handler{task: t, notified: map[string]bool{}})
 	}
 	gather := true
@@ -233,6 +232,21 @@ func (r *playRun) run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// leaves flattens blocks (handlers written in blocks or imported) into their tasks.
+func leaves(cs []*compiled) []*compiled {
+	var out []*compiled
+	for _, c := range cs {
+		if c.task.IsBlock() {
+			out = append(out, leaves(c.block)...)
+			out = append(out, leaves(c.rescue)...)
+			out = append(out, leaves(c.always)...)
+		} else {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // active returns the hosts of hosts that may still run tasks in this batch.

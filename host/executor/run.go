@@ -185,7 +185,7 @@ func (r *playRun) fail(h *inventory.Host, c *compiled, o *outcome) {
 	r.failedHere[h.Name] = true
 	hs := r.x.host(h)
 	hs.setFacts["ansible_failed_task"] = map[string]any{"name": c.info.Name, "action": c.info.Action}
-	hs.setFacts["ansible_failed_result"] = o.result
+	hs.setFacts["ansible_failed_result"] = template.Unsafe(cleanResult(o.result))
 	hs.hostvars = nil
 }
 
@@ -245,7 +245,8 @@ func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) {
 	hs := r.x.host(h)
 	changedState := false
 	if reg := c.task.Register; reg != "" && o.result != nil {
-		hs.setFacts[reg] = cleanResult(o.result)
+		// Module output is data, never a template (Ansible's unsafe marking).
+		hs.setFacts[reg] = template.Unsafe(cleanResult(o.result))
 		changedState = true
 	}
 	for _, res := range o.itemResults() {
@@ -260,7 +261,7 @@ func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) {
 					if len(k) > 8 && k[:8] == "ansible_" {
 						name = k[8:]
 					}
-					hs.facts[name] = v
+					hs.facts[name] = template.Unsafe(v)
 				}
 			}
 			changedState = true
@@ -337,7 +338,7 @@ func (r *playRun) runIncludes(ctx context.Context, c *compiled, outs []*outcome,
 		}
 		for _, h := range hosts {
 			r.x.emit(&event.Event{ParentUUID: c.task.UUID, Event: event.PlaybookOnInclude,
-				Data: event.Data{Playbook: r.pb.Path, Play: r.play.Name, Host: h.Name, Task: c.info, Included: g.inc.path}})
+				Data: event.Data{Playbook: r.pb.Path, Play: r.play.Name, Host: h.Name, Task: c.info, Included: g.inc.path, Result: g.inc.label}})
 		}
 		tasks, err := playbook.LoadTasks(g.inc.path)
 		if err != nil {
@@ -355,8 +356,9 @@ func (r *playRun) runIncludes(ctx context.Context, c *compiled, outs []*outcome,
 
 // include is one file an include_tasks brought in for a host, with its parameters.
 type include struct {
-	path string
-	vars map[string]any
+	path  string
+	vars  map[string]any
+	label map[string]any // the loop item, for the display
 }
 
 func (a include) equal(b include) bool {

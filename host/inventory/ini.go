@@ -202,7 +202,9 @@ func (p *iniParser) hostLine(line, group string) error {
 			return err
 		}
 		for k, v := range vars {
-			h.inline[k] = v
+			if err := p.inv.setHostVar(h, k, v); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

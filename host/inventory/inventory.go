@@ -13,7 +13,8 @@ import (
 	"fmt"
 	"math"
 	"regexp"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 )
 
@@ -204,10 +205,11 @@ func (inv *Inventory) addHost(name string, g *Group, port int) (*Host, error) {
 		if port > 0 {
 			h.inline["ansible_port"] = port
 		}
-		h.inline["inventory_file"] = inv.curFile
-		h.inline["inventory_dir"] = inv.curDir
 		inv.hosts = append(inv.hosts, h)
 		inv.hostIndex[name] = h
+		// Cannot fail: only ansible_group_priority can.
+		_ = inv.setHostVar(h, "inventory_file", inv.curFile)
+		_ = inv.setHostVar(h, "inventory_dir", inv.curDir)
 		if isLocalhostName(name) {
 			if inv.localhost == nil {
 				inv.localhost = h
@@ -278,20 +280,24 @@ func (g *Group) addChildGroup(c *Group) error {
 }
 
 func (g *Group) hasAncestor(a *Group) bool {
+	return slices.Contains(g.ancestors(), a)
+}
+
+// ancestors returns the group's parents, their parents and so on.
+func (g *Group) ancestors() []*Group {
+	var out []*Group
 	seen := map[*Group]bool{}
 	stack := append([]*Group(nil), g.parents...)
 	for len(stack) > 0 {
 		p := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if p == a {
-			return true
-		}
 		if !seen[p] {
 			seen[p] = true
+			out = append(out, p)
 			stack = append(stack, p.parents...)
 		}
 	}
-	return false
+	return out
 }
 
 // raiseDepth keeps every group deeper than its parents, as Ansible's depth bookkeeping does.
@@ -303,6 +309,16 @@ func (g *Group) raiseDepth(d int) {
 	for _, c := range g.children {
 		c.raiseDepth(d + 1)
 	}
+}
+
+// setHostVar sets a variable of h as Ansible's InventoryData.set_variable does: by name, so
+// when a group has the same name the variable goes to the group.
+func (inv *Inventory) setHostVar(h *Host, k string, v any) error {
+	if g := inv.groupIndex[h.Name]; g != nil {
+		return g.setVar(k, v)
+	}
+	h.inline[k] = v
+	return nil
 }
 
 // setVar sets a group variable; ansible_group_priority sets the priority instead, and
@@ -379,17 +395,19 @@ func (inv *Inventory) reconcile() {
 		switch {
 		case groups[ungrouped]:
 			if len(groups) > 2 || (len(groups) == 2 && !groups[all]) {
-				ungrouped.removeHost(h)
+				if slices.Contains(ungrouped.hosts, h) {
+					ungrouped.removeHost(h)
+					removeGroup(groups, ungrouped)
+				}
 			}
 		case len(groups) == 0 || (len(groups) == 1 && groups[all]):
 			ungrouped.addHost(h)
+			groups = h.closure()
 		}
-	}
-	for _, h := range inv.hosts {
-		for g := range h.closure() {
+		for g := range groups {
 			h.groups = append(h.groups, g)
 		}
-		sort.Slice(h.groups, func(i, j int) bool { return h.groups[i].Name < h.groups[j].Name })
+		sortByName(h.groups)
 		if inv.groupIndex[h.Name] != nil {
 			inv.warnf("Found both group and host with same name: %s", h.Name)
 		}
@@ -397,6 +415,37 @@ func (inv *Inventory) reconcile() {
 	for _, g := range inv.groups {
 		g.allHosts = g.walkHosts()
 	}
+}
+
+// removeGroup is Ansible's Host.remove_group on the set of a host's groups: g goes, and so
+// do its ancestors (but all) that are no longer the ancestor of a remaining group, even
+// when the host is listed in them. This only matters when ungrouped has parents.
+func removeGroup(groups map[*Group]bool, g *Group) {
+	if !groups[g] {
+		return
+	}
+	delete(groups, g)
+	ancestors := g.ancestors()
+	sortByName(ancestors)
+	for _, old := range ancestors {
+		if old.Name == "all" {
+			continue
+		}
+		exclusive := true
+		for c := range groups {
+			if c.hasAncestor(old) {
+				exclusive = false
+				break
+			}
+		}
+		if exclusive {
+			removeGroup(groups, old)
+		}
+	}
+}
+
+func sortByName(groups []*Group) {
+	slices.SortFunc(groups, func(a, b *Group) int { return strings.Compare(a.Name, b.Name) })
 }
 
 // closure returns the host's groups and all their ancestors.

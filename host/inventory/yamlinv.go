@@ -167,7 +167,9 @@ func (p *yamlParser) hosts(g *Group, m *omap) error {
 				return p.errorf(m.lines[i], "%v", err)
 			}
 			for j, k := range vars.keys {
-				h.inline[keyString(k)] = values[j]
+				if err := p.inv.setHostVar(h, keyString(k), values[j]); err != nil {
+					return p.errorf(vars.lines[j], "%v", err)
+				}
 			}
 		}
 	}

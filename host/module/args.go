@@ -1,6 +1,7 @@
 package module
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -136,6 +137,25 @@ func (s *argSpec) supported() string {
 	return list
 }
 
+// moduleFunc is a module's body, given its validated arguments.
+type moduleFunc func(ctx context.Context, t *Task, p params) (Result, error)
+
+// withSpec makes a module that validates its arguments against spec, as AnsibleModule does,
+// and records them in its result's invocation.
+func withSpec(spec *argSpec, run moduleFunc) Func {
+	return func(ctx context.Context, t *Task, args map[string]any) (Result, error) {
+		p, err := spec.parse(args)
+		if err != nil {
+			return nil, err
+		}
+		r, err := run(ctx, t, p)
+		if r != nil {
+			r["invocation"] = spec.invocation(p)
+		}
+		return r, err
+	}
+}
+
 // invocation is the result's record of the arguments a module ran with.
 func (s *argSpec) invocation(p params) map[string]any {
 	args := map[string]any{}
@@ -147,6 +167,10 @@ func (s *argSpec) invocation(p params) map[string]any {
 	}
 	return map[string]any{"module_args": args}
 }
+
+// ansibleErr is an error carrying one of Ansible's own messages verbatim, capitals and all:
+// users and their tests match on Ansible's wording.
+func ansibleErr(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
 // checkValidArgs rejects arguments an action plugin does not list in its _VALID_ARGS, with
 // the action plugin's message.
@@ -161,7 +185,7 @@ func checkValidArgs(module string, args map[string]any, valid ...string) error {
 		return nil
 	}
 	slices.Sort(bad)
-	return fmt.Errorf("Invalid options for %s: %s", module, strings.Join(bad, ","))
+	return ansibleErr("Invalid options for %s: %s", module, strings.Join(bad, ","))
 }
 
 func convert(k kind, v any) (any, error) {
@@ -249,7 +273,7 @@ func boolean(v any) (bool, error) {
 			return false, fmt.Errorf("%s cannot be converted to a bool", pyType(v))
 		}
 	}
-	return false, fmt.Errorf("The value '%s' is not a valid boolean.  Valid booleans include: %s", pyStr(v), validBooleans)
+	return false, ansibleErr("The value '%s' is not a valid boolean.  Valid booleans include: %s", pyStr(v), validBooleans)
 }
 
 // validBooleans is Ansible's list, in a fixed order where Python's follows its set hashing.

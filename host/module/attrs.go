@@ -66,7 +66,7 @@ func (a attrs) commands(fi *fileInfo, umask uint32) ([]string, error) {
 			return nil, err
 		}
 		if m != fi.perm() {
-			cmds = append(cmds, fmt.Sprintf("chmod %o %s", m, q))
+			cmds = append(cmds, fmt.Sprintf("chmod %o -- %s", m, q))
 		}
 	}
 	return cmds, nil

@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,11 +44,29 @@ const (
 var errnoText = map[string]string{"2": "No such file or directory", "13": "Permission denied", "20": "Not a directory"}
 
 func runCommand(ctx context.Context, t *Task, args map[string]any) (Result, error) {
-	return command(ctx, t, args, false)
+	return commandOrShell(ctx, t, args, false)
 }
 
 func runShell(ctx context.Context, t *Task, args map[string]any) (Result, error) {
-	return command(ctx, t, args, true)
+	return commandOrShell(ctx, t, args, true)
+}
+
+// commandModule runs command and shell in one Exec: a wrapper checks chdir, creates and removes
+// and reports which stopped it, or runs the command.
+var commandModule = withSpec(commandSpec, command)
+
+// commandOrShell runs command, or shell: the command module told to use the shell, as Ansible
+// does.
+func commandOrShell(ctx context.Context, t *Task, args map[string]any, shell bool) (Result, error) {
+	args, err := moveCmd(args)
+	if err != nil {
+		return nil, err
+	}
+	if shell {
+		args = maps.Clone(args)
+		args["_uses_shell"] = true
+	}
+	return commandModule(ctx, t, args)
 }
 
 // moveCmd accepts the cmd argument as the free-form text, as Ansible's task parser does.
@@ -56,7 +76,7 @@ func moveCmd(args map[string]any) (map[string]any, error) {
 		return args, nil
 	}
 	if raw, _ := args["_raw_params"].(string); strings.TrimSpace(raw) != "" {
-		return nil, errors.New("The 'cmd' argument cannot be used when other raw parameters are specified. Please put everything in one or the other place.")
+		return nil, ansibleErr("The 'cmd' argument cannot be used when other raw parameters are specified. Please put everything in one or the other place.")
 	}
 	out := map[string]any{"_raw_params": cmd}
 	for k, v := range args {
@@ -67,20 +87,10 @@ func moveCmd(args map[string]any) (map[string]any, error) {
 	return out, nil
 }
 
-func command(ctx context.Context, t *Task, args map[string]any, shell bool) (Result, error) {
-	args, err := moveCmd(args)
-	if err != nil {
-		return nil, err
-	}
-	if shell {
-		args["_uses_shell"] = true
-	}
-	p, err := commandSpec.parse(args)
-	if err != nil {
-		return nil, err
-	}
+func command(ctx context.Context, t *Task, p params) (Result, error) {
+	shell := p.bool("_uses_shell")
 	r := Result{"changed": false, "stdout": "", "stderr": "", "rc": nil, "cmd": nil, "start": nil, "end": nil,
-		"delta": nil, "msg": "", "invocation": commandSpec.invocation(p)}
+		"delta": nil, "msg": ""}
 	defer addLines(r)
 	raw, argv := p.str("_raw_params"), p.list("argv")
 	switch {
@@ -112,6 +122,7 @@ func command(ctx context.Context, t *Task, args map[string]any, shell bool) (Res
 		fmt.Fprintf(&script, "echo %s; exec %s -c %s", markRun, connection.Quote(exe), connection.Quote(raw))
 	} else {
 		if raw != "" {
+			var err error
 			if argv, err = shlexSplit(raw); err != nil {
 				return nil, fmt.Errorf("split command %q: %w", raw, err)
 			}
@@ -165,7 +176,8 @@ func command(ctx context.Context, t *Task, args map[string]any, shell bool) (Res
 		delete(r, "end")
 		delete(r, "delta")
 		r["cmd"] = cmdText
-		failWith(r, atoi(errno), fmt.Sprintf("[Errno %s] %s: b'%s'", errno, errnoText[errno], argv[0]))
+		rc, _ := strconv.Atoi(errno)
+		failWith(r, rc, fmt.Sprintf("[Errno %s] %s: b'%s'", errno, errnoText[errno], argv[0]))
 	default:
 		return nil, fmt.Errorf("run %s: unexpected output from the host (rc %d): %s", cmdText, res.RC, strings.TrimSpace(string(res.Stderr)))
 	}
@@ -185,27 +197,6 @@ tally_found() {
 	esac
 }
 `
-
-func atoi(s string) int {
-	var n int
-	fmt.Sscan(s, &n)
-	return n
-}
-
-// failWith marks r failed with rc and msg.
-func failWith(r Result, rc any, msg string) Result {
-	r["rc"], r["msg"], r["failed"] = rc, msg, true
-	return r
-}
-
-// addLines adds stdout_lines and stderr_lines as Ansible's action plugins do.
-func addLines(r Result) {
-	for _, k := range []string{"stdout", "stderr"} {
-		if s, ok := r[k].(string); ok {
-			r[k+"_lines"] = splitLines(s)
-		}
-	}
-}
 
 var rawArgs = []string{"_raw_params", "executable"}
 
@@ -335,6 +326,6 @@ func findFile(t *Task, subdir, name string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("Could not find or access '%s'\nSearched in:\n\t%s on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option",
+	return "", ansibleErr("Could not find or access '%s'\nSearched in:\n\t%s on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option",
 		name, strings.Join(tried, "\n\t"))
 }

@@ -91,7 +91,7 @@ var (
 // checkVarName rejects what Ansible's isidentifier rejects.
 func checkVarName(k string) error {
 	if !identifier.MatchString(k) || slices.Contains(pyKeywords, k) {
-		return fmt.Errorf("The variable name '%s' is not valid. Variables must start with a letter or underscore character, and contain only letters, numbers and underscores.", k)
+		return ansibleErr("The variable name '%s' is not valid. Variables must start with a letter or underscore character, and contain only letters, numbers and underscores.", k)
 	}
 	return nil
 }
@@ -114,7 +114,7 @@ func runSetFact(_ context.Context, _ *Task, args map[string]any) (Result, error)
 		facts[k] = v
 	}
 	if len(facts) == 0 {
-		return nil, errors.New("No key/value pairs provided, at least one is required for this action to succeed")
+		return nil, ansibleErr("No key/value pairs provided, at least one is required for this action to succeed")
 	}
 	return Result{"changed": false, "ansible_facts": facts}, nil
 }
@@ -165,12 +165,12 @@ func assertMsg(name string, v any, def string) (any, error) {
 	case []any:
 		for _, it := range x {
 			if _, ok := it.(string); !ok {
-				return nil, fmt.Errorf("Type of one of the elements in %s list is not string type", name)
+				return nil, ansibleErr("Type of one of the elements in %s list is not string type", name)
 			}
 		}
 		return x, nil
 	}
-	return nil, fmt.Errorf("Incorrect type for %s, expected a string or list and got %s", name, pyType(v))
+	return nil, ansibleErr("Incorrect type for %s, expected a string or list and got %s", name, pyType(v))
 }
 
 func runAssert(_ context.Context, t *Task, args map[string]any) (Result, error) {
@@ -227,7 +227,7 @@ func evalCondition(t *Task, c any) (bool, error) {
 	}
 	v, err := t.Eval(expr)
 	if err != nil {
-		return false, fmt.Errorf("The conditional check '%s' failed. The error was: %w", expr, err)
+		return false, ansibleErr("The conditional check '%s' failed. The error was: %w", expr, err)
 	}
 	return pyTruth(v), nil
 }

@@ -27,11 +27,11 @@ var templateSpec = &argSpec{module: "template", options: withAttrs(map[string]op
 	"force": {kind: kindBool, def: true},
 })}
 
-func runCopy(ctx context.Context, t *Task, args map[string]any) (Result, error) {
-	p, err := copySpec.parse(args)
-	if err != nil {
-		return nil, err
-	}
+// runCopy puts content, or a file from the controller, at dest (see fileToPut.put).
+var runCopy = withSpec(copySpec, copyModule)
+
+func copyModule(ctx context.Context, t *Task, p params) (Result, error) {
+	var err error
 	src, dest := p.str("src"), p.str("dest")
 	content, hasContent := p["content"], p["content"] != nil
 	var msg string
@@ -46,7 +46,7 @@ func runCopy(ctx context.Context, t *Task, args map[string]any) (Result, error) 
 		msg = "can not use content with a dir as dest"
 	}
 	if msg != "" {
-		return Result{"failed": true, "msg": msg, "invocation": copySpec.invocation(p)}, nil
+		return fail(msg), nil
 	}
 	f := fileToPut{dest: dest, attrs: attrsOf(p), force: p.bool("force")}
 	if hasContent {
@@ -72,11 +72,12 @@ func runCopy(ctx context.Context, t *Task, args map[string]any) (Result, error) 
 	return f.put(ctx, t)
 }
 
-func runTemplate(ctx context.Context, t *Task, args map[string]any) (Result, error) {
-	p, err := templateSpec.parse(args)
-	if err != nil {
-		return nil, err
-	}
+// runTemplate renders a template from the controller with the task's variables and puts the
+// result at dest as copy does.
+var runTemplate = withSpec(templateSpec, templateModule)
+
+func templateModule(ctx context.Context, t *Task, p params) (Result, error) {
+	var err error
 	if p.str("src") == "" || p.str("dest") == "" {
 		return nil, errors.New("src and dest are required")
 	}
@@ -231,15 +232,6 @@ func (f *fileToPut) put(ctx context.Context, t *Task) (Result, error) {
 		return addPathInfo(r, fi), nil
 	}
 	return addPathInfo(r, &after), nil
-}
-
-// modeFailure is the result Ansible fails with for a bad mode argument.
-func modeFailure(err error, path string) Result {
-	var me *modeError
-	if errors.As(err, &me) {
-		return Result{"failed": true, "msg": me.msg, "details": me.details, "path": path}
-	}
-	return Result{"failed": true, "msg": err.Error(), "path": path}
 }
 
 func sha1Hex(b []byte) string {

@@ -43,11 +43,9 @@ func stateOf(fi *fileInfo) string {
 }
 
 // runFile manages a path's existence and attributes with one Exec to look, and one to change.
-func runFile(ctx context.Context, t *Task, args map[string]any) (Result, error) {
-	p, err := fileSpec.parse(args)
-	if err != nil {
-		return nil, err
-	}
+var runFile = withSpec(fileSpec, fileModule)
+
+func fileModule(ctx context.Context, t *Task, p params) (Result, error) {
 	if p.bool("recurse") {
 		return nil, fmt.Errorf("file: recurse is not supported by tally")
 	}
@@ -65,10 +63,8 @@ func runFile(ctx context.Context, t *Task, args map[string]any) (Result, error) 
 	pth = s.fi.path
 	state := p.str("state")
 	if state == "" {
-		state = stateOf(s.fi)
-		if state == "absent" {
-			state = "file"
-		} else if state == "hard" {
+		// As Ansible: the current state, or file for a missing path.
+		if state = stateOf(s.fi); state == "absent" || state == "hard" {
 			state = "file"
 		}
 	}
@@ -134,14 +130,6 @@ type fileTask struct {
 	path, src     string
 	attrs         attrs
 	follow, force bool
-}
-
-func fail(msg string, kv ...any) Result {
-	r := Result{"failed": true, "msg": msg}
-	for i := 0; i+1 < len(kv); i += 2 {
-		r[kv[i].(string)] = kv[i+1]
-	}
-	return r
 }
 
 func (f *fileTask) absent(ctx context.Context) (Result, error) {

@@ -47,8 +47,7 @@ func fakeRender(vars map[string]any) func(string) (string, error) {
 
 // fakeEval evaluates a variable name, an int, or "A == B" of those.
 func fakeEval(vars map[string]any) func(string) (any, error) {
-	var operand func(string) (any, error)
-	operand = func(s string) (any, error) {
+	operand := func(s string) (any, error) {
 		s = strings.TrimSpace(s)
 		if n, err := strconv.Atoi(s); err == nil {
 			return n, nil

@@ -26,11 +26,10 @@ var lineinfileSpec = &argSpec{module: "lineinfile", options: withAttrs(map[strin
 
 // runLineinfile edits a file with one Exec to read it (with its stat), one Put when the lines
 // change, and one Exec more only when attributes differ.
-func runLineinfile(ctx context.Context, t *Task, args map[string]any) (Result, error) {
-	p, err := lineinfileSpec.parse(args)
-	if err != nil {
-		return nil, err
-	}
+var runLineinfile = withSpec(lineinfileSpec, lineinfile)
+
+func lineinfile(ctx context.Context, t *Task, p params) (Result, error) {
+	var err error
 	dest := p.str("path")
 	if err := checkPath("path", dest); err != nil {
 		return nil, err

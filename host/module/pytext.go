@@ -1,7 +1,6 @@
 package module
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -45,7 +44,7 @@ func splitWords(s string, sh bool) ([]string, error) {
 		case c == '\'':
 			j := strings.IndexByte(s[i+1:], '\'')
 			if j < 0 {
-				return nil, errors.New("No closing quotation")
+				return nil, ansibleErr("No closing quotation")
 			}
 			w = append(w, s[i+1:i+1+j]...)
 			i += j + 1
@@ -60,11 +59,11 @@ func splitWords(s string, sh bool) ([]string, error) {
 				w = append(w, s[i])
 			}
 			if i >= len(s) {
-				return nil, errors.New("No closing quotation")
+				return nil, ansibleErr("No closing quotation")
 			}
 		case c == '\\':
 			if i+1 == len(s) {
-				return nil, errors.New("No escaped character")
+				return nil, ansibleErr("No escaped character")
 			}
 			i++
 			if !sh || s[i] != '\n' {
@@ -137,7 +136,7 @@ func ansiC(s string, i int, w []byte) ([]byte, int, error) {
 		}
 		i = j - 1
 	}
-	return nil, i, errors.New("No closing quotation")
+	return nil, i, ansibleErr("No closing quotation")
 }
 
 // splitLines splits s into lines as Python's str.splitlines does, which is how Ansible makes

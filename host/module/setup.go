@@ -16,11 +16,9 @@ var pingSpec = &argSpec{module: "ping", options: map[string]option{
 
 // runPing checks that a command runs on the host (become included), as Ansible's ping checks
 // that a module does.
-func runPing(ctx context.Context, t *Task, args map[string]any) (Result, error) {
-	p, err := pingSpec.parse(args)
-	if err != nil {
-		return nil, err
-	}
+var runPing = withSpec(pingSpec, ping)
+
+func ping(ctx context.Context, t *Task, p params) (Result, error) {
 	if _, err := t.probe(ctx, "true"); err != nil {
 		return nil, err
 	}
@@ -29,7 +27,7 @@ func runPing(ctx context.Context, t *Task, args map[string]any) (Result, error) 
 		return Result{"changed": false, "failed": true, "rc": 1, "module_stdout": "", "module_stderr": "Exception: boom\n",
 			"msg": "MODULE FAILURE\nSee stdout/stderr for the exact error"}, nil
 	}
-	return Result{"changed": false, "ping": p.str("data"), "invocation": pingSpec.invocation(p)}, nil
+	return Result{"changed": false, "ping": p.str("data")}, nil
 }
 
 var setupSpec = &argSpec{module: "setup", options: map[string]option{
@@ -59,11 +57,9 @@ echo @@env; export -p
 
 // runSetup gathers a small fact set (see docs/modules.md) with one Exec. gather_subset,
 // gather_timeout and fact_path are accepted and ignored.
-func runSetup(ctx context.Context, t *Task, args map[string]any) (Result, error) {
-	p, err := setupSpec.parse(args)
-	if err != nil {
-		return nil, err
-	}
+var runSetup = withSpec(setupSpec, setup)
+
+func setup(ctx context.Context, t *Task, p params) (Result, error) {
 	res, err := t.sh(ctx, setupScript, nil, nil)
 	if err != nil {
 		return nil, err
@@ -81,7 +77,7 @@ func runSetup(ctx context.Context, t *Task, args map[string]any) (Result, error)
 			}
 		}
 	}
-	return Result{"changed": false, "ansible_facts": facts, "invocation": setupSpec.invocation(p)}, nil
+	return Result{"changed": false, "ansible_facts": facts}, nil
 }
 
 // parseFacts turns setupScript's output into facts with Ansible's names.

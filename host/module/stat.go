@@ -3,8 +3,6 @@ package module
 import (
 	"context"
 	"fmt"
-
-	"github.com/tallyrun/tally/host/connection"
 )
 
 var statSpec = &argSpec{module: "stat", options: map[string]option{
@@ -19,11 +17,9 @@ var statSpec = &argSpec{module: "stat", options: map[string]option{
 
 // runStat reports on a path with one Exec. get_mime and get_attributes are accepted but
 // gather nothing: they need tools (file, lsattr) a bare host lacks.
-func runStat(ctx context.Context, t *Task, args map[string]any) (Result, error) {
-	p, err := statSpec.parse(args)
-	if err != nil {
-		return nil, err
-	}
+var runStat = withSpec(statSpec, statModule)
+
+func statModule(ctx context.Context, t *Task, p params) (Result, error) {
 	if err := checkPath("path", p.str("path")); err != nil {
 		return nil, err
 	}
@@ -42,7 +38,7 @@ func runStat(ctx context.Context, t *Task, args map[string]any) (Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	r := Result{"changed": false, "invocation": statSpec.invocation(p)}
+	r := Result{"changed": false}
 	if !fi.exists {
 		r["stat"] = map[string]any{"exists": false}
 		return r, nil
@@ -78,6 +74,3 @@ func runStat(ctx context.Context, t *Task, args map[string]any) (Result, error) 
 	r["stat"] = st
 	return r, nil
 }
-
-// statPath is the probe line printing the lstat record of path, as a shell word.
-func statPath(path string) string { return "tally_stat " + connection.Quote(path) }

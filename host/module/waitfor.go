@@ -30,11 +30,9 @@ const (
 
 // runWaitFor waits on the host, in one Exec that loops there, for a path or a TCP port (as
 // seen from the host) to reach a state. The port check needs bash (/dev/tcp) or nc.
-func runWaitFor(ctx context.Context, t *Task, args map[string]any) (Result, error) {
-	p, err := waitForSpec.parse(args)
-	if err != nil {
-		return nil, err
-	}
+var runWaitFor = withSpec(waitForSpec, waitFor)
+
+func waitFor(ctx context.Context, t *Task, p params) (Result, error) {
 	pth, port, state := p.str("path"), p.int("port"), p.str("state")
 	switch {
 	case port != 0 && pth != "":
@@ -91,8 +89,7 @@ echo %s`, p.int("delay"), p.int("timeout"), want, markOK, p.int("sleep"), markTi
 	switch out := strings.TrimSpace(string(res.Stdout)); out {
 	case markOK:
 		return Result{"changed": false, "elapsed": elapsed, "state": state, "port": portV, "path": pathV,
-			"search_regex": nil, "match_groups": []any{}, "match_groupdict": map[string]any{},
-			"invocation": waitForSpec.invocation(p)}, nil
+			"search_regex": nil, "match_groups": []any{}, "match_groupdict": map[string]any{}}, nil
 	case markTimeout:
 		msg := p.str("msg")
 		if msg == "" {

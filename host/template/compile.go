@@ -68,10 +68,16 @@ var knownStatements = func() statements {
 }()
 
 // compile lexes and parses src.
-func compile(src string, mode stringMode) *program {
+func compile(src string, mode stringMode) (prog *program) {
 	fail := func(msg string) *program {
 		return &program{err: &SyntaxError{Template: src, Msg: msg}}
 	}
+	defer func() {
+		// gonja's parser can read past the end of malformed input.
+		if r := recover(); r != nil {
+			prog = fail(fmt.Sprintf("malformed template (%v)", r))
+		}
+	}()
 	stream := tokens.LexAll(prepareSource(src), ansibleConfig)
 	var toks []*tokens.Token
 	inVar := false

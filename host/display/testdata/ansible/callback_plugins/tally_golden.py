@@ -182,7 +182,7 @@ class CallbackModule(CallbackBase):
         self._run_default('v2_runner_on_skipped', result)
 
     def v2_runner_on_unreachable(self, result):
-        self._emit_result('runner_on_unreachable', result, ignore_errors=bool(result._task.ignore_unreachable))
+        self._emit_result('runner_on_unreachable', result, ignore_unreachable=bool(result._task.ignore_unreachable))
         self._run_default('v2_runner_on_unreachable', result)
 
     def v2_runner_item_on_ok(self, result):

@@ -1,0 +1,36 @@
+package module
+
+import "errors"
+
+// fail is a failed result with msg and the extra keys and values kv.
+func fail(msg string, kv ...any) Result {
+	r := Result{"failed": true, "msg": msg}
+	for i := 0; i+1 < len(kv); i += 2 {
+		r[kv[i].(string)] = kv[i+1]
+	}
+	return r
+}
+
+// failWith marks r failed with rc and msg.
+func failWith(r Result, rc any, msg string) Result {
+	r["rc"], r["msg"], r["failed"] = rc, msg, true
+	return r
+}
+
+// addLines adds stdout_lines and stderr_lines as Ansible's action plugins do.
+func addLines(r Result) {
+	for _, k := range []string{"stdout", "stderr"} {
+		if s, ok := r[k].(string); ok {
+			r[k+"_lines"] = splitLines(s)
+		}
+	}
+}
+
+// modeFailure is the result Ansible fails with for a bad mode argument.
+func modeFailure(err error, path string) Result {
+	var me *modeError
+	if errors.As(err, &me) {
+		return fail(me.msg, "details", me.details, "path", path)
+	}
+	return fail(err.Error(), "path", path)
+}
