@@ -34,8 +34,8 @@ func NewLocal(host string) *Local {
 	return l
 }
 
-// waitDelay bounds how long Exec waits for output after killing a cancelled command, in case
-// a process that left the group still holds its pipes.
+// waitDelay bounds how long Exec waits for the output pipes to close once the command has
+// exited or been killed: a background process it started ("daemon &") may hold them.
 const waitDelay = time.Second
 
 // Exec runs cmd.Cmd with /bin/sh -c in a process group of its own, killed as a whole when
@@ -56,7 +56,7 @@ func (l *Local) Exec(ctx context.Context, cmd Command) (Result, error) {
 	c.WaitDelay = waitDelay
 	err = c.Run()
 	if err != nil && ctx.Err() != nil {
-		return Result{}, fmt.Errorf("run %q: %w", cmd.Cmd, ctx.Err())
+		return Result{}, fmt.Errorf("run a command on %s: %w", l.host, ctx.Err())
 	}
 	res := Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
 	var exit *exec.ExitError
@@ -66,6 +66,8 @@ func (l *Local) Exec(ctx context.Context, cmd Command) (Result, error) {
 		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			res.RC = -int(ws.Signal()) // as Python's subprocess reports a killed command
 		}
+	case errors.Is(err, exec.ErrWaitDelay):
+		// The command succeeded; something it left running kept the pipes open.
 	case err != nil:
 		return Result{}, &UnreachableError{Host: l.host, Err: fmt.Errorf("run /bin/sh: %w", err)}
 	}

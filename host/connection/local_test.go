@@ -143,6 +143,7 @@ func TestLocalExec(t *testing.T) {
 		{name: "stdin", cmd: Command{Cmd: "cat", Stdin: []byte("a\x00b")}, wantStdout: "a\x00b"},
 		{name: "env", cmd: Command{Cmd: `printf %s "$GREETING"`, Env: map[string]string{"GREETING": "hi 'you'"}}, wantStdout: "hi 'you'"},
 		{name: "killed by a signal", cmd: Command{Cmd: "kill -9 $$"}, wantRC: -9},
+		{name: "background process holding stdout", cmd: Command{Cmd: "sleep 3 & echo started"}, wantStdout: "started\n"},
 	}
 	l := NewLocal("h")
 	for _, tt := range tests {

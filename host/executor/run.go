@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tallyrun/tally/host/inventory"
+	"github.com/tallyrun/tally/host/module"
 	"github.com/tallyrun/tally/host/playbook"
 	"github.com/tallyrun/tally/host/template"
 	"github.com/tallyrun/tally/pluginsdk/event"
@@ -98,8 +99,9 @@ func (r *playRun) runTask(ctx context.Context, c *compiled, hosts []*inventory.H
 	x.emit(&event.Event{UUID: c.task.UUID, ParentUUID: r.playID, Event: startType,
 		Data: event.Data{Playbook: r.pb.Path, Play: r.play.Name, Task: &info, IsConditional: len(c.when) > 0}})
 
-	runOnce := false
-	if c.runOnce != nil {
+	spec, _ := module.Lookup(c.action())
+	runOnce := spec.RunOnce
+	if c.runOnce != nil && !runOnce {
 		v, err := x.tmpl.Render(c.runOnce, first)
 		if err == nil {
 			runOnce, _ = template.Bool(v)

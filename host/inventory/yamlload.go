@@ -169,43 +169,83 @@ func jsonValue(dec *json.Decoder) (any, error) {
 	}
 }
 
-// yamlLineError matches yaml.v3's "yaml: line N: message" errors.
-var yamlLineError = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // loadYAML parses a single YAML document (none gives nil).
-func loadYAML(file string, data []byte, warn func(string)) (v any, err error) {
+func loadYAML(file string, data []byte, warn func(string)) (any, error) {
+	doc, err := parseYAML(data)
+	if err != nil {
+		return nil, &ParseError{File: file, Line: yamlErrorLine(data, err), Err: errors.New(yamlMessage(err))}
+	}
+	if doc == nil {
+		return nil, nil
+	}
+	c := &constructor{file: file, warn: warn, expanding: map[*yaml.Node]bool{}, flat: map[*yaml.Node][][2]*yaml.Node{}}
+	return c.construct(doc)
+}
+
+var errSecondDocument = errors.New("expected a single document in the stream, but found another document")
+
+// parseYAML parses the document data holds (nil for none) with yaml.v3.
+func parseYAML(data []byte) (doc *yaml.Node, err error) {
 	// yaml.v3 is third-party code: a panic in it on odd input must not crash tally.
 	defer func() {
 		if r := recover(); r != nil {
-			v, err = nil, &ParseError{File: file, Err: fmt.Errorf("yaml parser failed: %v", r)}
+			doc, err = nil, fmt.Errorf("yaml parser failed: %v", r)
 		}
 	}()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
+	var first, next yaml.Node
+	if err := dec.Decode(&first); err != nil {
 		if err == io.EOF {
 			return nil, nil
 		}
-		return nil, yamlError(file, err)
+		return nil, err
 	}
-	var next yaml.Node
-	if err := dec.Decode(&next); err != io.EOF {
-		line := next.Line
-		if err != nil {
-			return nil, yamlError(file, err)
-		}
-		return nil, &ParseError{File: file, Line: line, Err: errors.New("expected a single document in the stream, but found another document")}
+	switch err := dec.Decode(&next); err {
+	case io.EOF:
+		return &first, nil
+	case nil:
+		return nil, errSecondDocument
+	default:
+		return nil, err
 	}
-	c := &constructor{file: file, warn: warn, expanding: map[*yaml.Node]bool{}, flat: map[*yaml.Node][][2]*yaml.Node{}}
-	return c.construct(&doc)
 }
 
-func yamlError(file string, err error) error {
-	if m := yamlLineError.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &ParseError{File: file, Line: line, Err: errors.New(m[2])}
+// yamlMessage is a yaml.v3 error without its "yaml: line N:" prefix.
+func yamlMessage(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if _, after, found := strings.Cut(rest, ": "); found {
+			return after
+		}
 	}
-	return &ParseError{File: file, Err: errors.New(strings.TrimPrefix(err.Error(), "yaml: "))}
+	return msg
+}
+
+// yamlErrorLine finds the line of a YAML syntax error. yaml.v3 reports the line where the
+// construct at fault starts (and that only sometimes); Ansible, through PyYAML, the line
+// of the offending token. That is the first line whose addition makes the document fail
+// the same way, found by bisection.
+func yamlErrorLine(data []byte, err error) int {
+	msg := yamlMessage(err)
+	ends := []int{} // offset after each line
+	for i, c := range data {
+		if c == '\n' {
+			ends = append(ends, i+1)
+		}
+	}
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		ends = append(ends, len(data))
+	}
+	lo, hi := 0, len(ends)-1
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if _, err := parseYAML(data[:ends[mid]]); err != nil && yamlMessage(err) == msg {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo + 1
 }
 
 // constructor builds values from a yaml.v3 node tree with PyYAML's SafeConstructor rules

@@ -46,3 +46,10 @@ func TestZZYAML(t *testing.T) {
 		fmt.Println(string(b))
 	}
 }
+
+func TestZZYAMLLines(t *testing.T) {
+	for _, s := range []string{"web:\n  hosts:\n    h1:\n   x: 1\n", "color: [red\n", "a: b: c\n", "a: 1\nb: [1,\nc: 2\n", "a:\n  - b\n  c: d\n", "x: 1\n\ta: 1\n", "a: \"unterminated\n", "a: 1\n b: 2\n", "a:\n  b: 1\n c: 2\n", "x:\n  y: 'a\n  z: 1\n", "a: |\n x\n  - y\nb", "key: value\n- item\n", "\n\n\na: b: c\n", "a: *nope\n", "a: 1\n---\nb: 2\n"} {
+		_, err := loadData("f", []byte(s), nil)
+		fmt.Printf("%q => %v\n", s, err)
+	}
+}

@@ -318,12 +318,15 @@ func asInt(v any) (int, bool) {
 	if _, isBool := v.(bool); isBool {
 		return 0, false
 	}
-	f, ok := asNumber(v)
-	if !ok || f != math.Trunc(f) || math.Abs(f) > math.MaxInt32*float64(math.MaxInt32) {
-		return 0, false
-	}
-	if n, isInt64 := v.(int64); isInt64 {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case int64:
 		return int(n), true
+	}
+	f, ok := asNumber(v)
+	if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, false
 	}
 	return int(f), true
 }

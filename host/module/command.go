@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -121,6 +122,9 @@ func command(ctx context.Context, t *Task, p params) (Result, error) {
 		}
 		fmt.Fprintf(&script, "echo %s; exec %s -c %s", markRun, connection.Quote(exe), connection.Quote(raw))
 	} else {
+		if exe := p.str("executable"); exe != "" {
+			r["warnings"] = []string{fmt.Sprintf("As of Ansible 2.4, the parameter 'executable' is no longer supported with the 'command' module. Not using '%s'.", exe)}
+		}
 		if raw != "" {
 			var err error
 			if argv, err = shlexSplit(raw); err != nil {
@@ -313,19 +317,21 @@ func findFile(t *Task, subdir, name string) (string, error) {
 			name = home + name[1:]
 		}
 	}
-	var tried []string
+	const hint = " on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option"
 	if strings.HasPrefix(name, "/") {
-		tried = append(tried, name)
-	} else {
-		for _, dir := range t.SearchPaths {
-			tried = append(tried, dir+"/"+subdir+"/"+name, dir+"/"+name)
+		if _, err := os.Stat(name); err != nil {
+			return "", ansibleErr("Could not find or access '%s'%s", name, hint)
+		}
+		return name, nil
+	}
+	var tried []string
+	for _, dir := range t.SearchPaths {
+		for _, p := range []string{filepath.Join(dir, subdir, name), filepath.Join(dir, name)} {
+			if _, err := os.Stat(p); err == nil {
+				return p, nil
+			}
+			tried = append(tried, p)
 		}
 	}
-	for _, p := range tried {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", ansibleErr("Could not find or access '%s'\nSearched in:\n\t%s on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option",
-		name, strings.Join(tried, "\n\t"))
+	return "", ansibleErr("Could not find or access '%s'\nSearched in:\n\t%s%s", name, strings.Join(tried, "\n\t"), hint)
 }

@@ -89,6 +89,8 @@ func TestCommand(t *testing.T) {
 			want: map[string]any{"failed": true, "rc": 256, "msg": "only command or argv can be given, not both"}},
 		{name: "shell pipes and expansion", module: "shell", args: map[string]any{"_raw_params": "echo $((1+2)) | tr 3 x; exit 4"},
 			want: map[string]any{"changed": true, "rc": 4, "stdout": "x", "cmd": "echo $((1+2)) | tr 3 x; exit 4", "failed": true}},
+		{name: "command ignores executable", module: "command", args: map[string]any{"_raw_params": "echo x", "executable": "/bin/bash"},
+			want: map[string]any{"stdout": "x", "warnings": []string{"As of Ansible 2.4, the parameter 'executable' is no longer supported with the 'command' module. Not using '/bin/bash'."}}},
 		{name: "shell executable", module: "shell", args: map[string]any{"_raw_params": "echo $0", "executable": "/bin/sh"},
 			want: map[string]any{"stdout": "/bin/sh"}},
 		{name: "shell environment", module: "shell", args: map[string]any{"_raw_params": "echo $GREETING"},
@@ -126,6 +128,14 @@ func TestCommandTiming(t *testing.T) {
 	}
 	if r["invocation"].(map[string]any)["module_args"].(map[string]any)["stdin_add_newline"] != true {
 		t.Errorf("invocation lacks the defaults: %v", r["invocation"])
+	}
+}
+
+func TestShellKeepsTheTaskArgs(t *testing.T) {
+	args := map[string]any{"cmd": "true"}
+	run(t, newTask(t), "shell", args)
+	if len(args) != 1 || args["cmd"] != "true" {
+		t.Errorf("shell changed its arguments to %v", args)
 	}
 }
 
@@ -174,6 +184,8 @@ func TestScript(t *testing.T) {
 			wantErr: "chdir rel must be an absolute path for a Unix-aware remote node"},
 		{name: "missing script", args: map[string]any{"_raw_params": "nope.sh"},
 			wantErr: "Could not find or access 'nope.sh'\nSearched in:\n\t"},
+		{name: "missing absolute script", args: map[string]any{"_raw_params": "/nope.sh"},
+			wantErr: "Could not find or access '/nope.sh' on the Ansible Controller.\nIf you are using a module"},
 		{name: "unknown option", args: map[string]any{"_raw_params": "hello.sh", "bogus": 1},
 			wantErr: "Invalid options for script: bogus"},
 	}
@@ -200,5 +212,37 @@ func TestScript(t *testing.T) {
 	}
 	if left, _ := filepath.Glob("/tmp/.tally-script-*"); len(left) > 0 {
 		t.Errorf("scripts left on the host: %v", left)
+	}
+}
+
+// TestModulesThroughBecome runs modules with become through a stand-in sudo that runs the
+// command as it is given: the scripts must survive the wrapping, and stdin must reach the
+// command past the password.
+func TestModulesThroughBecome(t *testing.T) {
+	bin := t.TempDir()
+	writeFile(t, filepath.Join(bin, "sudo"), "#!/bin/sh\nwhile [ \"$1\" != /bin/sh ]; do shift; done\nexec \"$@\"\n", 0o755)
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	dir := t.TempDir()
+	steps := []struct {
+		module string
+		args   map[string]any
+		want   map[string]any
+	}{
+		{"command", map[string]any{"_raw_params": "cat", "stdin": "it's \"in\""}, map[string]any{"stdout": `it's "in"`, "rc": 0}},
+		{"shell", map[string]any{"_raw_params": "echo '$x' | tr x y", "chdir": dir}, map[string]any{"stdout": "$y"}},
+		{"copy", map[string]any{"content": "a\n", "dest": dir + "/f", "mode": "0600"}, map[string]any{"changed": true, "mode": "0600"}},
+		{"lineinfile", map[string]any{"path": dir + "/f", "line": "b"}, map[string]any{"changed": true, "msg": "line added"}},
+		{"file", map[string]any{"path": dir + "/d", "state": "directory"}, map[string]any{"changed": true}},
+		{"stat", map[string]any{"path": dir + "/f"}, map[string]any{"changed": false}},
+		{"script", map[string]any{"_raw_params": "hello.sh x"}, map[string]any{"rc": 0}},
+		{"setup", map[string]any{"filter": "ansible_user_id"}, map[string]any{"changed": false}},
+	}
+	for _, s := range steps {
+		task := newTask(t)
+		task.Become = &connection.Become{User: "not-the-current-user", Password: "pw"}
+		check(t, run(t, task, s.module, s.args), s.want)
+	}
+	if got := readFile(t, dir+"/f"); got != "a\nb\n" {
+		t.Errorf("f holds %q", got)
 	}
 }

@@ -113,6 +113,7 @@ func TestControllerModules(t *testing.T) {
 }
 
 func TestPause(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	r := run(t, newTask(t), "pause", map[string]any{"seconds": "0", "echo": "no"})
 	if d := time.Since(start); d < time.Second || d > 3*time.Second {

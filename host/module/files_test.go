@@ -112,6 +112,14 @@ func TestCopy(t *testing.T) {
 	}
 }
 
+func TestCopyCensorsContent(t *testing.T) {
+	r := run(t, newTask(t), "copy", map[string]any{"content": "secret", "dest": t.TempDir() + "/f"})
+	args := r["invocation"].(map[string]any)["module_args"].(map[string]any)
+	if args["content"] != "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" || args["force"] != true {
+		t.Errorf("invocation = %v", args)
+	}
+}
+
 func TestCopyErrors(t *testing.T) {
 	for _, tt := range []struct {
 		args    map[string]any

@@ -45,6 +45,9 @@ type Spec struct {
 	// Controller modules run on the operator's machine without touching the host (debug,
 	// set_fact, ...), so an unreachable host still gets a result from them.
 	Controller bool
+	// RunOnce modules run for the first host only, as if the task said run_once (Ansible's
+	// BYPASS_HOST_LOOP: pause waits once for the whole play).
+	RunOnce bool
 }
 
 var registry = map[string]Spec{}

@@ -1,5 +1,6 @@
 package module
 
+// The modules tally ships, with the flags the executor runs them by (docs/modules.md).
 func init() {
 	for name, s := range map[string]Spec{
 		"setup":      {Run: runSetup},
@@ -19,7 +20,7 @@ func init() {
 		"fail":       {Run: runFail, Controller: true},
 		"assert":     {Run: runAssert, Controller: true},
 		"wait_for":   {Run: runWaitFor},
-		"pause":      {Run: runPause, Controller: true},
+		"pause":      {Run: runPause, Controller: true, RunOnce: true},
 	} {
 		register(name, s)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -158,7 +159,7 @@ func (l *lines) take(n int) ([]string, error) {
 	if len(l.l) < n {
 		return nil, errors.New("unexpected end of output from the host")
 	}
-	s := l.l[:n]
+	s := slices.Clip(l.l[:n])
 	l.l = l.l[n:]
 	return s, nil
 }

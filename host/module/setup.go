@@ -60,7 +60,7 @@ echo @@env; export -p
 var runSetup = withSpec(setupSpec, setup)
 
 func setup(ctx context.Context, t *Task, p params) (Result, error) {
-	res, err := t.sh(ctx, setupScript, nil, nil)
+	res, err := t.sh(ctx, setupScript, nil, t.Env)
 	if err != nil {
 		return nil, err
 	}

@@ -167,7 +167,7 @@ func TestWaitFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() }) // after the parallel subtests
 	openPort := ln.Addr().(*net.TCPAddr).Port
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -180,8 +180,9 @@ func TestWaitFor(t *testing.T) {
 		args map[string]any
 		want map[string]any
 	}{
+		// As Ansible's add_path_info, the path's details come along and override state.
 		{name: "path present", args: map[string]any{"path": dir + "/here"},
-			want: map[string]any{"changed": false, "state": "started", "path": dir + "/here", "port": nil,
+			want: map[string]any{"changed": false, "state": "file", "mode": "0644", "path": dir + "/here", "port": nil,
 				"match_groups": []any{}, "search_regex": nil}},
 		{name: "path absent", args: map[string]any{"path": dir + "/gone", "state": "absent"},
 			want: map[string]any{"state": "absent", "failed": nil}},
@@ -200,6 +201,7 @@ func TestWaitFor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // the timeouts take a second each
 			task := newTask(t)
 			calls := countCalls(task)
 			r := run(t, task, "wait_for", tt.args)

@@ -44,12 +44,14 @@ func waitFor(ctx context.Context, t *Task, p params) (Result, error) {
 		return nil, err
 	}
 	var script strings.Builder
-	script.WriteString("LC_ALL=C; export LC_ALL\n")
+	script.WriteString(shHelpers)
 	absent := state == "absent" || state == "stopped"
 	switch {
 	case pth != "":
-		fmt.Fprintf(&script, "tally_check() { [ -e %s ]; }\n", shPath(pth))
+		// On success, Ansible's result tells about the path (add_path_info): its record follows.
+		fmt.Fprintf(&script, "p=%s\ntally_check() { [ -e \"$p\" ]; }\ntally_done() { echo %s; tally_stat \"$p\"; }\n", shPath(pth), markOK)
 	case port != 0:
+		fmt.Fprintf(&script, "tally_done() { echo %s; }\n", markOK)
 		probe := fmt.Sprintf(`bash -c 'exec 3<>"/dev/tcp/$0/$1"' %s %d`, connection.Quote(p.str("host")), port)
 		fmt.Fprintf(&script, `if command -v bash >/dev/null 2>&1; then
 	if command -v timeout >/dev/null 2>&1; then tally_check() { timeout %[1]d %[2]s; } else tally_check() { %[2]s; }; fi
@@ -68,10 +70,10 @@ else echo %[5]s; exit 0; fi
 		fmt.Fprintf(&script, `s=$(date +%%s)
 sleep %d
 while [ $(($(date +%%s) - s)) -lt %d ]; do
-	if %s; then echo %s; exit 0; fi
+	if %s; then tally_done; exit 0; fi
 	sleep %d
 done
-echo %s`, p.int("delay"), p.int("timeout"), want, markOK, p.int("sleep"), markTimeout)
+echo %s`, p.int("delay"), p.int("timeout"), want, p.int("sleep"), markTimeout)
 	}
 	start := time.Now()
 	res, err := t.sh(ctx, script.String(), nil, nil)
@@ -86,10 +88,23 @@ echo %s`, p.int("delay"), p.int("timeout"), want, markOK, p.int("sleep"), markTi
 	if pth != "" {
 		pathV = pth
 	}
-	switch out := strings.TrimSpace(string(res.Stdout)); out {
+	l := newLines(string(res.Stdout))
+	mark, err := l.take(1)
+	if err != nil {
+		return nil, err
+	}
+	switch mark[0] {
 	case markOK:
-		return Result{"changed": false, "elapsed": elapsed, "state": state, "port": portV, "path": pathV,
-			"search_regex": nil, "match_groups": []any{}, "match_groupdict": map[string]any{}}, nil
+		r := Result{"changed": false, "elapsed": elapsed, "state": state, "port": portV, "path": pathV,
+			"search_regex": nil, "match_groups": []any{}, "match_groupdict": map[string]any{}}
+		if pth == "" {
+			return r, nil
+		}
+		fi, err := l.stat()
+		if err != nil {
+			return nil, err
+		}
+		return addPathInfo(r, fi), nil
 	case markTimeout:
 		msg := p.str("msg")
 		if msg == "" {
