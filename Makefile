@@ -5,7 +5,7 @@ FUZZTIME ?= 15s
 # Run as root, or with sudo when it is there, to install what the tests need.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: all build run test deps vet unit fuzz clean
+.PHONY: all build run test deps vet unit fuzz bench-collector clean
 
 all: build
 
@@ -35,6 +35,11 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzLoadINI$$' -fuzztime=$(FUZZTIME) ./host/inventory
 	$(GO) test -run='^$$' -fuzz='^FuzzLoadYAML$$' -fuzztime=$(FUZZTIME) ./host/inventory
 	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) ./host/playbook
+
+## bench-collector: events/s through the collector, and the heap of 1,000,000 kept results.
+bench-collector:
+	$(GO) test -run '^$$' -bench 'BenchmarkCollectorNoopCallback' -count 3 ./host/collector
+	$(GO) test -run '^$$' -bench 'BenchmarkConsolidatedResults' -benchtime 1x -count 2 ./host/collector
 
 clean:
 	rm -rf bin build

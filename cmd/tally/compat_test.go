@@ -56,11 +56,9 @@ func TestCompat(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ansible-playbook, the reference this suite compares tally with, is not on PATH: run `make test`, which installs it (%v)", err)
 	}
-	tally := filepath.Join(t.TempDir(), "tally")
+	var tally string
 	if !*updateCompat {
-		if out, err := exec.Command("go", "build", "-o", tally, ".").CombinedOutput(); err != nil {
-			t.Fatalf("building tally: %v\n%s", err, out)
-		}
+		tally = tallyBinary(t)
 	}
 	playbooks, err := filepath.Glob(filepath.Join(compatDir, "*.yml"))
 	if err != nil || len(playbooks) == 0 {

@@ -17,12 +17,17 @@ import (
 // it: a slow callback delays the others by at most this much, and never loses an event.
 const DefaultQueueSize = 4096
 
+// Every event gets a UUID: draw their randomness in bulk, not per event. (Set once, before
+// any UUID is made, as the uuid package requires.)
+func init() { uuid.EnableRandPool() }
+
 // Collector receives events from any goroutine and delivers them in one order to every callback.
 // Emit is safe for concurrent use; Finish must be called once, after the last Emit.
 type Collector struct {
 	jobID string
 	in    chan *event.Event
 	subs  []*subscriber
+	spill *subscriber // keeps result events for the consolidated results; nil if no one asked
 	warn  func(string)
 	stats *tally
 	start time.Time
@@ -52,12 +57,24 @@ func New(jobID string, callbacks []Callback, opts ...Option) *Collector {
 		o(c)
 	}
 	for _, cb := range callbacks {
-		s := &subscriber{cb: cb, q: make(chan *event.Event, DefaultQueueSize), done: make(chan struct{}), warn: c.warn}
-		c.subs = append(c.subs, s)
-		go s.run()
+		c.subs = append(c.subs, c.subscribe(cb))
+		if w, ok := cb.(ResultsWanter); ok && w.WantsResults() && c.spill == nil {
+			sp, err := newSpill()
+			if err != nil {
+				c.warn(err.Error())
+				continue
+			}
+			c.spill = c.subscribe(sp)
+		}
 	}
 	go c.collect()
 	return c
+}
+
+func (c *Collector) subscribe(cb Callback) *subscriber {
+	s := &subscriber{cb: cb, q: make(chan *event.Event, DefaultQueueSize), done: make(chan struct{}), warn: c.warn}
+	go s.run()
+	return s
 }
 
 // JobID returns the run's job ID.
@@ -87,6 +104,9 @@ func (c *Collector) deliver(e *event.Event) {
 		e.UUID = uuid.NewString()
 	}
 	c.stats.apply(e)
+	if c.spill != nil {
+		c.spill.q <- e
+	}
 	for _, s := range c.subs {
 		s.q <- e
 	}
@@ -100,6 +120,17 @@ func (c *Collector) Finish(status string, rc int) *event.Stats {
 	<-c.done
 	st := c.stats.result()
 	st.Status, st.RC, st.Start, st.End = status, rc, c.start, time.Now()
+	if c.spill != nil {
+		// Every result is kept before the stats call offers them.
+		close(c.spill.q)
+		<-c.spill.done
+		sp := c.spill.cb.(*spill)
+		defer sp.remove()
+		c.spill = nil
+		if sp.err == nil {
+			st.Results = sp
+		}
+	}
 	c.deliver(&event.Event{Event: event.PlaybookOnStats, Data: event.Data{Stats: st}})
 	for _, s := range c.subs {
 		close(s.q)

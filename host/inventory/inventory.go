@@ -26,6 +26,7 @@ type ParseError struct {
 	Err  error
 }
 
+// Error gives "file:line: message", or "file: message" when the line is not known.
 func (e *ParseError) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
@@ -33,6 +34,7 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("%s: %v", e.File, e.Err)
 }
 
+// Unwrap returns the underlying error.
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // Host is an inventory host.
@@ -163,14 +165,7 @@ func (inv *Inventory) warnf(format string, args ...any) {
 // localhostNames are the names Ansible treats as the controller (C.LOCALHOST).
 var localhostNames = []string{"127.0.0.1", "localhost", "::1"}
 
-func isLocalhostName(name string) bool {
-	for _, n := range localhostNames {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
+func isLocalhostName(name string) bool { return slices.Contains(localhostNames, name) }
 
 // invalidGroupChars is Ansible's INVALID_VARIABLE_NAMES, with Python's Unicode \w.
 var invalidGroupChars = regexp.MustCompile(`^\p{Nd}|[^\p{L}\p{N}_]`)
@@ -383,38 +378,63 @@ func pyTypeName(v any) string {
 // reconcile is Ansible's reconcile_inventory, run once all sources are parsed: groups
 // without a parent become children of all, hosts in no group go to ungrouped (and hosts
 // in another group leave it).
-func (inv *Inventory) reconcile() {
+func (inv *Inventory) reconcile() error {
 	all, ungrouped := inv.groupIndex["all"], inv.groupIndex["ungrouped"]
 	for _, g := range inv.groups {
 		if g != all && len(g.parents) == 0 {
 			_ = all.addChildGroup(g) // all has no parent, so no loop is possible
 		}
 	}
+	// Each host's groups, kept up to date as Ansible keeps Host.groups.
+	sets := map[*Host]map[*Group]bool{}
 	for _, h := range inv.hosts {
-		groups := h.closure()
+		sets[h] = h.closure()
+	}
+	underUngrouped := append(ungrouped.ancestors(), ungrouped)
+	for _, h := range inv.hosts {
+		groups := sets[h]
 		switch {
 		case groups[ungrouped]:
-			if len(groups) > 2 || (len(groups) == 2 && !groups[all]) {
-				if slices.Contains(ungrouped.hosts, h) {
-					ungrouped.removeHost(h)
-					removeGroup(groups, ungrouped)
-				}
+			if (len(groups) > 2 || (len(groups) == 2 && !groups[all])) && slices.Contains(ungrouped.hosts, h) {
+				ungrouped.removeHost(h)
+				removeGroup(groups, ungrouped)
 			}
 		case len(groups) == 0 || (len(groups) == 1 && groups[all]):
-			ungrouped.addHost(h)
-			groups = h.closure()
+			// Ansible adds the host by name, so a group of that name goes in its place.
+			g := inv.groupIndex[h.Name]
+			var before []*Group
+			if g != nil {
+				before = g.ancestors()
+			}
+			if err := inv.addChild(ungrouped, h.Name); err != nil {
+				return fmt.Errorf("adding %s to ungrouped: %w", h.Name, err)
+			}
+			members := []*Host{h}
+			if g != nil {
+				members = g.walkHosts()
+			}
+			for _, m := range members {
+				for _, a := range underUngrouped {
+					if !slices.Contains(before, a) {
+						sets[m][a] = true
+					}
+				}
+			}
 		}
-		for g := range groups {
-			h.groups = append(h.groups, g)
-		}
-		sortByName(h.groups)
 		if inv.groupIndex[h.Name] != nil {
 			inv.warnf("Found both group and host with same name: %s", h.Name)
 		}
 	}
+	for _, h := range inv.hosts {
+		for g := range sets[h] {
+			h.groups = append(h.groups, g)
+		}
+		sortByName(h.groups)
+	}
 	for _, g := range inv.groups {
 		g.allHosts = g.walkHosts()
 	}
+	return nil
 }
 
 // removeGroup is Ansible's Host.remove_group on the set of a host's groups: g goes, and so

@@ -138,6 +138,61 @@ func TestBasicInventoryMatchesAnsible(t *testing.T) {
 	}
 }
 
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+func TestGroupVarPrecedence(t *testing.T) {
+	// Each value of x is what ansible -m debug prints for h.
+	tests := []struct {
+		name, inventory string
+		want            any
+	}{
+		{"same depth: later name wins", "[a]\nh\n[b]\nh\n[a:vars]\nx=a\n[b:vars]\nx=b\n", "b"},
+		{"same depth: higher priority wins", "[a]\nh\n[b]\nh\n[a:vars]\nx=a\nansible_group_priority=10\n[b:vars]\nx=b\n", "a"},
+		{"child beats parent whatever its priority", "[p:children]\nc\n[c]\nh\n[p:vars]\nx=p\nansible_group_priority=100\n[c:vars]\nx=c\n", "c"},
+		{"host beats groups and all", "[g]\nh x=host\n[g:vars]\nx=g\n[all:vars]\nx=all\n", "host"},
+		{"deeper beats shallower", "[deep:children]\nmid\n[mid:children]\nleaf\n[leaf]\nh\n[other]\nh\n[other:vars]\nx=other\n[deep:vars]\nx=deep\n[mid:vars]\nx=mid\n", "mid"},
+		{"all is the weakest", "[g]\nh\n[all:vars]\nx=all\n[g:vars]\nx=g\n", "g"},
+	}
+	for _, tt := range tests {
+		inv := load(t, writeFile(t, "hosts.ini", tt.inventory))
+		if got := inv.HostVars(inv.Host("h"))["x"]; got != tt.want {
+			t.Errorf("%s: x = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestLoadWarnings(t *testing.T) {
+	tests := []struct {
+		name, content, want string
+	}{
+		{"hosts.yml", "g:\n  hosts:\n    h1:\n  host:\n    h2:\n", "Skipping unexpected key (host) in group (g)"},
+		{"hosts.yml", "g:\n  hosts:\n    h1:\n  other: text\n", "Skipping key (other) in group (g) as it is not a mapping"},
+		{"hosts.yml", "g: [h1]\nh:\n  hosts:\n    h1:\n", "Skipping 'g' as this is not a valid group definition"},
+		{"hosts.yml", "g:\n  hosts:\n    h1: {x: 1, x: 2}\n", "found a duplicate dict key (x)"},
+		{"hosts.ini", "[web-servers]\nh1\n", "Invalid characters were found in group names"},
+		{"hosts.ini", "[g]\ng\n", "Found both group and host with same name: g"},
+		{"hosts.ini", "[g]\nlocalhost\n127.0.0.1\n", "A duplicate localhost-like entry was found (127.0.0.1)"},
+	}
+	for _, tt := range tests {
+		var warnings []string
+		_, err := LoadWith([]string{writeFile(t, tt.name, tt.content)}, Options{Warn: func(msg string) { warnings = append(warnings, msg) }})
+		if err != nil {
+			t.Errorf("%q: %v", tt.content, err)
+			continue
+		}
+		if !slices.ContainsFunc(warnings, func(w string) bool { return strings.Contains(w, tt.want) }) {
+			t.Errorf("%q: warnings %q, want one with %q", tt.content, warnings, tt.want)
+		}
+	}
+}
+
 func TestHostMagicVars(t *testing.T) {
 	inv := load(t, "testdata/basic.ini")
 	abs, _ := filepath.Abs("testdata/basic.ini")
@@ -293,12 +348,7 @@ func TestImplicitLocalhost(t *testing.T) {
 }
 
 func TestExplicitLocalhostStandsForAllLocalhostNames(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "hosts")
-	if err := os.WriteFile(file, []byte("[g]\nlocalhost x=1\nh1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	inv := load(t, file)
+	inv := load(t, writeFile(t, "hosts", "[g]\nlocalhost x=1\nh1\n"))
 	for _, p := range []string{"127.0.0.1", "::1", "localhost"} {
 		got, err := inv.Select(p)
 		if err != nil || !reflect.DeepEqual(names(got), []string{"localhost"}) || got[0].Implicit {
@@ -544,10 +594,7 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 		{"hosts", "#!/bin/sh\necho '{}'\n", 2, "tally does not run inventory scripts"},
 	}
 	for _, tt := range tests {
-		file := filepath.Join(t.TempDir(), tt.name)
-		if err := os.WriteFile(file, []byte(tt.content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		file := writeFile(t, tt.name, tt.content)
 		_, err := Load([]string{file})
 		var pe *ParseError
 		if !errors.As(err, &pe) || pe.File != file || pe.Line != tt.line || !strings.Contains(err.Error(), tt.msg) {
@@ -607,11 +654,7 @@ func TestGroupsVar(t *testing.T) {
 
 func TestHostNamedLikeAGroupGivesItsVariablesToTheGroup(t *testing.T) {
 	// Ansible sets a host variable by name, and a group of that name takes it.
-	file := filepath.Join(t.TempDir(), "hosts.yml")
-	if err := os.WriteFile(file, []byte("g:\n  children:\n    c:\n  hosts:\n    c: {x: 1}\n    h: {x: 2}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	inv := load(t, file)
+	inv := load(t, writeFile(t, "hosts.yml", "g:\n  children:\n    c:\n  hosts:\n    c: {x: 1}\n    h: {x: 2}\n"))
 	if inv.Group("c").Vars["x"] != 1 || inv.Host("c").Vars["x"] != nil || inv.HostVars(inv.Host("h"))["x"] != 2 {
 		t.Errorf("group c vars %v, host c vars %v", inv.Group("c").Vars, inv.Host("c").Vars)
 	}

@@ -35,6 +35,8 @@ const maxLiteralNesting = 200
 // maxIntDigits is CPython 3.11's int_max_str_digits: longer decimal literals do not parse.
 const maxIntDigits = 4300
 
+// literalEval is Python's ast.literal_eval(s), with tuples as pyTuple. It fails with
+// errNotLiteral where Python raises SyntaxError or ValueError.
 func literalEval(s string) (any, error) {
 	// Source with NUL bytes or bytes that are not UTF-8 (surrogate escapes in Python) is
 	// refused before parsing.
@@ -422,7 +424,7 @@ func (p *litParser) atom() (*litNode, error) {
 	case t.kind == tokNum:
 		return &litNode{kind: "const", value: t.value}, p.next()
 	case t.kind == tokStr:
-		return p.strings()
+		return p.adjacentStrings()
 	case t.kind == tokName:
 		if err := p.next(); err != nil {
 			return nil, err
@@ -467,9 +469,9 @@ func (p *litParser) atom() (*litNode, error) {
 	return nil, errNotLiteral
 }
 
-// strings reads adjacent string literals, which Python joins into one constant; mixing
+// adjacentStrings reads adjacent string literals, which Python joins into one constant; mixing
 // bytes and str is a SyntaxError and an f-string is never a literal.
-func (p *litParser) strings() (*litNode, error) {
+func (p *litParser) adjacentStrings() (*litNode, error) {
 	var b strings.Builder
 	isBytes := p.tok.bytes
 	for p.tok.kind == tokStr {

@@ -36,7 +36,9 @@ func LoadWith(sources []string, opts Options) (*Inventory, error) {
 		}
 		parsed = parsed || ok
 	}
-	inv.reconcile()
+	if err := inv.reconcile(); err != nil {
+		return nil, fmt.Errorf("inventory: %w", err)
+	}
 	if !parsed {
 		inv.warnf("No inventory was parsed, only implicit localhost is available")
 	}
@@ -69,10 +71,11 @@ func sourceVarsDir(src string) (string, bool) {
 	if src == "" || isHostList(src) {
 		return "", false
 	}
-	if fi, err := os.Stat(src); err == nil && fi.IsDir() {
-		return src, true
+	path := unfrackPath(src)
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return path, true
 	}
-	return filepath.Dir(src), true
+	return filepath.Dir(path), true
 }
 
 func (inv *Inventory) parseSource(src string) (bool, error) {

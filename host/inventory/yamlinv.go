@@ -32,7 +32,7 @@ func (inv *Inventory) parseYAML(file string, data []byte) (shaped bool, err erro
 	if !ok {
 		return false, p.errorf(0, "YAML inventory has invalid structure, it should be a dictionary, got: %s", pyTypeName(plain(v)))
 	}
-	if plugin, ok := m.get("plugin"); ok && truthy(plugin) {
+	if i := m.find("plugin"); i >= 0 && truthy(m.vals[i]) {
 		return true, p.errorf(m.line, "plugin configuration YAML file, not YAML inventory (tally does not support inventory plugins)")
 	}
 	for i, name := range m.keys {
@@ -66,8 +66,8 @@ func (p *yamlParser) group(name, data any, line int) (any, error) {
 		return gname, nil
 	}
 	for _, section := range []string{"vars", "children", "hosts"} {
-		i, ok := m.index["s:"+section]
-		if !ok {
+		i := m.find(section)
+		if i < 0 {
 			continue
 		}
 		switch v := m.vals[i].(type) {

@@ -31,13 +31,13 @@ type omap struct {
 	index map[string]int // hashKey -> position
 }
 
-// get returns the value under the string key k.
-func (m *omap) get(k string) (any, bool) {
-	i, ok := m.index["s:"+k]
-	if !ok {
-		return nil, false
+// find returns the position of the string key k, or -1.
+func (m *omap) find(k string) int {
+	h, _ := hashKey(k)
+	if i, ok := m.index[h]; ok {
+		return i
 	}
-	return m.vals[i], true
+	return -1
 }
 
 // set stores v under k, keeping the position of an equal earlier key, and reports whether

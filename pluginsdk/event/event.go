@@ -101,4 +101,45 @@ type Stats struct {
 	Hosts             map[string]HostStats      `json:"hosts"`
 	CustomStats       map[string]map[string]any `json:"custom_stats,omitempty"` // per host, from set_stats
 	GlobalCustomStats map[string]any            `json:"global_custom_stats,omitempty"`
+	// Results are the run's result events, grouped by host and status, for callbacks that
+	// asked for them (see the collector's ResultsWanter); nil otherwise. They are read back from
+	// where the collector kept them, so they do not take memory until used, and they can be read
+	// only while the stats event is being handled.
+	Results Results `json:"-"`
+}
+
+// Results gives a run's result events grouped host -> status -> list, in seq order within a
+// host. Status is one of ok, changed, failed, skipped, unreachable, ignored, rescued.
+type Results interface {
+	// Hosts returns the hosts with results, sorted.
+	Hosts() []string
+	// Each calls fn for every result event of host, in seq order; an error from fn stops it.
+	Each(host string, fn func(status string, e *Event) error) error
+}
+
+// ResultStatus is the status a result event is grouped under in Results.
+func ResultStatus(e *Event) string {
+	switch e.Event {
+	case RunnerOnOK:
+		if c, _ := e.Data.Result["changed"].(bool); c {
+			return "changed"
+		}
+		return "ok"
+	case RunnerOnFailed:
+		switch {
+		case e.Data.IgnoreErrors:
+			return "ignored"
+		case e.Data.Rescued:
+			return "rescued"
+		}
+		return "failed"
+	case RunnerOnSkipped:
+		return "skipped"
+	case RunnerOnUnreachable:
+		if e.Data.IgnoreUnreachable {
+			return "ignored"
+		}
+		return "unreachable"
+	}
+	return ""
 }
