@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -287,14 +288,14 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 	x := r.x
 	ok, err := x.tmpl.Cond(c.when, vars)
 	if err != nil {
-		return failure(fmt.Sprintf("The conditional check '%s' failed. The error was: %s", strings.Join(c.when, " and "), undefinedMsg(err)))
+		return failure(condFailure(c, c.when, err))
 	}
 	if !ok {
 		return map[string]any{"changed": false, "skipped": true, "skip_reason": "Conditional result was False"}
 	}
 	rendered, err := x.tmpl.Render(map[string]any(c.task.Args), vars)
 	if err != nil {
-		return failure("The task includes an option with an undefined variable. The error was: " + undefinedMsg(err))
+		return failure("The task includes an option with an undefined variable. The error was: " + undefinedMsg(err) + errorAt(c))
 	}
 	args, _ := rendered.(map[string]any)
 	for k, v := range args {
@@ -350,14 +351,14 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 		if c.task.ChangedWhen != nil {
 			ch, err := x.tmpl.Cond(c.task.ChangedWhen, cv)
 			if err != nil {
-				return failure(fmt.Sprintf("The conditional check '%s' failed. The error was: %s", strings.Join(c.task.ChangedWhen, " and "), undefinedMsg(err)))
+				return failure(condFailure(c, c.task.ChangedWhen, err))
 			}
 			res["changed"] = ch
 		}
 		if c.task.FailedWhen != nil {
 			f, err := x.tmpl.Cond(c.task.FailedWhen, cv)
 			if err != nil {
-				return failure(fmt.Sprintf("The conditional check '%s' failed. The error was: %s", strings.Join(c.task.FailedWhen, " and "), undefinedMsg(err)))
+				return failure(condFailure(c, c.task.FailedWhen, err))
 			}
 			res["failed_when_result"] = f
 			res["failed"] = f
@@ -371,7 +372,7 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 		}
 		done, err := x.tmpl.Cond(c.task.Until, cv)
 		if err != nil {
-			return failure(fmt.Sprintf("The conditional check '%s' failed. The error was: %s", strings.Join(c.task.Until, " and "), undefinedMsg(err)))
+			return failure(condFailure(c, c.task.Until, err))
 		}
 		if done {
 			return res
@@ -613,6 +614,20 @@ func err2result(err error) map[string]any {
 		return map[string]any{"unreachable": true, "changed": false, "msg": err.Error()}
 	}
 	return failure(err.Error())
+}
+
+// condFailure is Ansible's message for a condition that could not be evaluated.
+func condFailure(c *compiled, conds []string, err error) string {
+	return fmt.Sprintf("The conditional check '%s' failed. The error was: %v%s", strings.Join(conds, " and "), err, errorAt(c))
+}
+
+// errorAt is the sentence Ansible adds to a task's templating error to say where the task is.
+func errorAt(c *compiled) string {
+	file, err := filepath.Abs(c.task.Pos.File)
+	if err != nil {
+		file = c.task.Pos.File
+	}
+	return fmt.Sprintf("\n\nThe error appears to be in '%s': line %d, but may\nbe elsewhere in the file depending on the exact syntax problem.", file, c.task.Pos.Line)
 }
 
 func failure(msg string) map[string]any {

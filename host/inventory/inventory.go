@@ -382,7 +382,9 @@ func (inv *Inventory) reconcile() error {
 	all, ungrouped := inv.groupIndex["all"], inv.groupIndex["ungrouped"]
 	for _, g := range inv.groups {
 		if g != all && len(g.parents) == 0 {
-			_ = all.addChildGroup(g) // all has no parent, so no loop is possible
+			if err := all.addChildGroup(g); err != nil {
+				return err
+			}
 		}
 	}
 	// Each host's groups, kept up to date as Ansible keeps Host.groups.

@@ -178,8 +178,28 @@ func loadYAML(file string, data []byte, warn func(string)) (any, error) {
 	if doc == nil {
 		return nil, nil
 	}
+	if err := checkAnchors(file, doc, map[string]bool{}); err != nil {
+		return nil, err
+	}
 	c := &constructor{file: file, warn: warn, expanding: map[*yaml.Node]bool{}, flat: map[*yaml.Node][][2]*yaml.Node{}}
 	return c.construct(doc)
+}
+
+// checkAnchors refuses an anchor defined twice, as PyYAML does (YAML 1.2 and yaml.v3 let
+// the second one win).
+func checkAnchors(file string, n *yaml.Node, seen map[string]bool) error {
+	if n.Anchor != "" && n.Kind != yaml.AliasNode {
+		if seen[n.Anchor] {
+			return &ParseError{File: file, Line: n.Line, Err: fmt.Errorf("found duplicate anchor '%s'", n.Anchor)}
+		}
+		seen[n.Anchor] = true
+	}
+	for _, c := range n.Content {
+		if err := checkAnchors(file, c, seen); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var errSecondDocument = errors.New("expected a single document in the stream, but found another document")
