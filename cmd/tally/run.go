@@ -103,7 +103,7 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 		return executor.RCOK
 	}
 
-	inv, err := inventory.Load(f.inventories)
+	inv, err := inventory.LoadWith(f.inventories, inventory.Options{Warn: warn})
 	if err != nil {
 		errorf(stderr, err)
 		return executor.RCUnreachable

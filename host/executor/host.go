@@ -76,7 +76,6 @@ func (r *playRun) injectFacts(v map[string]any, hs *hostState) {
 func (r *playRun) magic(v map[string]any, h *inventory.Host) {
 	x := r.x
 	v["inventory_hostname"] = h.Name
-	v["inventory_hostname_short"], _, _ = strings.Cut(h.Name, ".")
 	v["group_names"] = h.GroupNames()
 	v["groups"] = x.cfg.Inventory.GroupsVar()
 	v["hostvars"] = r.hostvarsVar()

@@ -114,8 +114,8 @@ func expandHostPattern(pattern string) ([]string, int, error) {
 
 // maxRangeHosts bounds the work of expanding one range pattern (about the host names it
 // gives). Ansible has no limit, but a typo such as web[1:1000000000] would exhaust memory;
-// this is far above any inventory Ansible itself could handle.
-var maxRangeHosts = 1 << 20
+// 262144 is four times 10.0.[0:255].[0:255], more than Ansible itself can handle.
+var maxRangeHosts = 1 << 18
 
 var errRangeTooLarge = errors.New("host range too large")
 

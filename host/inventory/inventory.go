@@ -11,6 +11,7 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -110,7 +111,9 @@ type Options struct {
 	Warn func(msg string)
 }
 
-// Inventory holds hosts and groups. See the package documentation for its life cycle.
+// Inventory holds hosts and groups. Build it with Load or LoadWith, then call AddVarsDir
+// and Limit as needed; after that it is read-only and safe for concurrent use by many
+// goroutines.
 type Inventory struct {
 	hosts      []*Host
 	hostIndex  map[string]*Host
@@ -119,6 +122,8 @@ type Inventory struct {
 
 	// The source being parsed: inventory_file and inventory_dir of hosts it creates.
 	curFile, curDir any
+
+	groupsVar map[string][]string // GroupsVar, computed once the inventory is complete
 
 	invDirs  []*varsDir // group_vars/ and host_vars/ next to each source, in source order
 	playDirs []*varsDir // those added by AddVarsDir
@@ -433,8 +438,14 @@ func (inv *Inventory) reconcile() error {
 		}
 		sortByName(h.groups)
 	}
+	inv.groupsVar = make(map[string][]string, len(inv.groups))
 	for _, g := range inv.groups {
 		g.allHosts = g.walkHosts()
+		names := make([]string, len(g.allHosts))
+		for i, h := range g.allHosts {
+			names[i] = h.Name
+		}
+		inv.groupsVar[g.Name] = names
 	}
 	return nil
 }
@@ -561,15 +572,6 @@ func (inv *Inventory) Groups() []*Group { return append([]*Group(nil), inv.group
 func (inv *Inventory) Group(name string) *Group { return inv.groupIndex[name] }
 
 // GroupsVar returns Ansible's "groups" magic variable: every group name (all and
-// ungrouped included) with the names of its hosts.
-func (inv *Inventory) GroupsVar() map[string][]string {
-	out := make(map[string][]string, len(inv.groups))
-	for _, g := range inv.groups {
-		names := make([]string, len(g.allHosts))
-		for i, h := range g.allHosts {
-			names[i] = h.Name
-		}
-		out[g.Name] = names
-	}
-	return out
-}
+// ungrouped included) with the names of its hosts. The map is new; the lists are shared,
+// do not modify them.
+func (inv *Inventory) GroupsVar() map[string][]string { return maps.Clone(inv.groupsVar) }

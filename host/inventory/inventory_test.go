@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -532,7 +533,7 @@ func TestINIValueIsAPythonLiteralOrText(t *testing.T) {
 		{"1.", 1.0}, {".5", 0.5}, {"1e3", 1000.0}, {"1e", "1e"}, {"1j", "1j"}, {"1+2j", "(1+2j)"}, {"-0j", "(-0-0j)"}, {"1+2", "1+2"},
 		{"(1)", 1}, {"-(1)", -1}, {"()", []any{}}, {"1,2", []any{1, 2}}, {"1,", []any{1}}, {"[1, 2,]", []any{1, 2}}, {"[1,,2]", "[1,,2]"},
 		{"{}", map[string]any{}}, {"{1: 'a', True: 'b', 1.0: 'c'}", map[string]any{"1": "c"}}, {"{1, 2, 2}", []any{1, 2}},
-		{"{(1, 2): 3}", map[string]any{"(1, 2)": 3}}, {"set()", []any{}}, {"set(1)", "set(1)"},
+		{"{(1, 2): 3}", map[string]any{"(1, 2)": 3}}, {"{('a', 1.0): 3}", map[string]any{"('a', 1.0)": 3}}, {"set()", []any{}}, {"set(1)", "set(1)"},
 		{"True", true}, {"None", nil}, {"true", "true"}, {"...", "Ellipsis"},
 		{"'a' \"b\"", "ab"}, {"'a' b'b'", "'a' b'b'"}, {"b'abc'", "abc"}, {`r'a\nb'`, `a\nb`}, {`'a\nb'`, "a\nb"},
 		{`'\x41\101\u00e9'`, "AAé"}, {`'\N{DASH}'`, `'\N{DASH}'`}, {"f'abc'", "f'abc'"}, {"'abc", "'abc"}, {"'it''s'", "its"},
@@ -547,7 +548,7 @@ func TestINIValueIsAPythonLiteralOrText(t *testing.T) {
 	}
 	// Python raises TypeError there, which fails the inventory, unless a malformed node
 	// comes first.
-	for _, in := range []string{"{[1]: 2}", "{1, [2]}", "{(1, [2]): 3}"} {
+	for _, in := range []string{"{[1]: 2}", "{1, [2]}", "{(1, [2]): 3}", "{{}, x}"} {
 		var te unhashableError
 		if _, err := iniValue(in); !errors.As(err, &te) {
 			t.Errorf("iniValue(%q) error = %v, want unhashable", in, err)
@@ -631,6 +632,30 @@ func TestLoadErrors(t *testing.T) {
 	for _, tt := range tests {
 		if _, err := Load([]string{tt.source}); err == nil || !strings.Contains(err.Error(), tt.msg) {
 			t.Errorf("Load(%s) error = %v, want %q", tt.source, err, tt.msg)
+		}
+	}
+}
+
+func TestHostileInputsFailFast(t *testing.T) {
+	// "Billion laughs": 9^8 nodes once aliases are expanded.
+	laughs := "a: &a [x, x, x, x, x, x, x, x, x]\n"
+	for i, c := range "bcdefgh" {
+		refs := strings.TrimSuffix(strings.Repeat("*"+string("abcdefgh"[i])+", ", 9), ", ")
+		laughs += fmt.Sprintf("%c: &%c [%s]\n", c, c, refs)
+	}
+	tests := []struct {
+		name, content, msg string
+	}{
+		{"bomb.yml", laughs, "excessive aliasing"},
+		{"hosts.yml", "g:\n  vars:\n    " + strings.ReplaceAll(strings.TrimSpace(laughs), "\n", "\n    ") + "\n", "excessive aliasing"},
+		{"hosts.ini", "h[0:999999999]\n", "host range too large"},
+		{"hosts.ini", "h[0:999][0:999][0:999][9:1]\n", "host range too large"},
+		{"hosts.ini", "h" + strings.Repeat("[0:1]", 30) + "\n", "host range too large"},
+	}
+	for _, tt := range tests {
+		_, err := Load([]string{writeFile(t, tt.name, tt.content)})
+		if err == nil || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("%s: error %v, want %q", tt.name, err, tt.msg)
 		}
 	}
 }

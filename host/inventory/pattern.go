@@ -3,9 +3,10 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"regexp"
-	"strconv"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -259,14 +260,8 @@ func (inv *Inventory) splitSubscript(pattern string) (string, *subscript) {
 
 // atoiSat converts a string of digits (maybe signed) to an int, saturating on overflow.
 func atoiSat(s string) int {
-	n, err := strconv.Atoi(s)
-	if err == nil {
-		return n
-	}
-	if strings.HasPrefix(s, "-") {
-		return -1 << 62
-	}
-	return 1 << 62
+	n, _ := new(big.Int).SetString(s, 10)
+	return smallInt(n)
 }
 
 // apply is _apply_subscript; an index out of range is an error.
@@ -390,7 +385,7 @@ func fnmatchRegexp(pat string) string {
 // two characters is a range (inverted ranges are dropped), a leading '!' negates.
 func charClass(set []rune) string {
 	var chunks [][]rune
-	if !containsRune(set, '-') {
+	if !slices.Contains(set, '-') {
 		chunks = [][]rune{set}
 	} else {
 		k := 1
@@ -398,11 +393,12 @@ func charClass(set []rune) string {
 			k = 2
 		}
 		i := 0
-		for {
-			idx := indexRune(set, '-', k)
+		for k < len(set) {
+			idx := slices.Index(set[k:], '-')
 			if idx < 0 {
 				break
 			}
+			idx += k
 			chunks = append(chunks, set[i:idx])
 			i = idx + 1
 			k = idx + 3
@@ -448,15 +444,4 @@ func charClass(set []rune) string {
 	}
 	b.WriteString("]")
 	return b.String()
-}
-
-func containsRune(s []rune, r rune) bool { return indexRune(s, r, 0) >= 0 }
-
-func indexRune(s []rune, r rune, from int) int {
-	for i := from; i < len(s); i++ {
-		if s[i] == r {
-			return i
-		}
-	}
-	return -1
 }

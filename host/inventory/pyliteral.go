@@ -22,7 +22,7 @@ func iniValue(v string) (any, error) {
 	if err != nil {
 		return v, nil
 	}
-	return plainValue(val), nil
+	return plain(val), nil
 }
 
 // errNotLiteral stands for the SyntaxError or ValueError of literal_eval: the INI plugin
@@ -35,7 +35,8 @@ const maxLiteralNesting = 200
 // maxIntDigits is CPython 3.11's int_max_str_digits: longer decimal literals do not parse.
 const maxIntDigits = 4300
 
-// literalEval is Python's ast.literal_eval(s), with tuples as pyTuple. It fails with
+// literalEval is Python's ast.literal_eval(s), with dicts as *omap and tuples as pyTuple.
+// It fails with
 // errNotLiteral where Python raises SyntaxError or ValueError.
 func literalEval(s string) (any, error) {
 	// Source with NUL bytes or bytes that are not UTF-8 (surrogate escapes in Python) is
@@ -329,7 +330,7 @@ func unescape(s string, isBytes bool) (string, error) {
 
 // litNode is a node of the Python expression being evaluated.
 type litNode struct {
-	kind  string // "const", "tuple", "list", "set", "dict", "unary", "binop"
+	kind  string // "const", "tuple", "list", "set", "dict", "unary", "binop", or "other": valid Python, not a literal
 	value any    // const: *big.Int, float64, complex128, string, bool, nil, ellipsis
 	op    string // unary and binop: "+" or "-"
 	elts  []*litNode
@@ -389,23 +390,25 @@ func (p *litParser) expr() (*litNode, error) {
 	return left, nil
 }
 
+// unary parses an optionally signed operand. Only one sign can make a literal, but more
+// are valid Python, whose failure comes in evaluation order.
 func (p *litParser) unary() (*litNode, error) {
-	if p.isOp("+") || p.isOp("-") {
-		op := p.tok.text
-		if err := p.enter(); err != nil {
-			return nil, err
-		}
-		defer p.leave()
-		if err := p.next(); err != nil {
-			return nil, err
-		}
-		operand, err := p.unary()
-		if err != nil {
-			return nil, err
-		}
-		return &litNode{kind: "unary", op: op, elts: []*litNode{operand}}, nil
+	if !p.isOp("+") && !p.isOp("-") {
+		return p.atom()
 	}
-	return p.atom()
+	op := p.tok.text
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	if err := p.next(); err != nil {
+		return nil, err
+	}
+	operand, err := p.unary()
+	if err != nil {
+		return nil, err
+	}
+	return &litNode{kind: "unary", op: op, elts: []*litNode{operand}}, nil
 }
 
 func (p *litParser) enter() error {
@@ -436,17 +439,14 @@ func (p *litParser) atom() (*litNode, error) {
 			return &litNode{kind: "const", value: false}, nil
 		case "None":
 			return &litNode{kind: "const", value: nil}, nil
-		case "set":
-			// set() is the one call literal_eval accepts.
-			if !p.isOp("(") {
-				return nil, errNotLiteral
-			}
-			if err := p.next(); err != nil || !p.isOp(")") {
-				return nil, errNotLiteral
-			}
-			return &litNode{kind: "set"}, p.next()
 		}
-		return nil, errNotLiteral
+		if pyKeywords[t.text] {
+			return nil, errNotLiteral
+		}
+		if !p.isOp("(") {
+			return &litNode{kind: "other"}, nil
+		}
+		return p.call(t.text)
 	case p.isOp("..."):
 		return &litNode{kind: "const", value: ellipsis{}}, p.next()
 	case p.isOp("("), p.isOp("["), p.isOp("{"):
@@ -473,17 +473,57 @@ func (p *litParser) atom() (*litNode, error) {
 // bytes and str is a SyntaxError and an f-string is never a literal.
 func (p *litParser) adjacentStrings() (*litNode, error) {
 	var b strings.Builder
-	isBytes := p.tok.bytes
+	isBytes, fstr := p.tok.bytes, false
 	for p.tok.kind == tokStr {
-		if p.tok.bytes != isBytes || p.tok.fstr {
+		if p.tok.bytes != isBytes {
 			return nil, errNotLiteral
 		}
+		fstr = fstr || p.tok.fstr
 		b.WriteString(p.tok.value.(string))
 		if err := p.next(); err != nil {
 			return nil, err
 		}
 	}
+	if fstr {
+		return &litNode{kind: "other"}, nil
+	}
 	return &litNode{kind: "const", value: b.String()}, nil
+}
+
+// call parses a call of name, whose "(" is the current token: set() is the one call
+// literal_eval accepts.
+func (p *litParser) call(name string) (*litNode, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	if err := p.next(); err != nil {
+		return nil, err
+	}
+	if p.isOp(")") {
+		kind := "other"
+		if name == "set" {
+			kind = "set"
+		}
+		return &litNode{kind: kind}, p.next()
+	}
+	if _, err := p.exprList(func() bool { return p.isOp(")") }); err != nil {
+		return nil, err
+	}
+	if !p.isOp(")") {
+		return nil, errNotLiteral
+	}
+	return &litNode{kind: "other"}, p.next()
+}
+
+// pyKeywords are Python's reserved words other than True, False and None: a name that is
+// one of them is a syntax error here, any other name a valid expression but no literal.
+var pyKeywords = map[string]bool{
+	"and": true, "as": true, "assert": true, "async": true, "await": true, "break": true, "class": true,
+	"continue": true, "def": true, "del": true, "elif": true, "else": true, "except": true, "finally": true,
+	"for": true, "from": true, "global": true, "if": true, "import": true, "in": true, "is": true,
+	"lambda": true, "nonlocal": true, "not": true, "or": true, "pass": true, "raise": true, "return": true,
+	"try": true, "while": true, "with": true, "yield": true,
 }
 
 func (p *litParser) paren() (*litNode, error) {
@@ -615,7 +655,7 @@ func (n *litNode) convert() (any, error) {
 		}
 		return out, nil
 	case "dict":
-		d := newDict()
+		d := &omap{}
 		for i, kn := range n.keys {
 			k, err := kn.convert()
 			if err != nil {
@@ -625,11 +665,11 @@ func (n *litNode) convert() (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			if _, err := d.set(k, v); err != nil {
+			if _, err := d.set(k, v, 0); err != nil {
 				return nil, err
 			}
 		}
-		return d.m, nil
+		return d, nil
 	case "binop":
 		left, err := n.elts[0].signedNum()
 		if err != nil {

@@ -15,7 +15,7 @@ import (
 // few helpers that reproduce Python's key semantics on those values.
 
 // pyTuple is a Python tuple while a literal is being evaluated: unlike a list it may be a
-// dict key. plainValue turns it into a []any.
+// dict key. plain turns it into a []any.
 type pyTuple []any
 
 // unhashableError is Python's TypeError for a list, dict or set used as a dict key or set
@@ -72,7 +72,8 @@ func hashKey(v any) (string, error) {
 }
 
 // keyString is the string a Python dict key becomes in a map[string]any: what json.dumps
-// makes of it, since that is how Ansible shows such keys.
+// makes of it, since that is how Ansible shows such keys (json.dumps refuses a tuple: its
+// repr() is used).
 func keyString(k any) string {
 	switch k := k.(type) {
 	case string:
@@ -85,67 +86,70 @@ func keyString(k any) string {
 		return strconv.Itoa(k)
 	case float64:
 		return pyFloatRepr(k)
+	default:
+		return pyRepr(k)
+	}
+}
+
+// pyRepr is Python's repr() of a hashable value (as str() of a tuple shows its items).
+func pyRepr(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "None"
+	case bool:
+		if v {
+			return "True"
+		}
+		return "False"
+	case int:
+		return strconv.Itoa(v)
+	case float64:
+		return pyFloatRepr(v)
+	case string:
+		return pyReprString(v)
 	case pyTuple:
-		parts := make([]string, len(k))
-		for i, e := range k {
-			parts[i] = keyString(e)
+		parts := make([]string, len(v))
+		for i, e := range v {
+			parts[i] = pyRepr(e)
 		}
 		if len(parts) == 1 {
 			return "(" + parts[0] + ",)"
 		}
 		return "(" + strings.Join(parts, ", ") + ")"
-	default:
-		return fmt.Sprint(k)
 	}
+	return fmt.Sprint(v)
 }
 
-// pyDict builds a map[string]any with Python's dict semantics: keys equal to Python share
-// one entry, which keeps the string of the first key and the last value.
-type pyDict struct {
-	m     map[string]any
-	names map[string]string // hashKey -> key in m
-}
-
-func newDict() *pyDict {
-	return &pyDict{m: map[string]any{}, names: map[string]string{}}
-}
-
-// set stores v under k and reports whether k was already there.
-func (d *pyDict) set(k, v any) (dup bool, err error) {
-	h, err := hashKey(k)
-	if err != nil {
-		return false, err
+// pyReprString is Python's repr() of a str: single quotes unless only double quotes avoid
+// escaping, and backslash escapes for what is not printable.
+func pyReprString(s string) string {
+	quote := byte('\'')
+	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
+		quote = '"'
 	}
-	name, dup := d.names[h]
-	if !dup {
-		name = keyString(k)
-		d.names[h] = name
-	}
-	d.m[name] = v
-	return dup, nil
-}
-
-// plainValue replaces the Python-only representations in v (tuples) by plain ones.
-func plainValue(v any) any {
-	switch v := v.(type) {
-	case pyTuple:
-		return plainList(v)
-	case []any:
-		return plainList(v)
-	case map[string]any:
-		for k, e := range v {
-			v[k] = plainValue(e)
+	var b strings.Builder
+	b.WriteByte(quote)
+	for _, r := range s {
+		switch {
+		case r == '\\' || r == rune(quote):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case strconv.IsPrint(r):
+			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r < 0x10000:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(&b, `\U%08x`, r)
 		}
-		return v
-	default:
-		return v
 	}
-}
-
-func plainList(v []any) []any {
-	out := make([]any, len(v))
-	for i, e := range v {
-		out[i] = plainValue(e)
-	}
-	return out
+	b.WriteByte(quote)
+	return b.String()
 }

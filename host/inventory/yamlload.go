@@ -21,8 +21,9 @@ import (
 // sexagesimal, 2001-01-01 is a date), merge keys, Ansible's !unsafe tag and its handling of
 // duplicate keys (the last value wins, with a warning).
 
-// omap is a mapping as loaded, in document order, so that inventory groups and hosts keep
-// the order they were written in. Keys are Python-equal only once.
+// omap is a mapping as loaded (from YAML, JSON or a Python literal), in document order so
+// that inventory groups and hosts keep the order they were written in. Keys equal to
+// Python appear once: the first one, with the last value.
 type omap struct {
 	line  int
 	keys  []any
@@ -61,25 +62,31 @@ func (m *omap) set(k, v any, line int) (dup bool, err error) {
 	return false, nil
 }
 
-// plain converts a loaded value to tally's plain values (map[string]any for mappings).
+// plain converts a loaded value to tally's plain values: map[string]any for a mapping,
+// []any for a tuple.
 func plain(v any) any {
 	switch v := v.(type) {
 	case *omap:
-		d := newDict()
+		out := make(map[string]any, len(v.keys))
 		for i, k := range v.keys {
-			// Keys are known hashable, so set cannot fail.
-			_, _ = d.set(k, plain(v.vals[i]))
-		}
-		return d.m
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = plain(e)
+			out[keyString(k)] = plain(v.vals[i])
 		}
 		return out
+	case []any:
+		return plainList(v)
+	case pyTuple:
+		return plainList(v)
 	default:
 		return v
 	}
+}
+
+func plainList(v []any) []any {
+	out := make([]any, len(v))
+	for i, e := range v {
+		out[i] = plain(e)
+	}
+	return out
 }
 
 // isEncrypted reports whether data is an Ansible Vault file.
