@@ -32,9 +32,9 @@ unit:
 
 ## fuzz: each parser's fuzz target for $(FUZZTIME).
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzLoadINI$$' -fuzztime=$(FUZZTIME) ./host/inventory
-	$(GO) test -run='^$$' -fuzz='^FuzzLoadYAML$$' -fuzztime=$(FUZZTIME) ./host/inventory
-	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) ./host/playbook
+	$(GO) test -run='^$$' -fuzz='^FuzzLoadINI$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./host/inventory
+	$(GO) test -run='^$$' -fuzz='^FuzzLoadYAML$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./host/inventory
+	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./host/playbook
 
 ## bench-collector: events/s through the collector, and the heap of 1,000,000 kept results.
 bench-collector:
