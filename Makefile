@@ -5,7 +5,7 @@ FUZZTIME ?= 15s
 # Run as root, or with sudo when it is there, to install what the tests need.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: all build run test deps vet unit fuzz bench-collector clean
+.PHONY: all build run test deps vet unit fuzz bench-collector bench-e2e clean
 
 all: build
 
@@ -19,9 +19,15 @@ run: build
 ## test: install what is missing, then run every test (race detector on, fuzzers bounded).
 test: deps vet unit fuzz
 
-## deps: the reference implementation the compatibility suite compares against.
+## deps: what the tests need that may be missing: the reference implementation the compatibility
+## suite compares against, and the OpenSSH server, client and sudo of the SSH tests.
+DEPS := ansible-playbook:ansible-core /usr/sbin/sshd:openssh-server ssh:openssh-client sudo:sudo
 deps:
-	@command -v ansible-playbook >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q ansible-core; }
+	@missing=; for d in $(DEPS); do command -v $${d%%:*} >/dev/null || missing="$$missing $${d#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: the files above need formatting"; exit 1; }
@@ -40,6 +46,11 @@ fuzz:
 bench-collector:
 	$(GO) test -run '^$$' -bench 'BenchmarkCollectorNoopCallback' -count 3 ./host/collector
 	$(GO) test -run '^$$' -bench 'BenchmarkConsolidatedResults' -benchtime 1x -count 2 ./host/collector
+
+## bench-e2e: the same playbook over SSH by ansible-playbook, tally and a raw x/crypto/ssh floor
+## (N hosts of one local sshd, default 20; needs root).
+bench-e2e: build
+	TALLY=$(CURDIR)/$(BIN) bench/e2e/run.sh $(N)
 
 clean:
 	rm -rf bin build

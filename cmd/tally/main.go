@@ -10,11 +10,12 @@ import (
 const usage = `tally runs Ansible playbooks and keeps one ordered record of every run.
 
 Usage:
-  tally run [flags] PLAYBOOK...   run playbooks (the flags of ansible-playbook)
-  tally version                   print the version
-  tally help                      print this help
+  tally run [flags] PLAYBOOK...       run playbooks (the flags of ansible-playbook)
+  tally plugins list|inspect|check    the callback plugins: found, described, checked
+  tally version                       print the version
+  tally help                          print this help
 
-Run 'tally run --help' for the flags of run.
+Run 'tally run --help' and 'tally plugins --help' for their flags.
 `
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -33,6 +34,8 @@ func mainRC(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return runCommand(args[1:], stdout, stderr)
+	case "plugins":
+		return pluginsCommand(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "tally %s\n", version)
 		return 0

@@ -11,16 +11,20 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
 	"github.com/tallyrun/tally/host/artifacts"
 	"github.com/tallyrun/tally/host/collector"
+	"github.com/tallyrun/tally/host/config"
+	"github.com/tallyrun/tally/host/connection"
 	"github.com/tallyrun/tally/host/display"
 	"github.com/tallyrun/tally/host/executor"
 	"github.com/tallyrun/tally/host/inventory"
 	"github.com/tallyrun/tally/host/playbook"
+	"github.com/tallyrun/tally/host/pluginhost"
 )
 
 // runFlags are the flags of tally run, with ansible-playbook's names and meanings.
@@ -41,6 +45,13 @@ type runFlags struct {
 	verbose     int
 	jobID       string
 	artifacts   string
+	privateKey  string
+	askPass     bool
+	askBecome   bool
+	timeout     int
+	commonArgs  string
+	extraArgs   string
+	callbacks   pluginhost.Flags
 }
 
 func runCommand(args []string, stdout, stderr io.Writer) int {
@@ -57,8 +68,14 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringArrayVarP(&f.extraVars, "extra-vars", "e", nil, "extra variables: key=value, JSON/YAML, or @file (repeatable)")
 	fs.StringVarP(&f.user, "user", "u", "", "connect as this user")
 	fs.StringVarP(&f.connection, "connection", "c", "ssh", "connection type when the inventory sets none")
+	fs.StringVar(&f.privateKey, "private-key", "", "use this `FILE` to authenticate the connection")
+	fs.BoolVarP(&f.askPass, "ask-pass", "k", false, "ask for the connection password (on the terminal)")
+	fs.IntVarP(&f.timeout, "timeout", "T", 0, "connection timeout in seconds, TCP and SSH handshake (default: the configuration's timeout, else 10)")
+	fs.StringVar(&f.commonArgs, "ssh-common-args", "", "ssh options for every host, as ansible_ssh_common_args (-o, -J, -p, -l, -i)")
+	fs.StringVar(&f.extraArgs, "ssh-extra-args", "", "more ssh options, as ansible_ssh_extra_args")
 	fs.BoolVarP(&f.become, "become", "b", false, "run operations with become")
 	fs.StringVar(&f.becomeUser, "become-user", "", "run operations as this user (default root)")
+	fs.BoolVarP(&f.askBecome, "ask-become-pass", "K", false, "ask for the become password (on the terminal)")
 	fs.StringSliceVarP(&f.tags, "tags", "t", nil, "only run tasks tagged with these (repeatable, comma-separated)")
 	fs.StringSliceVar(&f.skipTags, "skip-tags", nil, "skip tasks tagged with these (repeatable, comma-separated)")
 	fs.BoolVar(&f.listHosts, "list-hosts", false, "list the hosts each play would run on, then exit")
@@ -67,6 +84,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.jobID, "job-id", "", "the run's job ID (default: $TALLY_JOB_ID, else a new UUIDv7)")
 	fs.StringVar(&f.artifacts, "artifacts", "", "write the run's events, stats, status and rc under `DIR`/<job_id>/")
 	fs.CountVarP(&f.verbose, "verbose", "v", "more output (repeatable: -vvv)")
+	addCallbackFlags(fs, &f.callbacks)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
@@ -132,13 +150,30 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 		return list(stdout, stderr, inv, pbs, f)
 	}
 
+	cfg, err := config.Read(os.Getenv, warn)
+	if err != nil {
+		errorf(stderr, err)
+		return executor.RCError
+	}
+	sshOpts, becomePass, err := sshOptions(f, cfg)
+	if err != nil {
+		errorf(stderr, err)
+		return executor.RCError
+	}
 	jobID, err := newJobID(f.jobID)
 	if err != nil {
 		errorf(stderr, err)
 		return executor.RCError
 	}
-	disp := display.New(stdout, display.Options{Verbosity: f.verbose, DisplaySkippedHosts: true, DisplayOKHosts: true, Color: colorWanted(stdout)})
-	callbacks := []collector.Callback{disp}
+	plugins, err := startCallbacks(context.Background(), cfg, f.callbacks, playbookPaths, jobID,
+		display.Options{Verbosity: f.verbose, DisplaySkippedHosts: true, DisplayOKHosts: true, Color: colorWanted(stdout)},
+		stdout, stderr, warn)
+	if err != nil {
+		errorf(stderr, err)
+		return executor.RCError
+	}
+	defer plugins.Close()
+	callbacks := plugins.Callbacks()
 	if f.artifacts != "" {
 		aw, err := artifacts.New(f.artifacts, jobID)
 		if err != nil {
@@ -172,8 +207,10 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 		Connection: f.connection,
 		Become:     f.become,
 		BecomeUser: f.becomeUser,
+		BecomePass: becomePass,
 		Verbosity:  f.verbose,
 		Emitter:    col,
+		Connect:    executor.SSHConnector(sshOpts),
 		Warn:       warn,
 	})
 	out := x.Run(ctx, pbs)
@@ -181,7 +218,60 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 	if out.Err != nil {
 		errorf(stderr, out.Err)
 	}
+	if err := plugins.Err(); err != nil {
+		errorf(stderr, err)
+		return executor.RCError
+	}
 	return out.RC
+}
+
+// sshOptions gathers the run-wide SSH settings from the flags, the environment and the
+// configuration file, in that order, asking for passwords when -k or -K say so.
+func sshOptions(f runFlags, cfg *config.Config) (opts connection.SSHOptions, becomePass string, err error) {
+	opts = connection.SSHOptions{
+		User:           f.user,
+		PrivateKeyFile: f.privateKey,
+		Timeout:        cfg.Timeout,
+		CommonArgs:     f.commonArgs,
+		ExtraArgs:      f.extraArgs,
+	}
+	if f.timeout < 0 {
+		return opts, "", fmt.Errorf("--timeout %d: must be positive", f.timeout)
+	}
+	if f.timeout > 0 {
+		opts.Timeout = time.Duration(f.timeout) * time.Second
+	}
+	if cfg.HostKeyChecking != nil {
+		opts.NoHostKeyChecking = !*cfg.HostKeyChecking
+	}
+	for _, name := range []string{"TALLY_HOST_KEY_CHECKING", "ANSIBLE_HOST_KEY_CHECKING"} {
+		if v := os.Getenv(name); v != "" {
+			check, ok := config.ParseBool(v)
+			if !ok {
+				return opts, "", fmt.Errorf("%s=%q: want true or false", name, v)
+			}
+			opts.NoHostKeyChecking = !check
+			break
+		}
+	}
+	if f.askPass {
+		if opts.Password, err = connection.PromptPassword("SSH password: "); err != nil {
+			return opts, "", err
+		}
+	}
+	if f.askBecome {
+		prompt := "BECOME password: "
+		if f.askPass {
+			prompt = "BECOME password[defaults to SSH password]: "
+		}
+		if becomePass, err = connection.PromptPassword(prompt); err != nil {
+			return opts, "", err
+		}
+		if becomePass == "" {
+			becomePass = opts.Password
+		}
+	}
+	return opts, becomePass, nil
 }
 
 // parseExtraVars reads -e values as ansible-playbook does: @file, a JSON or YAML mapping, or

@@ -2,8 +2,8 @@
 // as Ansible 2.14's default stdout callback does (plugins/callback/default.py), so that users
 // coming from ansible-playbook read the output they know, plus a first line naming the job.
 //
-// The package depends on the standard library and the event schema only, because it is also
-// compiled to WebAssembly as the bundled "default" callback plugin.
+// The package depends on the standard library, the event schema and internal/pytext only,
+// because it is also compiled to WebAssembly as the bundled "default" callback plugin.
 package display
 
 import (
@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tallyrun/tally/internal/pytext"
 	"github.com/tallyrun/tally/pluginsdk/event"
 )
 
@@ -115,7 +116,7 @@ func (d *Display) Event(e *event.Event) error {
 		}
 	case event.PlaybookOnInclude:
 		in := include{file: data.Included, host: data.Host}
-		if label := itemLabel(data.Result); truthy(label) {
+		if label := itemLabel(data.Result); pytext.Truthy(label) {
 			in.label = pyStr(label)
 		}
 		d.includes = append(d.includes, in)
@@ -151,9 +152,9 @@ func (d *Display) Close() error {
 
 func (d *Display) playStart(data *event.Data) {
 	// Play.get_name() falls back to the host pattern.
-	name := pyStrip(data.Play)
+	name := pytext.Strip(data.Play)
 	if name == "" {
-		name = pyStrip(data.PlayPattern)
+		name = pytext.Strip(data.PlayPattern)
 	}
 	if name == "" {
 		d.banner("PLAY")
@@ -164,7 +165,7 @@ func (d *Display) playStart(data *event.Data) {
 
 func (d *Display) taskStart(task *event.Task, prefix string) {
 	d.prefixes[task.UUID] = prefix
-	d.lastTaskName, d.hasLastTaskName = pyStrip(taskName(task)), true
+	d.lastTaskName, d.hasLastTaskName = pytext.Strip(taskName(task)), true
 	// With results filtered out, the banner waits for the first result shown.
 	if d.opts.DisplaySkippedHosts && d.opts.DisplayOKHosts {
 		d.printTaskBanner(task)
@@ -186,7 +187,7 @@ func (d *Display) printTaskBanner(task *event.Task) {
 	}
 	name := d.lastTaskName
 	if !d.hasLastTaskName {
-		name = pyStrip(taskName(task))
+		name = pytext.Strip(taskName(task))
 	}
 	d.banner(prefix + " [" + name + "]")
 	if d.opts.Verbosity >= 2 && task.Path != "" {
@@ -207,7 +208,7 @@ func (d *Display) runnerOK(r result) {
 		return
 	}
 	msg, color := "ok: ["+r.label+"]", colorOK
-	if truthy(r.res["changed"]) {
+	if pytext.Truthy(r.res["changed"]) {
 		msg, color = "changed: ["+r.label+"]", colorChanged
 	} else if !d.opts.DisplayOKHosts {
 		return
@@ -268,7 +269,7 @@ func (d *Display) itemOK(r result) {
 		return
 	}
 	status, color := "ok", colorOK
-	if truthy(r.res["changed"]) {
+	if pytext.Truthy(r.res["changed"]) {
 		status, color = "changed", colorChanged
 	} else if !d.opts.DisplayOKHosts {
 		return
@@ -385,7 +386,7 @@ func (d *Display) customStats(data map[string]any) string {
 
 // banner prints a header padded with stars to the terminal width, as Display.banner does.
 func (d *Display) banner(msg string) {
-	msg = pyStrip(msg)
+	msg = pytext.Strip(msg)
 	stars := max(columns-textWidth(msg), 3)
 	d.display("\n"+msg+" "+strings.Repeat("*", stars), "")
 }
@@ -415,7 +416,7 @@ func (d *Display) warning(msg string) {
 
 // deprecated prints a [DEPRECATION WARNING] as Display.deprecated does, once per run.
 func (d *Display) deprecated(msg, version, date, collection string) {
-	msg = pyStrip(msg)
+	msg = pytext.Strip(msg)
 	if msg != "" && !strings.ContainsAny(msg[len(msg)-1:], "!?.") {
 		msg += "."
 	}
@@ -438,19 +439,19 @@ func (d *Display) deprecated(msg, version, date, collection string) {
 	text := strings.Join(wrapText(strings.Join(parts, " "), columns, false), "\n") + "\n"
 	if !d.warned[text] {
 		d.warned[text] = true
-		d.display(pyStrip(text), colorDeprecate)
+		d.display(pytext.Strip(text), colorDeprecate)
 	}
 }
 
 // handleWarnings prints and removes a result's warnings and deprecations.
 func (d *Display) handleWarnings(res map[string]any) {
-	if truthy(res["warnings"]) {
+	if pytext.Truthy(res["warnings"]) {
 		for _, w := range asList(res["warnings"]) {
 			d.warning(pyStr(w))
 		}
 		delete(res, "warnings")
 	}
-	if truthy(res["deprecations"]) {
+	if pytext.Truthy(res["deprecations"]) {
 		for _, dep := range asList(res["deprecations"]) {
 			m, ok := dep.(map[string]any)
 			if !ok {
@@ -471,7 +472,7 @@ func (d *Display) handleException(res map[string]any) {
 	text := pyStr(exc)
 	msg := "An exception occurred during task execution. "
 	if d.opts.Verbosity < 3 {
-		lines := strings.Split(pyStrip(text), "\n")
+		lines := strings.Split(pytext.Strip(text), "\n")
 		msg += "To see the full traceback, use -vvv. The error was: " + lines[len(lines)-1]
 	} else {
 		msg = "The full traceback is:\n" + text
@@ -490,7 +491,7 @@ func (d *Display) verbose(res map[string]any, level int) bool {
 
 // dumpResult is CallbackBase._dump_results for the JSON result format.
 func (d *Display) dumpResult(res map[string]any, indent int) string {
-	if indent == 0 && (truthy(res["_ansible_verbose_always"]) || d.opts.Verbosity > 2) {
+	if indent == 0 && (pytext.Truthy(res["_ansible_verbose_always"]) || d.opts.Verbosity > 2) {
 		indent = 4
 	}
 	drop := []string{"exception"}

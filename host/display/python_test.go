@@ -75,22 +75,6 @@ func TestPyStrMatchesPythonStr(t *testing.T) {
 	}
 }
 
-func TestTruthyFollowsPython(t *testing.T) {
-	tests := []struct {
-		in   any
-		want bool
-	}{
-		{nil, false}, {false, false}, {"", false}, {0, false}, {0.0, false}, {[]any{}, false},
-		{map[string]any{}, false}, {[]string{}, false}, {json.Number("0"), false},
-		{true, true}, {"no", true}, {2, true}, {-0.5, true}, {[]any{nil}, true}, {[]string{"x"}, true},
-	}
-	for _, tt := range tests {
-		if got := truthy(tt.in); got != tt.want {
-			t.Errorf("truthy(%#v) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestTextWidthMatchesAnsible(t *testing.T) {
 	tests := []struct {
 		in   string

@@ -3,6 +3,7 @@ package display
 import (
 	"strings"
 
+	"github.com/tallyrun/tally/internal/pytext"
 	"github.com/tallyrun/tally/pluginsdk/event"
 )
 
@@ -27,7 +28,7 @@ func newResult(data *event.Data, task *event.Task) result {
 // result: a no_log result becomes a notice, otherwise the status keys the event type already
 // says go. Internal keys stay until dumping, which drops them.
 func cleanCopy(raw map[string]any, debug bool) map[string]any {
-	if truthy(raw["_ansible_no_log"]) {
+	if pytext.Truthy(raw["_ansible_no_log"]) {
 		res := map[string]any{"censored": censored}
 		for _, k := range []string{"attempts", "changed", "retries"} {
 			if v, ok := raw[k]; ok {
@@ -119,7 +120,7 @@ func (r result) isLoop() bool {
 
 // itemLabel is CallbackBase._get_item_label: the loop_control label, else the item.
 func itemLabel(res map[string]any) any {
-	if truthy(res["_ansible_no_log"]) {
+	if pytext.Truthy(res["_ansible_no_log"]) {
 		return "(censored due to no_log)"
 	}
 	if label, ok := res["_ansible_item_label"]; ok {

@@ -3,6 +3,8 @@ package display
 import (
 	"strings"
 	"unicode"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // wrapText is Python 3.11's textwrap.wrap(text, width) with its defaults, which Ansible uses to
@@ -124,7 +126,7 @@ func isWordPunct(r rune) bool {
 
 // wrapChunks is TextWrapper._wrap_chunks with break_long_words and break_on_hyphens on.
 func wrapChunks(chunks [][]rune, width int, dropWhitespace bool) []string {
-	blank := func(c []rune) bool { return pyStrip(string(c)) == "" }
+	blank := func(c []rune) bool { return pytext.Strip(string(c)) == "" }
 	// stack holds the chunks still to place, the next one last.
 	stack := make([][]rune, len(chunks))
 	for i, c := range chunks {

@@ -62,9 +62,10 @@ type Config struct {
 	Connection string         // -c; default "ssh", as Ansible's "smart"
 	Become     bool           // -b
 	BecomeUser string
+	BecomePass string // -K; a host's ansible_become_password overrides it
 	Verbosity  int
 	Emitter    Emitter
-	// Connect opens connections; nil uses DefaultConnector.
+	// Connect opens connections; nil uses SSHConnector with Ansible's SSH defaults.
 	Connect Connector
 	// Warn receives warnings about the run (a missing handler, an inventory pattern that
 	// matched nothing); nil drops them.
@@ -113,7 +114,7 @@ func New(cfg Config) *Executor {
 		cfg.Connection = "ssh"
 	}
 	if cfg.Connect == nil {
-		cfg.Connect = DefaultConnector
+		cfg.Connect = SSHConnector(connection.SSHOptions{})
 	}
 	if cfg.Warn == nil {
 		cfg.Warn = func(string) {}
@@ -238,13 +239,22 @@ func (c *connCache) closeAll() {
 	}
 }
 
-// DefaultConnector opens the connection that ansible_connection names: "local" runs commands
-// on this machine.
-func DefaultConnector(ctx context.Context, host string, vars map[string]any) (connection.Connection, error) {
-	kind, _ := vars["ansible_connection"].(string)
-	switch kind {
-	case "local":
-		return connection.NewLocal(host), nil
+// SSHConnector returns the Connector that opens what ansible_connection names: "local" runs
+// commands on this machine, "ssh" (and Ansible's "smart" and "paramiko") connect over SSH with
+// opts as the run-wide defaults.
+func SSHConnector(opts connection.SSHOptions) Connector {
+	return func(ctx context.Context, host string, vars map[string]any) (connection.Connection, error) {
+		kind, _ := vars["ansible_connection"].(string)
+		switch kind {
+		case "local":
+			return connection.NewLocal(host), nil
+		case "ssh", "smart", "paramiko", "":
+			c, err := connection.DialSSH(ctx, host, vars, opts)
+			if err != nil {
+				return nil, err // not a nil *SSH in a non-nil Connection
+			}
+			return c, nil
+		}
+		return nil, &connection.UnreachableError{Host: host, Err: fmt.Errorf("connection type %q is not supported (tally has local and ssh)", kind)}
 	}
-	return nil, &connection.UnreachableError{Host: host, Err: fmt.Errorf("connection type %q is not supported", kind)}
 }

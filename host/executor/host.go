@@ -464,7 +464,11 @@ func (r *playRun) moduleTask(ctx context.Context, c *compiled, h *inventory.Host
 	}
 	key := fmt.Sprint(connVars["inventory_hostname"])
 	conn, err := x.conns.get(key, func() (connection.Connection, error) {
-		return x.cfg.Connect(ctx, key, r.connVars(connVars))
+		cv, err := r.connVars(connVars)
+		if err != nil {
+			return nil, &connection.UnreachableError{Host: key, Err: err}
+		}
+		return x.cfg.Connect(ctx, key, cv)
 	})
 	if err != nil {
 		return nil, nil, err
@@ -475,12 +479,23 @@ func (r *playRun) moduleTask(ctx context.Context, c *compiled, h *inventory.Host
 
 // connVars returns the connection variables of a host with the keyword and command-line
 // defaults filled in: variables win over keywords, which win over flags, as in Ansible.
-func (r *playRun) connVars(vars map[string]any) map[string]any {
+func (r *playRun) connVars(vars map[string]any) (map[string]any, error) {
 	cv := map[string]any{}
 	for k, v := range vars {
-		if strings.HasPrefix(k, "ansible_") {
-			cv[k] = v
+		if !strings.HasPrefix(k, "ansible_") {
+			continue
 		}
+		cv[k] = v
+		if !isConnectionVar(k) {
+			continue // facts and the like: data from the host, never templates
+		}
+		// Connection variables may be templates ("{{ bastion_user }}"); render them as
+		// Ansible does before connecting.
+		rendered, err := r.x.tmpl.Render(v, vars)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		cv[k] = rendered
 	}
 	if _, ok := cv["ansible_connection"]; !ok {
 		cv["ansible_connection"] = r.x.cfg.Connection
@@ -499,7 +514,18 @@ func (r *playRun) connVars(vars map[string]any) map[string]any {
 			cv["ansible_user"] = r.x.cfg.RemoteUser
 		}
 	}
-	return cv
+	return cv, nil
+}
+
+// isConnectionVar reports whether a variable says how to reach a host or become on it
+// (gathered facts such as ansible_hostname are not).
+func isConnectionVar(name string) bool {
+	switch name {
+	case "ansible_connection", "ansible_host", "ansible_port", "ansible_user", "ansible_password",
+		"ansible_private_key_file", "ansible_become", "ansible_timeout":
+		return true
+	}
+	return strings.HasPrefix(name, "ansible_ssh_") || strings.HasPrefix(name, "ansible_become_")
 }
 
 // delegateVars returns the variables used to reach a delegate_to target, and the
@@ -542,12 +568,17 @@ func (r *playRun) become(c *compiled, vars map[string]any) (*connection.Become, 
 	if b, _ := template.Bool(rendered); !b {
 		return nil, nil
 	}
-	b := &connection.Become{Method: c.becomeMethod, User: c.becomeUser}
+	b := &connection.Become{Method: c.becomeMethod, User: c.becomeUser, Password: r.x.cfg.BecomePass}
 	if b.User == "" {
 		b.User = r.x.cfg.BecomeUser
 	}
-	for key, dst := range map[string]*string{"ansible_become_user": &b.User, "ansible_become_method": &b.Method,
-		"ansible_become_password": &b.Password, "ansible_become_pass": &b.Password} {
+	// Later names win: ansible_become_password over the older ansible_become_pass.
+	for _, v := range []struct {
+		key string
+		dst *string
+	}{{"ansible_become_user", &b.User}, {"ansible_become_method", &b.Method},
+		{"ansible_become_pass", &b.Password}, {"ansible_become_password", &b.Password}} {
+		key, dst := v.key, v.dst
 		if v, ok := vars[key]; ok {
 			s, err := r.x.tmpl.Render(v, vars)
 			if err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // This file ports Ansible's ini inventory plugin (ansible/plugins/inventory/ini.py).
@@ -52,9 +54,9 @@ func (p *iniParser) at(err error) error {
 func (inv *Inventory) parseINI(file string, data []byte) error {
 	p := &iniParser{inv: inv, file: file, pending: map[string]*pendingDecl{}}
 	group, state := "ungrouped", "hosts"
-	for _, raw := range pySplitLines(string(data)) {
+	for _, raw := range pytext.SplitLines(string(data)) {
 		p.lineno++
-		line := pyStrip(raw)
+		line := pytext.Strip(raw)
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}
@@ -165,7 +167,7 @@ func (p *iniParser) checkPending() error {
 // hostLine handles "name[:port] [key=value ...]" where name may be a range pattern and
 // values are Python literals.
 func (p *iniParser) hostLine(line, group string) error {
-	tokens, err := shlexSplit(line)
+	tokens, err := pytext.ShlexSplit(line, true)
 	if err != nil {
 		return p.errorf("error parsing host definition '%s': %v", line, err)
 	}
@@ -177,11 +179,11 @@ func (p *iniParser) hostLine(line, group string) error {
 	if err != nil {
 		return err
 	}
-	if strings.HasSuffix(pyStrip(pattern), ":") && port < 0 {
+	if strings.HasSuffix(pytext.Strip(pattern), ":") && port < 0 {
 		return fmt.Errorf("invalid host pattern '%s' supplied, ending in ':' is not allowed, this character is reserved to provide a port", pattern)
 	}
 	for _, n := range names {
-		if pyStrip(n) == "---" {
+		if pytext.Strip(n) == "---" {
 			return fmt.Errorf("invalid host pattern '%s' supplied, '---' is normally a sign this is a YAML file", pattern)
 		}
 	}
@@ -217,11 +219,11 @@ func (p *iniParser) varLine(line, group string) error {
 	if !ok {
 		return fmt.Errorf("expected key=value, got: %s", line)
 	}
-	val, err := iniValue(pyStrip(v))
+	val, err := iniValue(pytext.Strip(v))
 	if err != nil {
 		return err
 	}
-	return p.inv.groupIndex[group].setVar(pyStrip(k), val)
+	return p.inv.groupIndex[group].setVar(pytext.Strip(k), val)
 }
 
 // childLine handles a group name in a [group:children] section; it may be declared later.

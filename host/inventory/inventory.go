@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // ParseError is an inventory or vars file that could not be read or parsed, with the line
@@ -348,7 +350,7 @@ func pyIntOf(v any) (int, error) {
 		return 0, nil
 	case float64:
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return 0, fmt.Errorf("cannot convert float %s to integer", pyFloatRepr(v))
+			return 0, fmt.Errorf("cannot convert float %s to integer", pytext.FormatFloat(v))
 		}
 		return int(math.Max(math.MinInt, math.Min(math.MaxInt, math.Trunc(v)))), nil
 	case string:
@@ -358,26 +360,7 @@ func pyIntOf(v any) (int, error) {
 		}
 		return smallInt(n), nil
 	}
-	return 0, fmt.Errorf("int() argument must be a string or a number, not '%s'", pyTypeName(v))
-}
-
-// pyTypeName names the Python type of an inventory value, for messages.
-func pyTypeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "NoneType"
-	case bool:
-		return "bool"
-	case int:
-		return "int"
-	case float64:
-		return "float"
-	case string:
-		return "str"
-	case []any:
-		return "list"
-	}
-	return "dict"
+	return 0, fmt.Errorf("int() argument must be a string or a number, not '%s'", pytext.TypeName(v))
 }
 
 // reconcile is Ansible's reconcile_inventory, run once all sources are parsed: groups

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // This file ports host pattern matching from ansible/inventory/manager.py.
@@ -72,7 +74,7 @@ func (inv *Inventory) Limit(pattern string) error {
 		// As in Ansible each line is a pattern as is, and a trailing newline gives an
 		// empty one.
 		for _, line := range strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n") {
-			subset = append(subset, pyStrip(line))
+			subset = append(subset, pytext.Strip(line))
 		}
 	}
 	inv.mu.Lock()
@@ -108,7 +110,7 @@ func splitHostPattern(pattern string) []string {
 	}
 	out := terms[:0]
 	for _, t := range terms {
-		if t = pyStrip(t); t != "" {
+		if t = pytext.Strip(t); t != "" {
 			out = append(out, t)
 		}
 	}
@@ -135,7 +137,7 @@ func splitColons(s string) []string {
 			}
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == ':' || r == '[' || r == ']' || pyIsSpace(r) {
+		if r == ':' || r == '[' || r == ']' || pytext.IsSpace(r) {
 			flush()
 		} else {
 			cur.WriteString(s[i : i+size])

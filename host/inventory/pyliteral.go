@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // iniValue is the INI plugin's _parse_value: the value of Python's ast.literal_eval(v) when v
@@ -35,9 +37,8 @@ const maxLiteralNesting = 200
 // maxIntDigits is CPython 3.11's int_max_str_digits: longer decimal literals do not parse.
 const maxIntDigits = 4300
 
-// literalEval is Python's ast.literal_eval(s), with dicts as *omap and tuples as pyTuple.
-// It fails with
-// errNotLiteral where Python raises SyntaxError or ValueError.
+// literalEval is Python's ast.literal_eval(s), with dicts as *omap and tuples as pytext.Tuple.
+// It fails with errNotLiteral where Python raises SyntaxError or ValueError.
 func literalEval(s string) (any, error) {
 	// Source with NUL bytes or bytes that are not UTF-8 (surrogate escapes in Python) is
 	// refused before parsing.
@@ -633,7 +634,7 @@ func (n *litNode) convert() (any, error) {
 			out[i] = v
 		}
 		if n.kind == "tuple" {
-			return pyTuple(out), nil
+			return pytext.Tuple(out), nil
 		}
 		return out, nil
 	case "set":
@@ -750,14 +751,14 @@ func constValue(v any) any {
 
 // complexString is Python's str(complex).
 func complexString(c complex128) string {
-	im := pyFloatRepr(imag(c))
+	im := pytext.FormatFloat(imag(c))
 	if strings.HasSuffix(im, ".0") {
 		im = strings.TrimSuffix(im, ".0")
 	}
 	if real(c) == 0 && !math.Signbit(real(c)) {
 		return im + "j"
 	}
-	re := pyFloatRepr(real(c))
+	re := pytext.FormatFloat(real(c))
 	re = strings.TrimSuffix(re, ".0")
 	if !strings.HasPrefix(im, "-") {
 		im = "+" + im

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // This file is InventoryManager.parse_sources: which plugin reads which source.
@@ -195,7 +197,7 @@ func isScript(path string, data []byte) bool {
 func (inv *Inventory) parseHostList(src string) {
 	ungrouped := inv.groupIndex["ungrouped"]
 	for _, item := range strings.Split(src, ",") {
-		item = pyStrip(item)
+		item = pytext.Strip(item)
 		if item == "" {
 			continue
 		}

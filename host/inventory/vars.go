@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // This file is Ansible's host_group_vars vars plugin (group_vars/ and host_vars/ next to an
@@ -184,7 +186,7 @@ func (inv *Inventory) loadVarsFile(path string) (map[string]any, error) {
 	}
 	m, ok := v.(*omap)
 	if !ok {
-		return nil, &ParseError{File: path, Err: fmt.Errorf("failed to combine variables, expected dicts but got a '%s'", pyTypeName(plain(v)))}
+		return nil, &ParseError{File: path, Err: fmt.Errorf("failed to combine variables, expected dicts but got a '%s'", pytext.TypeName(plain(v)))}
 	}
 	return plain(m).(map[string]any), nil
 }

@@ -3,6 +3,8 @@ package inventory
 import (
 	"errors"
 	"fmt"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // This file ports Ansible's yaml inventory plugin (ansible/plugins/inventory/yaml.py).
@@ -30,7 +32,7 @@ func (inv *Inventory) parseYAML(file string, data []byte) (shaped bool, err erro
 	}
 	m, ok := v.(*omap)
 	if !ok {
-		return false, p.errorf(0, "YAML inventory has invalid structure, it should be a dictionary, got: %s", pyTypeName(plain(v)))
+		return false, p.errorf(0, "YAML inventory has invalid structure, it should be a dictionary, got: %s", pytext.TypeName(plain(v)))
 	}
 	if i := m.find("plugin"); i >= 0 && truthy(m.vals[i]) {
 		return true, p.errorf(m.line, "plugin configuration YAML file, not YAML inventory (tally does not support inventory plugins)")
@@ -56,7 +58,7 @@ func (p *yamlParser) group(name, data any, line int) (any, error) {
 	}
 	gname, ok := name.(string)
 	if !ok {
-		return nil, p.errorf(line, "unable to add group %s: invalid group name supplied, expected a string but got %s", keyString(name), pyTypeName(name))
+		return nil, p.errorf(line, "unable to add group %s: invalid group name supplied, expected a string but got %s", keyString(name), pytext.TypeName(name))
 	}
 	g, err := p.inv.addGroup(gname)
 	if err != nil {
@@ -78,14 +80,14 @@ func (p *yamlParser) group(name, data any, line int) (any, error) {
 			m.vals[i] = one
 		case *omap, nil:
 		default:
-			return nil, p.errorf(m.lines[i], "invalid \"%s\" entry for \"%s\" group, requires a dictionary, found \"%s\" instead", section, gname, pyTypeName(plain(v)))
+			return nil, p.errorf(m.lines[i], "invalid \"%s\" entry for \"%s\" group, requires a dictionary, found \"%s\" instead", section, gname, pytext.TypeName(plain(v)))
 		}
 	}
 	for i, key := range m.keys {
 		sub, ok := m.vals[i].(*omap)
 		if !ok {
 			if m.vals[i] != nil {
-				p.inv.warnf("Skipping key (%s) in group (%s) as it is not a mapping, it is a %s", keyString(key), gname, pyTypeName(plain(m.vals[i])))
+				p.inv.warnf("Skipping key (%s) in group (%s) as it is not a mapping, it is a %s", keyString(key), gname, pytext.TypeName(plain(m.vals[i])))
 			}
 			continue
 		}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tallyrun/tally/internal/pytext"
 	"gopkg.in/yaml.v3"
 )
 
@@ -74,7 +75,7 @@ func plain(v any) any {
 		return out
 	case []any:
 		return plainList(v)
-	case pyTuple:
+	case pytext.Tuple:
 		return plainList(v)
 	default:
 		return v
@@ -652,7 +653,7 @@ var pyFloatText = regexp.MustCompile(`^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][
 
 // pyFloat is Python's float(s) for a str without underscores.
 func pyFloat(s string) (float64, error) {
-	t := strings.ToLower(pyStrip(s))
+	t := strings.ToLower(pytext.Strip(s))
 	switch strings.TrimLeft(t, "+-") {
 	case "inf", "infinity", "nan":
 		if len(t)-len(strings.TrimLeft(t, "+-")) <= 1 {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // kind is an option type of Ansible's argument_spec.
@@ -191,7 +193,7 @@ func checkValidArgs(module string, args map[string]any, valid ...string) error {
 func convert(k kind, v any) (any, error) {
 	switch k {
 	case kindStr, kindPath:
-		return pyStr(v), nil
+		return pytext.Str(v), nil
 	case kindBool:
 		return boolean(v)
 	case kindInt:
@@ -213,14 +215,14 @@ func convert(k kind, v any) (any, error) {
 		if s, ok := v.(string); ok {
 			n, err := strconv.Atoi(strings.TrimSpace(s))
 			if err != nil {
-				return nil, fmt.Errorf("invalid literal for int() with base 10: %s", pyRepr(s))
+				return nil, fmt.Errorf("invalid literal for int() with base 10: %s", pytext.Repr(s))
 			}
 			return n, nil
 		}
 		if n, ok := asInt(v); ok {
 			return n, nil
 		}
-		return nil, fmt.Errorf("int() argument must be a string, a bytes-like object or a real number, not '%s'", strings.TrimSuffix(strings.TrimPrefix(pyType(v), "<class '"), "'>"))
+		return nil, fmt.Errorf("int() argument must be a string, a bytes-like object or a real number, not '%s'", pytext.TypeName(v))
 	case kindList:
 		var items []any
 		switch x := v.(type) {
@@ -232,15 +234,15 @@ func convert(k kind, v any) (any, error) {
 			return strings.Split(x, ","), nil
 		default:
 			if _, isBool := v.(bool); !isBool {
-				if _, ok := asNumber(v); ok {
-					return []string{pyStr(v)}, nil
+				if _, ok := pytext.Number(v); ok {
+					return []string{pytext.Str(v)}, nil
 				}
 			}
 			return nil, fmt.Errorf("%s cannot be converted to a list", pyType(v))
 		}
 		out := make([]string, len(items))
 		for i, it := range items {
-			out[i] = pyStr(it)
+			out[i] = pytext.Str(it)
 		}
 		return out, nil
 	}
@@ -266,14 +268,14 @@ func boolean(v any) (bool, error) {
 			return false, nil
 		}
 	default:
-		if f, ok := asNumber(v); ok && (f == 0 || f == 1) {
+		if f, ok := pytext.Number(v); ok && (f == 0 || f == 1) {
 			return f == 1, nil
 		}
-		if _, ok := asNumber(v); !ok {
+		if _, ok := pytext.Number(v); !ok {
 			return false, fmt.Errorf("%s cannot be converted to a bool", pyType(v))
 		}
 	}
-	return false, ansibleErr("The value '%s' is not a valid boolean.  Valid booleans include: %s", pyStr(v), validBooleans)
+	return false, ansibleErr("The value '%s' is not a valid boolean.  Valid booleans include: %s", pytext.Str(v), validBooleans)
 }
 
 // validBooleans is Ansible's list, in a fixed order where Python's follows its set hashing.
@@ -291,27 +293,6 @@ func truthy(v any) bool {
 	return b
 }
 
-// asNumber returns a numeric v as a float64.
-func asNumber(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case uint32:
-		return float64(x), true
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	}
-	return 0, false
-}
-
 // asInt returns an integral number v as an int. A float is integral when it has no fraction:
 // YAML and JSON decoders may hand over 5 as 5.0.
 func asInt(v any) (int, bool) {
@@ -324,7 +305,7 @@ func asInt(v any) (int, bool) {
 	case int64:
 		return int(n), true
 	}
-	f, ok := asNumber(v)
+	f, ok := pytext.Number(v)
 	if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 		return 0, false
 	}
@@ -333,110 +314,7 @@ func asInt(v any) (int, bool) {
 
 // pyType names v's type as Python's type() prints it, for Ansible's messages.
 func pyType(v any) string {
-	name := "str"
-	switch v.(type) {
-	case nil:
-		name = "NoneType"
-	case bool:
-		name = "bool"
-	case []any, []string:
-		name = "list"
-	case map[string]any:
-		name = "dict"
-	case float32, float64:
-		name = "float"
-	default:
-		if _, ok := asNumber(v); ok {
-			name = "int"
-		}
-	}
-	return "<class '" + name + "'>"
-}
-
-// pyStr converts v to a string as Python's str() does.
-func pyStr(v any) string {
-	if s, ok := v.(string); ok {
-		return s
-	}
-	return pyRepr(v)
-}
-
-// pyRepr renders v as Python's repr() does, so that values converted to text read as in
-// Ansible ("[1, 'a']", "True", "None").
-func pyRepr(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "None"
-	case bool:
-		if x {
-			return "True"
-		}
-		return "False"
-	case string:
-		q := "'"
-		if strings.Contains(x, "'") && !strings.Contains(x, `"`) {
-			q = `"`
-		}
-		var b strings.Builder
-		b.WriteString(q)
-		for _, r := range x {
-			switch {
-			case r == '\\':
-				b.WriteString(`\\`)
-			case string(r) == q:
-				b.WriteString(`\` + q)
-			case r == '\n':
-				b.WriteString(`\n`)
-			case r == '\t':
-				b.WriteString(`\t`)
-			case r == '\r':
-				b.WriteString(`\r`)
-			case r < 0x20 || r == 0x7f:
-				fmt.Fprintf(&b, `\x%02x`, r)
-			default:
-				b.WriteRune(r)
-			}
-		}
-		b.WriteString(q)
-		return b.String()
-	case float64:
-		return pyFloat(x)
-	case float32:
-		return pyFloat(float64(x))
-	case []string:
-		items := make([]string, len(x))
-		for i, it := range x {
-			items[i] = pyRepr(it)
-		}
-		return "[" + strings.Join(items, ", ") + "]"
-	case []any:
-		items := make([]string, len(x))
-		for i, it := range x {
-			items[i] = pyRepr(it)
-		}
-		return "[" + strings.Join(items, ", ") + "]"
-	case map[string]any:
-		items := make([]string, 0, len(x))
-		for _, k := range sortedKeys(x) {
-			items = append(items, pyRepr(k)+": "+pyRepr(x[k]))
-		}
-		return "{" + strings.Join(items, ", ") + "}"
-	}
-	return fmt.Sprint(v)
-}
-
-func pyFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
-	case f == math.Trunc(f) && math.Abs(f) < 1e16:
-		return strconv.FormatFloat(f, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
+	return "<class '" + pytext.TypeName(v) + "'>"
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -169,40 +169,6 @@ func TestShlexSplit(t *testing.T) {
 	}
 }
 
-func TestShellWords(t *testing.T) {
-	tests := []struct {
-		in   string
-		want []string
-	}{
-		{in: `export A='it'"'"'s'`, want: []string{"export", "A=it's"}},
-		{in: `export A="b\"c\\d\` + "`" + `e\$f"`, want: []string{"export", "A=b\"c\\d`e$f"}},
-		{in: `export A=$'x\ny \'q\' \303\251 \x41\u00e9 \z'`, want: []string{"export", "A=x\ny 'q' é Aé \\z"}},
-		{in: "export A='multi\nline'\nexport B", want: []string{"export", "A=multi\nline", "export", "B"}},
-	}
-	for _, tt := range tests {
-		got, err := shellWords(tt.in)
-		if err != nil || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("shellWords(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-		}
-	}
-}
-
-func TestSplitLines(t *testing.T) {
-	tests := map[string][]string{
-		"":            {},
-		"a":           {"a"},
-		"a\n":         {"a"},
-		"a\n\nb":      {"a", "", "b"},
-		"a\r\nb\rc\n": {"a", "b", "c"},
-		"a\vb\x1cc":   {"a", "b", "c"},
-	}
-	for in, want := range tests {
-		if got := splitLines(in); !reflect.DeepEqual(got, want) {
-			t.Errorf("splitLines(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestPyTime(t *testing.T) {
 	deltas := map[time.Duration]string{
 		0:                                       "0:00:00",
@@ -222,26 +188,6 @@ func TestPyTime(t *testing.T) {
 	}
 	if got := pyDatetime(at.Truncate(time.Second)); got != "2024-01-02 03:04:05" {
 		t.Errorf("pyDatetime of whole seconds = %q", got)
-	}
-}
-
-func TestPyRepr(t *testing.T) {
-	tests := []struct {
-		in   any
-		want string
-	}{
-		{nil, "None"}, {true, "True"}, {3, "3"}, {1.0, "1.0"}, {0.5, "0.5"}, {1e20, "1e+20"},
-		{"it's", `"it's"`}, {"a'\"b", `'a\'"b'`}, {"tab\t", `'tab\t'`},
-		{[]any{1, "a", nil}, "[1, 'a', None]"},
-		{map[string]any{"b": 1, "a": []any{}}, "{'a': [], 'b': 1}"},
-	}
-	for _, tt := range tests {
-		if got := pyRepr(tt.in); got != tt.want {
-			t.Errorf("pyRepr(%#v) = %s, want %s", tt.in, got, tt.want)
-		}
-	}
-	if got := pyJSON(map[string]any{"b": []any{1, "é\n"}, "a": nil}); got != `{"a": null, "b": [1, "\u00e9\n"]}` {
-		t.Errorf("pyJSON = %s", got)
 	}
 }
 

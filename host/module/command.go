@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tallyrun/tally/host/connection"
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // commandSpec is the command module's argument_spec; shell is command with _uses_shell, and
@@ -210,9 +211,9 @@ func runRaw(ctx context.Context, t *Task, args map[string]any) (Result, error) {
 	if err := checkValidArgs("raw", args, rawArgs...); err != nil {
 		return nil, err
 	}
-	cmd := pyStr(args["_raw_params"])
-	if exe, ok := args["executable"]; ok && exe != nil && pyStr(exe) != "" {
-		cmd = "exec " + connection.Quote(pyStr(exe)) + " -c " + connection.Quote(cmd)
+	cmd := pytext.Str(args["_raw_params"])
+	if exe, ok := args["executable"]; ok && exe != nil && pytext.Str(exe) != "" {
+		cmd = "exec " + connection.Quote(pytext.Str(exe)) + " -c " + connection.Quote(cmd)
 	}
 	res, err := t.sh(ctx, cmd, nil, nil)
 	if err != nil {
@@ -246,7 +247,7 @@ func runScript(ctx context.Context, t *Task, args map[string]any) (Result, error
 	}
 	str := func(k string) string {
 		if v, ok := args[k]; ok && v != nil {
-			return pyStr(v)
+			return pytext.Str(v)
 		}
 		return ""
 	}

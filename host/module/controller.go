@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // The modules in this file are Ansible action plugins that run on the controller only.
@@ -38,7 +40,7 @@ func runDebug(_ context.Context, t *Task, args map[string]any) (Result, error) {
 	case hasMsg:
 		r["msg"] = msg
 	case hasVar:
-		key := pyStr(v)
+		key := pytext.Str(v)
 		switch v.(type) {
 		case []any, map[string]any:
 			key = pyType(v) // as Ansible: a list or dict var is keyed by its type
@@ -220,7 +222,7 @@ func runAssert(_ context.Context, t *Task, args map[string]any) (Result, error) 
 func evalCondition(t *Task, c any) (bool, error) {
 	expr, ok := c.(string)
 	if !ok {
-		return pyTruth(c), nil
+		return pytext.Truthy(c), nil
 	}
 	if t.Eval == nil {
 		return false, errors.New("assert: no template engine for this task")
@@ -229,27 +231,7 @@ func evalCondition(t *Task, c any) (bool, error) {
 	if err != nil {
 		return false, ansibleErr("The conditional check '%s' failed. The error was: %w", expr, err)
 	}
-	return pyTruth(v), nil
-}
-
-// pyTruth is Python's truth value of v.
-func pyTruth(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case string:
-		return x != ""
-	case []any:
-		return len(x) > 0
-	case map[string]any:
-		return len(x) > 0
-	}
-	if f, ok := asNumber(v); ok {
-		return f != 0
-	}
-	return true
+	return pytext.Truthy(v), nil
 }
 
 var pauseSpec = &argSpec{module: "pause", options: map[string]option{
@@ -295,6 +277,6 @@ func runPause(ctx context.Context, _ *Task, args map[string]any) (Result, error)
 	return Result{
 		"changed": false, "rc": 0, "stderr": "", "start": pyDatetime(start), "stop": pyDatetime(stop),
 		"delta": int(stop.Sub(start).Seconds()), "echo": p.bool("echo"), "user_input": "",
-		"stdout": fmt.Sprintf("Paused for %s %s", pyFloat(float64(int(elapsed*100+0.5))/100), unit),
+		"stdout": fmt.Sprintf("Paused for %s %s", pytext.FormatFloat(float64(int(elapsed*100+0.5))/100), unit),
 	}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tallyrun/tally/host/connection"
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 var copySpec = &argSpec{module: "copy", options: withAttrs(map[string]option{
@@ -52,9 +53,11 @@ func copyModule(ctx context.Context, t *Task, p params) (Result, error) {
 	if hasContent {
 		switch c := content.(type) {
 		case map[string]any, []any:
-			f.data = []byte(pyJSON(c))
+			// Ansible's copy action writes json.dumps(content); without a Converter it cannot fail.
+			s, _ := pytext.DumpJSON(c, pytext.JSONOptions{EnsureASCII: true})
+			f.data = []byte(s)
 		default:
-			f.data = []byte(pyStr(c))
+			f.data = []byte(pytext.Str(c))
 		}
 		f.localMode = 0o600 // Ansible's temporary file, which mode=preserve then copies
 	} else {

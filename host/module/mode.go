@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // Unix permission bits, as Python's stat module names them.
@@ -46,7 +48,7 @@ func resolveMode(v any, cur uint32, isDir bool, umask uint32) (uint32, error) {
 		}
 		return uint32(n), nil
 	}
-	s := pyStr(v)
+	s := pytext.Str(v)
 	if n, err := parseOctal(s); err == nil {
 		if n > permBits {
 			return 0, &modeError{"Invalid mode supplied, only permission info is allowed", strconv.FormatUint(n, 10)}

@@ -1,6 +1,10 @@
 package module
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/tallyrun/tally/internal/pytext"
+)
 
 // fail is a failed result with msg and the extra keys and values kv.
 func fail(msg string, kv ...any) Result {
@@ -21,7 +25,7 @@ func failWith(r Result, rc any, msg string) Result {
 func addLines(r Result) {
 	for _, k := range []string{"stdout", "stderr"} {
 		if s, ok := r[k].(string); ok {
-			r[k+"_lines"] = splitLines(s)
+			r[k+"_lines"] = pytext.SplitLines(s)
 		}
 	}
 }

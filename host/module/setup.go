@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 var pingSpec = &argSpec{module: "ping", options: map[string]option{
@@ -132,7 +134,7 @@ func parseFacts(out string) (map[string]any, error) {
 	if dt, err := dateTime(get("date", 0), get("date", 1)); err == nil {
 		f["date_time"] = dt
 	}
-	words, err := shellWords(env)
+	words, err := pytext.ShellSplit(env)
 	if err != nil {
 		return nil, fmt.Errorf("parse export -p: %w", err)
 	}
@@ -175,7 +177,7 @@ func parseOSRelease(lines []string) map[string]string {
 		if !ok || strings.HasPrefix(k, "#") {
 			continue
 		}
-		if w, err := shellWords(v); err == nil && len(w) == 1 {
+		if w, err := pytext.ShellSplit(v); err == nil && len(w) == 1 {
 			v = w[0]
 		}
 		osr[k] = v

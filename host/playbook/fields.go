@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/tallyrun/tally/internal/pytext"
 	"gopkg.in/yaml.v3"
 )
 
@@ -67,7 +68,7 @@ func (d *doc) str(key string, n *yaml.Node) (string, error) {
 	case map[string]any, []any:
 		return "", d.errorf(n, "the field '%s' must be a string, got a %s", key, kindName(n))
 	default:
-		return pyStr(v), nil
+		return pytext.Str(v), nil
 	}
 }
 
@@ -115,7 +116,7 @@ func (d *doc) conditions(key string, n *yaml.Node) ([]string, error) {
 		if s, ok := c.(string); ok {
 			out[i] = s
 		} else {
-			out[i] = pyStr(c)
+			out[i] = pytext.Str(c)
 		}
 	}
 	return out, nil
@@ -134,7 +135,7 @@ func (d *doc) strList(key string, n *yaml.Node) ([]string, error) {
 		case string:
 			out = append(out, item)
 		default:
-			out = append(out, pyStr(item))
+			out = append(out, pytext.Str(item))
 		}
 	}
 	return out, nil
@@ -162,9 +163,9 @@ func (d *doc) tags(n *yaml.Node) ([]string, error) {
 			case string:
 				out = append(out, item)
 			case int, bool:
-				out = append(out, pyStr(item))
+				out = append(out, pytext.Str(item))
 			default:
-				return nil, d.errorf(n, "tags must be strings or numbers, got %s", pyStr(item))
+				return nil, d.errorf(n, "tags must be strings or numbers, got %s", pytext.Str(item))
 			}
 		}
 		return out, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/tallyrun/tally/host/module"
+	"github.com/tallyrun/tally/internal/pytext"
 	"gopkg.in/yaml.v3"
 )
 
@@ -217,7 +218,7 @@ func hostsField(d *doc, key string, p *Play, n *yaml.Node) error {
 			case nil:
 				return d.errorf(n, "Hosts list cannot contain values of 'None'. Please check your playbook")
 			default:
-				return d.errorf(n, "Hosts list contains an invalid host value: '%s'", pyStr(h))
+				return d.errorf(n, "Hosts list contains an invalid host value: '%s'", pytext.Str(h))
 			}
 		}
 	case nil:
@@ -276,7 +277,7 @@ func serialField(d *doc, key string, p *Play, n *yaml.Node) error {
 				continue
 			}
 		}
-		return d.errorf(n, "serial must be a number, a percentage such as \"30%%\" or a list of them, got %s", pyStr(item))
+		return d.errorf(n, "serial must be a number, a percentage such as \"30%%\" or a list of them, got %s", pytext.Str(item))
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/tallyrun/tally/host/module"
+	"github.com/tallyrun/tally/internal/pytext"
 	"gopkg.in/yaml.v3"
 )
 
@@ -361,7 +362,7 @@ func (d *doc) includeFile(n *yaml.Node, name string, args map[string]any) (strin
 			return f, nil
 		}
 	default:
-		return "", d.errorf(n, "the file of %s must be a string, got %s", name, pyStr(f))
+		return "", d.errorf(n, "the file of %s must be a string, got %s", name, pytext.Str(f))
 	}
 	return "", d.errorf(n, "No file specified for %s", name)
 }

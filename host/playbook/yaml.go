@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tallyrun/tally/internal/pytext"
 	"gopkg.in/yaml.v3"
 )
 
@@ -189,7 +190,7 @@ func (d *doc) pairs(n *yaml.Node, depth int) ([]pair, error) {
 		if err != nil {
 			return nil, err
 		}
-		own = append(own, pair{key: pyStr(kv), k: k, v: n.Content[i+1]})
+		own = append(own, pair{key: pytext.Str(kv), k: k, v: n.Content[i+1]})
 	}
 	all := append(merged, own...)
 	out := make([]pair, 0, len(all))
@@ -414,31 +415,4 @@ func parseFloat11(s string) (float64, bool) {
 		v = -v
 	}
 	return v, true
-}
-
-// pyStr formats a scalar as Python's str() does, which is how Ansible turns a non-string
-// into a string field ("True", "None", "1.0").
-func pyStr(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return "None"
-	case bool:
-		if v {
-			return "True"
-		}
-		return "False"
-	case float64:
-		switch {
-		case math.IsInf(v, 1):
-			return "inf"
-		case math.IsInf(v, -1):
-			return "-inf"
-		case math.IsNaN(v):
-			return "nan"
-		case v == math.Trunc(v) && math.Abs(v) < 1e16:
-			return strconv.FormatFloat(v, 'f', 1, 64)
-		}
-		return strconv.FormatFloat(v, 'g', -1, 64)
-	}
-	return fmt.Sprint(v)
 }

@@ -159,7 +159,7 @@ func (st *state) evalDict(n *nodes.Dict, sc *scope) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		key, err := pyStr(k)
+		key, err := py.Str(k)
 		if err != nil {
 			return nil, err
 		}
@@ -252,7 +252,7 @@ func getItem(obj any, key any) any {
 }
 
 func pyReprLenient(v any) string {
-	s, err := pyRepr(v)
+	s, err := py.Repr(v)
 	if err != nil {
 		return err.Error()
 	}

@@ -21,6 +21,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/google/uuid"
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 type filterFunc func(st *state, in any, args []any, kw map[string]any) (any, error)
@@ -43,7 +44,7 @@ func sig(names []string, defaults []any, fn func(in any, a []any) (any, error)) 
 // stringFilter adapts a filter over the input's str().
 func stringFilter(fn func(string) (any, error)) filterFunc {
 	return sig(nil, nil, func(in any, _ []any) (any, error) {
-		s, err := pyStr(in)
+		s, err := py.Str(in)
 		if err != nil {
 			return nil, err
 		}
@@ -117,7 +118,7 @@ func init() {
 		"capitalize": stringFilter(func(s string) (any, error) { return capitalize(s), nil }),
 		"title":      stringFilter(func(s string) (any, error) { return pyTitle(s), nil }),
 		"trim": sig([]string{"chars"}, []any{nil}, func(in any, a []any) (any, error) {
-			s, err := pyStr(in)
+			s, err := py.Str(in)
 			if err != nil {
 				return nil, err
 			}
@@ -129,14 +130,14 @@ func init() {
 			return len(regexp.MustCompile(`\w+`).FindAllString(s, -1)), nil
 		}),
 		"replace": sig([]string{"old", "new", "count"}, []any{nil}, func(in any, a []any) (any, error) {
-			s, err := pyStr(in)
+			s, err := py.Str(in)
 			if err != nil {
 				return nil, err
 			}
 			return replace(s, a[0], a[1], a[2])
 		}),
 		"split": sig([]string{"sep", "maxsplit"}, []any{nil, -1}, func(in any, a []any) (any, error) {
-			s, err := pyStr(in)
+			s, err := py.Str(in)
 			if err != nil {
 				return nil, err
 			}
@@ -161,7 +162,7 @@ func init() {
 			if in == nil {
 				in = ""
 			}
-			s, err := pyStr(in)
+			s, err := py.Str(in)
 			return shellQuote(s), err
 		}),
 		"regex_replace": sig([]string{"pattern", "replacement", "ignorecase", "multiline"}, []any{"", false, false}, filterRegexReplace),
@@ -171,7 +172,7 @@ func init() {
 			if a[0] != "python" {
 				return nil, fmt.Errorf("regex type %s is not supported", pyStrLenient(a[0]))
 			}
-			s, err := pyStr(in)
+			s, err := py.Str(in)
 			return pyRegexEscape(s), err
 		}),
 		"to_json": sig([]string{"indent", "sort_keys", "ensure_ascii"}, []any{nil, false, true}, func(in any, a []any) (any, error) {
@@ -343,7 +344,7 @@ func init() {
 			return out, nil
 		}),
 		"b64encode": sig([]string{"encoding"}, []any{"utf-8"}, func(in any, a []any) (any, error) {
-			s, err := pyStr(in)
+			s, err := py.Str(in)
 			if err != nil {
 				return nil, err
 			}
@@ -351,13 +352,13 @@ func init() {
 			return base64.StdEncoding.EncodeToString(b), err
 		}),
 		"b64decode": sig([]string{"encoding"}, []any{"utf-8"}, func(in any, a []any) (any, error) {
-			s, err := pyStr(in)
+			s, err := py.Str(in)
 			if err != nil {
 				return nil, err
 			}
 			b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
 			if err != nil {
-				return nil, fmt.Errorf("invalid base64 %s: %w", pyQuote(s), err)
+				return nil, fmt.Errorf("invalid base64 %s: %w", pytext.Quote(s), err)
 			}
 			return decode(b, a[0])
 		}),
@@ -372,7 +373,7 @@ func init() {
 			if err != nil {
 				return nil, fmt.Errorf("invalid value %s for 'namespace': %w", pyStrLenient(a[0]), err)
 			}
-			s, err := pyStr(in)
+			s, err := py.Str(in)
 			return uuid.NewSHA1(ns, []byte(s)).String(), err
 		}),
 		"type_debug": sig(nil, nil, func(in any, _ []any) (any, error) { return typeName(in), nil }),
@@ -450,7 +451,7 @@ func filterJoin(_ *state, in any, args []any, kw map[string]any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	sep, err := pyStr(a[0])
+	sep, err := py.Str(a[0])
 	if err != nil {
 		return nil, err
 	}
@@ -459,7 +460,7 @@ func filterJoin(_ *state, in any, args []any, kw map[string]any) (any, error) {
 		if a[1] != nil {
 			it = attrPath(it, a[1])
 		}
-		if parts[i], err = pyStr(it); err != nil {
+		if parts[i], err = py.Str(it); err != nil {
 			return nil, err
 		}
 	}
@@ -467,7 +468,7 @@ func filterJoin(_ *state, in any, args []any, kw map[string]any) (any, error) {
 }
 
 func filterIndent(in any, a []any) (any, error) {
-	s, err := pyStr(in)
+	s, err := py.Str(in)
 	if err != nil {
 		return nil, err
 	}
@@ -830,7 +831,7 @@ func filterItems2dict(in any, a []any) (any, error) {
 			return nil, fmt.Errorf("items2dict requires each dictionary in the list to contain the keys '%s' and '%s', got %s instead",
 				pyStrLenient(a[0]), pyStrLenient(a[1]), pyStrLenient(in))
 		}
-		key, err := pyStr(k)
+		key, err := py.Str(k)
 		if err != nil {
 			return nil, err
 		}
@@ -1067,7 +1068,7 @@ func decode(b []byte, encoding any) (string, error) {
 }
 
 func digest(in any, kind any) (any, error) {
-	s, err := pyStr(in)
+	s, err := py.Str(in)
 	if err != nil {
 		return nil, err
 	}

@@ -77,7 +77,7 @@ func asyncTest(name string) testFunc {
 func regexTest(matchType string) testFunc {
 	return testSig([]string{"pattern", "ignorecase", "multiline", "match_type"}, []any{"", false, false, matchType},
 		func(in any, a []any) (bool, error) {
-			s, err := pyStr(in)
+			s, err := py.Str(in)
 			if err != nil {
 				return false, err
 			}
@@ -289,11 +289,11 @@ func versionTest(in any, a []any) (bool, error) {
 	if a[2] != nil && a[3] != nil {
 		return false, errors.New("cannot specify both 'strict' and 'version_type'")
 	}
-	value, err := pyStr(in)
+	value, err := py.Str(in)
 	if err != nil {
 		return false, err
 	}
-	other, err := pyStr(a[0])
+	other, err := py.Str(a[0])
 	if err != nil {
 		return false, err
 	}

@@ -130,7 +130,7 @@ func (p *litParser) dict() (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		key, err := pyStr(k)
+		key, err := py.Str(k)
 		if err != nil {
 			return nil, false
 		}

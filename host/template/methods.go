@@ -522,9 +522,9 @@ func strFormat(f string, args []any, kw map[string]any) (string, error) {
 			} else {
 				return "", fmt.Errorf("missing format key '%s'", field)
 			}
-			str := pyStr
+			str := py.Str
 			if conv == "r" {
-				str = pyRepr
+				str = py.Repr
 			}
 			s, err := str(v)
 			if err != nil {

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // arith applies a Python binary operator (Jinja's ~ included).
@@ -18,11 +20,11 @@ func arith(op string, a, b any) (any, error) {
 	}
 	switch op {
 	case "~":
-		x, err := pyStr(a)
+		x, err := py.Str(a)
 		if err != nil {
 			return nil, err
 		}
-		y, err := pyStr(b)
+		y, err := py.Str(b)
 		return x + y, err
 	case "+":
 		switch x := a.(type) {
@@ -198,7 +200,7 @@ func formatValues(format string, values []any, dict map[string]any) (string, err
 			key := format[j+1 : j+end]
 			v, ok := dict[key]
 			if !ok {
-				return "", fmt.Errorf("format key %s not found", pyQuote(key))
+				return "", fmt.Errorf("format key %s not found", pytext.Quote(key))
 			}
 			arg, named = v, true
 			j += end + 1
@@ -252,9 +254,9 @@ func formatOne(spec string, verb byte, arg any) (string, error) {
 	}
 	switch verb {
 	case 's', 'r', 'a':
-		str := pyStr
+		str := py.Str
 		if verb != 's' {
-			str = pyRepr
+			str = py.Repr
 		}
 		s, err := str(arg)
 		if err != nil {

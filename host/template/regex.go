@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // regexCache holds compiled patterns; it stops growing at regexCacheMax
@@ -37,7 +39,7 @@ func compileRegex(pattern any, ignorecase, multiline bool) (*regexp.Regexp, erro
 	}
 	re, err := regexp.Compile(p)
 	if err != nil {
-		return nil, fmt.Errorf("invalid regular expression %s: %w", pyQuote(p), err)
+		return nil, fmt.Errorf("invalid regular expression %s: %w", pytext.Quote(p), err)
 	}
 	regexCacheMu.Lock()
 	if regexCacheLen < regexCacheMax {
@@ -96,7 +98,7 @@ func goReplacement(repl string) string {
 }
 
 func filterRegexReplace(in any, a []any) (any, error) {
-	s, err := pyStr(in)
+	s, err := py.Str(in)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +117,7 @@ func filterRegexSearch(_ *state, in any, args []any, kw map[string]any) (any, er
 	if len(args) == 0 {
 		return nil, fmt.Errorf("regex_search() missing required argument 'regex'")
 	}
-	s, err := pyStr(in)
+	s, err := py.Str(in)
 	if err != nil {
 		return nil, err
 	}
@@ -138,11 +140,11 @@ func filterRegexSearch(_ *state, in any, args []any, kw map[string]any) (any, er
 			groups = append(groups, ref[3:len(ref)-1])
 		case strings.HasPrefix(ref, `\`):
 			if _, err := strconv.Atoi(ref[1:]); err != nil {
-				return nil, fmt.Errorf("unknown argument %s", pyQuote(ref))
+				return nil, fmt.Errorf("unknown argument %s", pytext.Quote(ref))
 			}
 			groups = append(groups, ref[1:])
 		default:
-			return nil, fmt.Errorf("unknown argument %s", pyQuote(ref))
+			return nil, fmt.Errorf("unknown argument %s", pytext.Quote(ref))
 		}
 	}
 	m := re.FindStringSubmatchIndex(s)
@@ -160,7 +162,7 @@ func filterRegexSearch(_ *state, in any, args []any, kw map[string]any) (any, er
 }
 
 func filterRegexFindall(in any, a []any) (any, error) {
-	s, err := pyStr(in)
+	s, err := py.Str(in)
 	if err != nil {
 		return nil, err
 	}

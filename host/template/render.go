@@ -108,11 +108,11 @@ func (st *state) wrap(err error, src string, nested bool) error {
 
 func join(parts []any) (string, error) {
 	if len(parts) == 1 {
-		return pyStr(parts[0])
+		return py.Str(parts[0])
 	}
 	var b strings.Builder
 	for _, p := range parts {
-		if err := writePy(&b, p, false); err != nil {
+		if err := py.Write(&b, p, false); err != nil {
 			return "", err
 		}
 	}

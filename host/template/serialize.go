@@ -7,8 +7,8 @@ import (
 	"math"
 	"regexp"
 	"strings"
-	"unicode/utf16"
 
+	"github.com/tallyrun/tally/internal/pytext"
 	"gopkg.in/yaml.v3"
 )
 
@@ -16,144 +16,35 @@ import (
 // (Go maps keep no order), separators ", " and ": " (just "," between items
 // when indenting), non-ASCII escaped unless ensureASCII is false.
 func toJSON(v any, indentArg any, ensureASCII bool) (string, error) {
-	indent := ""
+	o := pytext.JSONOptions{Pretty: indentArg != nil, EnsureASCII: ensureASCII, Convert: jsonObject}
 	switch x := indentArg.(type) {
 	case nil:
 	case string:
-		indent = x
+		o.Indent = x
 	default:
 		n, err := intArg(x, "indent")
 		if err != nil {
 			return "", err
 		}
-		indent = strings.Repeat(" ", n)
+		o.Indent = strings.Repeat(" ", max(n, 0)) // Python's " " * n
 	}
-	var b strings.Builder
-	j := &jsonWriter{b: &b, indent: indent, pretty: indentArg != nil, ascii: ensureASCII}
-	if err := j.value(v, 0); err != nil {
-		return "", err
-	}
-	return b.String(), nil
+	return pytext.DumpJSON(v, o)
 }
 
-type jsonWriter struct {
-	b      *strings.Builder
-	indent string
-	pretty bool
-	ascii  bool
-}
-
-func (j *jsonWriter) newline(level int) {
-	if j.pretty {
-		j.b.WriteByte('\n')
-		j.b.WriteString(strings.Repeat(j.indent, level))
-	}
-}
-
-func (j *jsonWriter) sep() {
-	if j.pretty {
-		j.b.WriteByte(',')
-	} else {
-		j.b.WriteString(", ")
-	}
-}
-
-func (j *jsonWriter) value(v any, level int) error {
+// jsonObject unwraps Unsafe values and refuses the engine's objects, as
+// json.dumps refuses objects.
+func jsonObject(v any) (any, bool, error) {
 	switch x := v.(type) {
-	case nil:
-		j.b.WriteString("null")
-	case bool:
-		j.b.WriteString(map[bool]string{true: "true", false: "false"}[x])
-	case int:
-		fmt.Fprint(j.b, x)
-	case float64:
-		switch {
-		case math.IsNaN(x):
-			j.b.WriteString("NaN")
-		case math.IsInf(x, 1):
-			j.b.WriteString("Infinity")
-		case math.IsInf(x, -1):
-			j.b.WriteString("-Infinity")
-		default:
-			j.b.WriteString(pyFloat(x))
-		}
-	case string:
-		j.str(x)
-	case []any:
-		if len(x) == 0 {
-			j.b.WriteString("[]")
-			return nil
-		}
-		j.b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				j.sep()
-			}
-			j.newline(level + 1)
-			if err := j.value(e, level+1); err != nil {
-				return err
-			}
-		}
-		j.newline(level)
-		j.b.WriteByte(']')
-	case map[string]any:
-		if len(x) == 0 {
-			j.b.WriteString("{}")
-			return nil
-		}
-		j.b.WriteByte('{')
-		for i, k := range sortedKeys(x) {
-			if i > 0 {
-				j.sep()
-			}
-			j.newline(level + 1)
-			j.str(k)
-			j.b.WriteString(": ")
-			if err := j.value(x[k], level+1); err != nil {
-				return err
-			}
-		}
-		j.newline(level)
-		j.b.WriteByte('}')
+	case unsafeValue:
+		return x.v, true, nil
+	case nativeText:
+		return string(x), true, nil
 	case *undefined:
-		return x.err()
-	default:
-		if n := norm(v); n != v {
-			return j.value(n, level)
-		}
-		return fmt.Errorf("object of type %s is not JSON serializable", typeName(v))
+		return nil, true, x.err()
+	case *function, *loopInfo, *namespace:
+		return nil, true, fmt.Errorf("object of type %s is not JSON serializable", typeName(v))
 	}
-	return nil
-}
-
-func (j *jsonWriter) str(s string) {
-	j.b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			j.b.WriteString(`\"`)
-		case r == '\\':
-			j.b.WriteString(`\\`)
-		case r == '\n':
-			j.b.WriteString(`\n`)
-		case r == '\r':
-			j.b.WriteString(`\r`)
-		case r == '\t':
-			j.b.WriteString(`\t`)
-		case r == '\b':
-			j.b.WriteString(`\b`)
-		case r == '\f':
-			j.b.WriteString(`\f`)
-		case r < 0x20 || j.ascii && r > 0x7e && r < 0x10000:
-			fmt.Fprintf(j.b, `\u%04x`, r)
-		case j.ascii && r >= 0x10000:
-			hi, lo := utf16.EncodeRune(r)
-			fmt.Fprintf(j.b, `\u%04x\u%04x`, hi, lo)
-		default:
-			j.b.WriteRune(r)
-		}
-	}
-	j.b.WriteByte('"')
+	return nil, false, nil
 }
 
 func fromJSON(s string) (any, error) {
@@ -368,7 +259,7 @@ func (y *yamlWriter) scalar(v any, inFlow bool) (string, bool) {
 		case math.IsInf(x, -1):
 			return "-.inf", false
 		}
-		s := pyFloat(x)
+		s := pytext.FormatFloat(x)
 		if !strings.Contains(s, ".") && strings.Contains(s, "e") {
 			s = strings.Replace(s, "e", ".0e", 1)
 		}

@@ -2,13 +2,11 @@ package template
 
 import (
 	"fmt"
-	"math"
-	"reflect"
 	"sort"
-	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // Values inside the evaluator are canonical Go forms of Python values:
@@ -51,74 +49,10 @@ type namespace struct{ attrs map[string]any }
 // norm converts a Go value from outside the engine into its canonical form,
 // one level deep: element values are converted when they are reached.
 func norm(v any) any {
-	switch x := v.(type) {
-	case nil, bool, int, float64, string, []any, map[string]any:
-		return v
-	case unsafeValue:
-		return norm(x.v)
-	case int64:
-		return int(x)
-	case int32:
-		return int(x)
-	case uint64:
-		return int(x)
-	case uint32:
-		return int(x)
-	case float32:
-		return float64(x)
-	case []string:
-		out := make([]any, len(x))
-		for i, s := range x {
-			out[i] = s
-		}
-		return out
-	case map[string]string:
-		out := make(map[string]any, len(x))
-		for k, s := range x {
-			out[k] = s
-		}
-		return out
-	case map[any]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[pyStrLenient(norm(k))] = e
-		}
-		return out
-	case fmt.Stringer:
-		return x.String()
+	if u, ok := v.(unsafeValue); ok {
+		return norm(u.v)
 	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return int(rv.Int())
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return int(rv.Uint())
-	case reflect.Float32, reflect.Float64:
-		return rv.Float()
-	case reflect.Bool:
-		return rv.Bool()
-	case reflect.String:
-		return rv.String()
-	case reflect.Slice, reflect.Array:
-		out := make([]any, rv.Len())
-		for i := range out {
-			out[i] = rv.Index(i).Interface()
-		}
-		return out
-	case reflect.Map:
-		out := make(map[string]any, rv.Len())
-		it := rv.MapRange()
-		for it.Next() {
-			out[pyStrLenient(norm(it.Key().Interface()))] = it.Value().Interface()
-		}
-		return out
-	case reflect.Pointer, reflect.Interface:
-		if rv.IsNil() {
-			return nil
-		}
-		return norm(rv.Elem().Interface())
-	}
-	return v
+	return pytext.Normalize(v)
 }
 
 // transform converts v to canonical form, deeply, applying leaf to its
@@ -196,20 +130,6 @@ func canonical(v any) any {
 // typeName is Python's type(v).__name__, as used in error messages and type_debug.
 func typeName(v any) string {
 	switch v.(type) {
-	case nil:
-		return "NoneType"
-	case bool:
-		return "bool"
-	case int:
-		return "int"
-	case float64:
-		return "float"
-	case string:
-		return "str"
-	case []any:
-		return "list"
-	case map[string]any:
-		return "dict"
 	case *undefined:
 		return "AnsibleUndefined"
 	case *function:
@@ -219,7 +139,7 @@ func typeName(v any) string {
 	case *namespace:
 		return "Namespace"
 	}
-	return fmt.Sprintf("%T", v)
+	return pytext.TypeName(norm(v))
 }
 
 // objectRepr is Jinja's object_type_repr, used in undefined messages.
@@ -233,184 +153,47 @@ func objectRepr(v any) string {
 // truthy is Python's bool(v); using an undefined value is an error.
 func truthy(v any) (bool, error) {
 	switch x := v.(type) {
-	case nil:
-		return false, nil
-	case bool:
-		return x, nil
-	case int:
-		return x != 0, nil
-	case float64:
-		return x != 0, nil
-	case string:
-		return x != "", nil
-	case []any:
-		return len(x) > 0, nil
-	case map[string]any:
-		return len(x) > 0, nil
 	case *undefined:
 		return false, x.err()
+	case *function, *loopInfo, *namespace:
+		return true, nil
 	}
-	return true, nil
+	return pytext.Truthy(norm(v)), nil
 }
 
-// pyStr is Python's str(v).
-func pyStr(v any) (string, error) {
-	var b strings.Builder
-	if err := writePy(&b, v, false); err != nil {
-		return "", err
+// py writes values as Python's str() and repr() do. Its Converter, set in init because it
+// refers back to py, handles the engine's own objects.
+var py pytext.Printer
+
+func init() { py.Convert = pyObject }
+
+// pyObject gives the engine's objects the text Python shows for them.
+func pyObject(v any) (any, bool, error) {
+	switch x := v.(type) {
+	case unsafeValue:
+		return x.v, true, nil
+	case nativeText:
+		return pytext.Raw(x), true, nil
+	case *undefined:
+		return nil, true, x.err()
+	case *function:
+		return pytext.Raw("<built-in function " + x.name + ">"), true, nil
+	case *loopInfo:
+		return pytext.Raw(fmt.Sprintf("<LoopContext %d/%d>", x.index0+1, x.length)), true, nil
+	case *namespace:
+		attrs, err := py.Repr(x.attrs)
+		return pytext.Raw("<Namespace " + attrs + ">"), true, err
 	}
-	return b.String(), nil
+	return nil, false, nil
 }
 
-// pyRepr is Python's repr(v).
-func pyRepr(v any) (string, error) {
-	var b strings.Builder
-	if err := writePy(&b, v, true); err != nil {
-		return "", err
-	}
-	return b.String(), nil
-}
-
-// pyStrLenient is pyStr for places that cannot fail (dict keys, messages).
+// pyStrLenient is Python's str(v) for places that cannot fail (dict keys, messages).
 func pyStrLenient(v any) string {
-	s, err := pyStr(v)
+	s, err := py.Str(v)
 	if err != nil {
 		return err.Error()
 	}
 	return s
-}
-
-func writePy(b *strings.Builder, v any, repr bool) error {
-	switch x := v.(type) {
-	case nil:
-		b.WriteString("None")
-	case bool:
-		if x {
-			b.WriteString("True")
-		} else {
-			b.WriteString("False")
-		}
-	case int:
-		b.WriteString(strconv.Itoa(x))
-	case float64:
-		b.WriteString(pyFloat(x))
-	case string:
-		if repr {
-			b.WriteString(pyQuote(x))
-		} else {
-			b.WriteString(x)
-		}
-	case []any:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			if err := writePy(b, e, true); err != nil {
-				return err
-			}
-		}
-		b.WriteByte(']')
-	case map[string]any:
-		b.WriteByte('{')
-		for i, k := range sortedKeys(x) {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(pyQuote(k))
-			b.WriteString(": ")
-			if err := writePy(b, x[k], true); err != nil {
-				return err
-			}
-		}
-		b.WriteByte('}')
-	case nativeText:
-		b.WriteString(string(x))
-	case *undefined:
-		return x.err()
-	case *function:
-		fmt.Fprintf(b, "<built-in function %s>", x.name)
-	case *loopInfo:
-		fmt.Fprintf(b, "<LoopContext %d/%d>", x.index0+1, x.length)
-	case *namespace:
-		b.WriteString("<Namespace ")
-		if err := writePy(b, x.attrs, true); err != nil {
-			return err
-		}
-		b.WriteByte('>')
-	default:
-		return writePy(b, norm(v), repr)
-	}
-	return nil
-}
-
-// pyFloat is Python's repr of a float: the shortest round-tripping digits,
-// in exponent form below 1e-4 and from 1e16.
-func pyFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	mant, expStr, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expStr)
-	if exp < -4 || exp >= 16 {
-		sign := "+"
-		if exp < 0 {
-			sign = "-"
-			exp = -exp
-		}
-		return fmt.Sprintf("%se%s%02d", mant, sign, exp)
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.Contains(s, ".") {
-		s += ".0"
-	}
-	return s
-}
-
-// pyQuote is Python's repr of a str.
-func pyQuote(s string) string {
-	quote := byte('\'')
-	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
-		quote = '"'
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte(quote)
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == rune(quote):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == utf8.RuneError:
-			b.WriteString(`\ufffd`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r < 0x80 || unicode.IsPrint(r):
-			b.WriteRune(r)
-		case r <= 0xff:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r <= 0xffff:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			fmt.Fprintf(&b, `\U%08x`, r)
-		}
-	}
-	b.WriteByte(quote)
-	return b.String()
 }
 
 func sortedKeys(m map[string]any) []string {
@@ -647,7 +430,7 @@ func checkDefined(v any) error {
 // Truthy reports whether v is true by Python's rules: None, False, zero,
 // and empty strings, lists and dicts are false; everything else is true.
 func Truthy(v any) bool {
-	t, err := truthy(norm(v))
+	t, err := truthy(v)
 	return t && err == nil
 }
 

@@ -68,6 +68,9 @@ type Data struct {
 	Duration          float64        `json:"duration,omitempty"`
 	Result            map[string]any `json:"res,omitempty"`
 	Stats             *Stats         `json:"stats,omitempty"` // playbook_on_stats only
+	// RawResult is res in the plugin ABI's value encoding (package pluginsdk/wire): what a
+	// plugin that reads values lazily gets instead of Result. The host leaves it nil.
+	RawResult []byte `json:"-"`
 }
 
 // Task describes the task an event belongs to.
@@ -78,6 +81,8 @@ type Task struct {
 	UUID   string         `json:"uuid"`
 	Tags   []string       `json:"tags,omitempty"`
 	Args   map[string]any `json:"args,omitempty"` // omitted under no_log
+	// RawArgs is Args in the plugin ABI's value encoding, as Data.RawResult is Result.
+	RawArgs []byte `json:"-"`
 }
 
 // HostStats are one host's recap counters, as Ansible's PLAY RECAP prints them.

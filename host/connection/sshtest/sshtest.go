@@ -7,6 +7,7 @@ package sshtest
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
@@ -52,18 +53,23 @@ type Options struct {
 	MaxSessions int
 	// Config holds extra sshd_config lines.
 	Config []string
+	// NoSFTP leaves the SFTP subsystem out.
+	NoSFTP bool
+	// KeyFile is the client key to authorize, as another server's KeyFile: one key then logs
+	// in to both, as through a jump host. Empty: a new key.
+	KeyFile string
 }
 
 // Server is a running sshd. Its fields are what a client needs to log in.
 type Server struct {
-	Host           string // always 127.0.0.1
-	Port           int    //
-	Addr           string // Host:Port
-	User           string // the account to log in as (User)
-	KeyFile        string // the client's private key, authorized for every account
-	KnownHostsFile string // a known_hosts file holding this server's host key only
-	HostKey        ssh.PublicKey
-	LogFile        string // sshd's log
+	Host           string        // always 127.0.0.1
+	Port           int           // a free port
+	Addr           string        // Host:Port
+	User           string        // the account to log in as: User
+	KeyFile        string        // the client's private key, authorized for every account
+	KnownHostsFile string        // a known_hosts file holding this server's host key only
+	HostKey        ssh.PublicKey // the server's host key
+	LogFile        string        // sshd's log
 
 	cmd      *exec.Cmd
 	exited   chan struct{} // closed when sshd has exited
@@ -94,7 +100,13 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	hostKeyFile := filepath.Join(dir, "ssh_host_ed25519_key")
 	s.HostKey = writeKey(t, hostKeyFile)
-	clientKey := writeKey(t, s.KeyFile)
+	var clientKey ssh.PublicKey
+	if opts.KeyFile != "" {
+		s.KeyFile = opts.KeyFile
+		clientKey = readPublicKey(t, opts.KeyFile)
+	} else {
+		clientKey = writeKey(t, s.KeyFile)
+	}
 	writeFile(t, filepath.Join(dir, "authorized_keys"), ssh.MarshalAuthorizedKey(clientKey), 0o644)
 
 	var lastErr error
@@ -138,7 +150,9 @@ func sshdConfig(port int, dir, hostKey string, opts Options) string {
 		"MaxAuthTries 20",
 		"UseDNS no",
 		"PrintMotd no",
-		"Subsystem sftp internal-sftp",
+	}
+	if !opts.NoSFTP {
+		lines = append(lines, "Subsystem sftp internal-sftp")
 	}
 	return strings.Join(append(lines, opts.Config...), "\n") + "\n"
 }
@@ -147,8 +161,6 @@ func sshdConfig(port int, dir, hostKey string, opts Options) string {
 func (s *Server) start(cfg string) error {
 	os.Remove(s.LogFile)
 	s.cmd = exec.Command(sshdPath, "-D", "-f", cfg, "-E", s.LogFile)
-	// A process group of its own: Stop ends the per-connection children too.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := s.cmd.Start(); err != nil {
 		return err
 	}
@@ -182,15 +194,51 @@ func banner(addr string) bool {
 	return err == nil && strings.HasPrefix(line, "SSH-")
 }
 
-// Stop kills sshd and the sessions it serves, as a host that goes down would. Stopping twice
-// is harmless.
+// Stop kills sshd and the connections it serves, as a host that goes down would. Stopping
+// twice is harmless.
 func (s *Server) Stop() {
 	s.stopOnce.Do(s.kill)
 }
 
+// kill kills sshd, then the processes serving its connections: each runs in a session of
+// its own (sshd calls setsid), so only their parentage ties them to sshd.
 func (s *Server) kill() {
-	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	children := descendants(s.cmd.Process.Pid)
+	s.cmd.Process.Kill()
 	<-s.exited
+	for _, pid := range append(children, descendants(s.cmd.Process.Pid)...) {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+// descendants returns the processes descending from pid, read from /proc.
+func descendants(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	children := map[int][]int{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) < 2 {
+			continue
+		}
+		if ppid, err := strconv.Atoi(fields[1]); err == nil {
+			children[ppid] = append(children[ppid], p)
+		}
+	}
+	var out []int
+	for queue := []int{pid}; len(queue) > 0; queue = queue[1:] {
+		out = append(out, children[queue[0]]...)
+		queue = append(queue, children[queue[0]]...)
+	}
+	return out
 }
 
 // Vars returns the Ansible connection variables that log in to the server as user (User if
@@ -309,6 +357,19 @@ func writeKey(t testing.TB, path string) ssh.PublicKey {
 		t.Fatalf("sshtest: %v", err)
 	}
 	return sshPub
+}
+
+func readPublicKey(t testing.TB, path string) ssh.PublicKey {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("sshtest: %v", err)
+	}
+	key, err := ssh.ParsePrivateKey(data)
+	if err != nil {
+		t.Fatalf("sshtest: %s: %v", path, err)
+	}
+	return key.PublicKey()
 }
 
 func writeFile(t testing.TB, path string, data []byte, mode os.FileMode) {

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tallyrun/tally/host/config"
+	"github.com/tallyrun/tally/host/pluginhost"
+)
+
+const pluginsUsage = `Usage:
+  tally plugins list [flags]              the callback plugins found, with their type, version, file, and the files they shadow
+  tally plugins inspect [flags] NAME      a plugin's metadata, options, events and capabilities
+  tally plugins check [flags] FILE.wasm   check a module against the plugin ABI, for plugin authors
+
+Flags:
+%s`
+
+// pluginsCommand runs tally plugins and returns the exit code: 0, or 1 when a plugin could
+// not be found, loaded or checked, or the command line is wrong.
+func pluginsCommand(args []string, stdout, stderr io.Writer) int {
+	var flags pluginhost.Flags
+	var playbooks []string
+	fs := pflag.NewFlagSet("tally plugins", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	fs.StringArrayVar(&playbooks, "playbook", nil, "also search the callback_plugins directory next to this playbook, first (repeatable)")
+	addCallbackFlags(fs, &flags)
+	fs.Usage = func() { fmt.Fprintf(stderr, pluginsUsage, fs.FlagUsages()) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		return 1
+	}
+	sub, rest := fs.Arg(0), fs.Args()[min(1, fs.NArg()):]
+	want := map[string]int{"list": 0, "inspect": 1, "check": 1}
+	if n, ok := want[sub]; !ok || len(rest) != n {
+		fs.Usage()
+		return 1
+	}
+	warn := func(msg string) { fmt.Fprintf(stderr, "[WARNING]: %s\n", msg) }
+	cfg, err := config.Read(os.Getenv, warn)
+	if err != nil {
+		errorf(stderr, err)
+		return 1
+	}
+	s, err := pluginSettings(cfg, flags, playbooks)
+	if err != nil {
+		errorf(stderr, err)
+		return 1
+	}
+	h, err := pluginhost.New(s, stderr, warn)
+	if err != nil {
+		errorf(stderr, err)
+		return 1
+	}
+	defer h.Close()
+	ctx := context.Background()
+	switch sub {
+	case "list":
+		err = listPlugins(ctx, h, stdout)
+	case "inspect":
+		err = inspectPlugin(ctx, h, rest[0], stdout)
+	case "check":
+		err = h.Check(ctx, rest[0], stdout)
+	}
+	if err != nil {
+		if sub != "check" { // check has printed its failure
+			errorf(stderr, err)
+		}
+		return 1
+	}
+	return 0
+}
+
+func listPlugins(ctx context.Context, h *pluginhost.Host, w io.Writer) error {
+	listings, err := h.List(ctx)
+	for _, l := range listings {
+		if l.Plugin != nil {
+			defer l.Plugin.Close()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return pluginhost.WriteList(w, listings)
+}
+
+func inspectPlugin(ctx context.Context, h *pluginhost.Host, name string, w io.Writer) error {
+	found, err := pluginhost.Discover(h.Settings().Path)
+	if err != nil {
+		return err
+	}
+	for _, f := range found {
+		if f.Name == name {
+			p, err := h.Load(ctx, f.Path)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			return pluginhost.WriteInspect(w, p, f.Shadows)
+		}
+	}
+	return fmt.Errorf("no callback plugin %q in %v", name, h.Settings().Path)
+}

@@ -1,0 +1,346 @@
+package pluginhost
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/tallyrun/tally/host/config"
+	"github.com/tallyrun/tally/host/pluginhost/internal/interrupt"
+	"github.com/tallyrun/tally/pluginsdk/meta"
+	"github.com/tallyrun/tally/pluginsdk/wire"
+)
+
+// The module's side of the ABI (docs/abi.md).
+const (
+	exportAlloc     = "tally_alloc"
+	exportDescribe  = "tally_describe"
+	exportConfigure = "tally_configure"
+	exportEvents    = "tally_events"
+	exportClose     = "tally_close"
+	exportInit      = "_initialize"
+	hostModule      = "tally"
+)
+
+// signatures are the exports a module must or may have, with their types.
+var signatures = []struct {
+	name            string
+	params, results []api.ValueType
+	required        bool
+}{
+	{exportAlloc, []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}, true},
+	{exportDescribe, nil, []api.ValueType{api.ValueTypeI64}, true},
+	{exportEvents, []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}, true},
+	{exportConfigure, []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}, false},
+	{exportClose, nil, []api.ValueType{api.ValueTypeI64}, false},
+	{exportInit, nil, nil, false},
+}
+
+// hostFunctions are the functions tally gives a module, all (ptr i32, len i32) -> ().
+var hostFunctions = []string{"terminal", "log"}
+
+// Host finds, loads and checks plugins. It is safe for concurrent use; Close it when done.
+type Host struct {
+	settings Settings
+	cache    wazero.CompilationCache
+	cacheDir string // "" when compiled plugins are not kept between runs
+	log      *sharedLog
+	logFile  *os.File
+}
+
+// New returns a Host with settings s. Plugins' log output goes to log unless s.LogFile is
+// set; warn receives warnings about the compilation cache.
+func New(s Settings, log io.Writer, warn func(string)) (*Host, error) {
+	h := &Host{settings: s, log: &sharedLog{w: log}}
+	if s.LogFile != "" {
+		f, err := os.OpenFile(s.LogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("callback log: %w", err)
+		}
+		h.logFile, h.log.w = f, f
+	}
+	h.cache, h.cacheDir = openCache(s.CacheDir, warn)
+	return h, nil
+}
+
+// Close releases the compilation cache and the log file. Plugins loaded by h must be closed
+// first.
+func (h *Host) Close() error {
+	err := h.cache.Close(context.Background())
+	if h.logFile != nil {
+		err = errors.Join(err, h.logFile.Close())
+	}
+	return err
+}
+
+// Settings returns the settings h was made with.
+func (h *Host) Settings() Settings { return h.settings }
+
+// Plugin is a loaded plugin: compiled, in a runtime of its own, and described. Close it when
+// done.
+type Plugin struct {
+	// Name is the plugin's name, its file name without .wasm.
+	Name string
+	// Path is the file it was loaded from.
+	Path string
+	// SHA256 is the hex SHA-256 of the file.
+	SHA256 string
+	// Meta is the plugin's description of itself.
+	Meta meta.Metadata
+
+	limits   config.Limits
+	runtime  wazero.Runtime
+	compiled wazero.CompiledModule
+	terminal *bufio.Writer // where the terminal host function and stdout go; nil: the log
+	log      *pluginLog
+	inst     *instance
+	// overLimit is the seq of the event the plugin was handling when it wrote past its
+	// output limit, if it says (meta.Metadata.Progress).
+	overLimit      uint64
+	overLimitKnown bool
+}
+
+// Load compiles the plugin file path in a runtime of its own, checks it against the ABI, and
+// asks it to describe itself.
+func (h *Host) Load(ctx context.Context, path string) (*Plugin, error) {
+	return h.loadAs(ctx, strings.TrimSuffix(filepath.Base(path), ".wasm"), path, nil)
+}
+
+func (h *Host) load(ctx context.Context, name, path string, terminal *bufio.Writer) (*Plugin, error) {
+	module, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(module)
+	instrumented, err := instrument(h.cacheDir, sum, module)
+	if err != nil {
+		return nil, err
+	}
+	limits := h.settings.LimitsFor(name)
+	p := &Plugin{
+		Name:     name,
+		Path:     path,
+		SHA256:   hex.EncodeToString(sum[:]),
+		limits:   limits,
+		terminal: terminal,
+		log:      newPluginLog(h.log, name, limits.Output),
+	}
+	p.log.onLimit = func() { p.overLimit, p.overLimitKnown = p.progress() }
+	p.runtime = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
+		WithCompilationCache(h.cache).
+		WithMemoryLimitPages(uint32(min(max(limits.Memory>>16, 1), 1<<16))).
+		WithCloseOnContextDone(false). // see package interrupt
+		WithDebugInfoEnabled(false))   // DWARF costs load time; traps name functions anyway
+	if err := p.compile(ctx, instrumented); err != nil {
+		p.Close()
+		return nil, err
+	}
+	if p.inst, err = p.instantiate(ctx, nil); err != nil {
+		p.Close()
+		return nil, err
+	}
+	if err := p.describe(ctx); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// compile compiles the module and checks its exports and imports against the ABI.
+func (p *Plugin) compile(ctx context.Context, module []byte) error {
+	var err error
+	if p.compiled, err = p.runtime.CompileModule(ctx, module); err != nil {
+		return fmt.Errorf("not a valid WebAssembly module: %w", err)
+	}
+	if err := checkABI(p.compiled); err != nil {
+		return err
+	}
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, p.runtime); err != nil {
+		return fmt.Errorf("set up WASI: %w", err)
+	}
+	b := p.runtime.NewHostModuleBuilder(hostModule)
+	for _, fn := range hostFunctions {
+		b.NewFunctionBuilder().WithGoModuleFunction(p.hostWriter(fn), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, nil).Export(fn)
+	}
+	if _, err := b.Instantiate(ctx); err != nil {
+		return fmt.Errorf("set up the host functions: %w", err)
+	}
+	return nil
+}
+
+// checkABI checks the module's ABI version marker, its exports and its imports.
+func checkABI(m wazero.CompiledModule) error {
+	exports := m.ExportedFunctions()
+	var versions []int
+	for name := range exports {
+		if v, ok := strings.CutPrefix(name, wire.ABIMarker); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("ABI version marker %q is not a number", name)
+			}
+			versions = append(versions, n)
+		}
+	}
+	switch {
+	case len(versions) == 0:
+		return fmt.Errorf("not a tally plugin: it exports no %sN function declaring its ABI version", wire.ABIMarker)
+	case len(versions) > 1:
+		slices.Sort(versions)
+		return fmt.Errorf("it declares several ABI versions %v", versions)
+	case versions[0] != wire.ABIVersion:
+		return fmt.Errorf("it implements plugin ABI version %d, but this tally implements version %d", versions[0], wire.ABIVersion)
+	}
+	var errs []error
+	for _, sig := range signatures {
+		def, ok := exports[sig.name]
+		switch {
+		case !ok && sig.required:
+			errs = append(errs, fmt.Errorf("it does not export %s", sig.name))
+		case ok && (!slices.Equal(def.ParamTypes(), sig.params) || !slices.Equal(def.ResultTypes(), sig.results)):
+			errs = append(errs, fmt.Errorf("export %s has type %s, want %s", sig.name, signature(def.ParamTypes(), def.ResultTypes()), signature(sig.params, sig.results)))
+		}
+	}
+	if _, ok := m.ExportedMemories()["memory"]; !ok {
+		errs = append(errs, errors.New("it does not export its memory as \"memory\""))
+	}
+	for _, fn := range m.ImportedFunctions() {
+		mod, name, _ := fn.Import()
+		switch {
+		case mod == wasi_snapshot_preview1.ModuleName:
+		case mod == hostModule && slices.Contains(hostFunctions, name):
+		default:
+			errs = append(errs, fmt.Errorf("it imports %s.%s, which tally does not provide", mod, name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func signature(params, results []api.ValueType) string {
+	names := func(ts []api.ValueType) string {
+		s := make([]string, len(ts))
+		for i, t := range ts {
+			s[i] = api.ValueTypeName(t)
+		}
+		return "(" + strings.Join(s, ", ") + ")"
+	}
+	return names(params) + " -> " + names(results)
+}
+
+// hostWriter is the host function that writes to the terminal or the log.
+func (p *Plugin) hostWriter(which string) api.GoModuleFunc {
+	return func(_ context.Context, m api.Module, stack []uint64) {
+		ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
+		data, ok := m.Memory().Read(ptr, n)
+		if !ok {
+			panic(fmt.Errorf("%s.%s: %d bytes at %d are outside the plugin's memory", hostModule, which, n, ptr))
+		}
+		if which == "terminal" && p.terminal != nil {
+			_, _ = p.terminal.Write(data) // the terminal's errors are the display's business
+			return
+		}
+		_, _ = p.log.Write(data)
+	}
+}
+
+// instantiate starts an instance of the module with dirs mounted read-write at their own
+// paths, and initialises it.
+func (p *Plugin) instantiate(ctx context.Context, dirs []string) (*instance, error) {
+	var stdout io.Writer = p.log
+	if p.terminal != nil {
+		stdout = p.terminal
+	}
+	fsConfig := wazero.NewFSConfig()
+	for _, d := range dirs {
+		fsConfig = fsConfig.(sysfs.FSConfig).WithSysFSMount(noSymlinks{sysfs.DirFS(d)}, d)
+	}
+	cfg := wazero.NewModuleConfig().
+		WithName(p.Name).
+		WithStartFunctions(). // _initialize runs below, under the time limit
+		WithStdout(stdout).
+		WithStderr(p.log).
+		WithSysWalltime().
+		WithSysNanotime().
+		WithRandSource(rand.Reader). // wazero's default is the same numbers every run
+		WithFSConfig(fsConfig)
+	mod, err := p.runtime.InstantiateModule(ctx, p.compiled, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("start: %w", err)
+	}
+	// Instrument added the global, so the module has it.
+	in := &instance{mod: mod, limits: p.limits, interrupt: mod.ExportedGlobal(interrupt.ExportName).(api.MutableGlobal)}
+	if fn := mod.ExportedFunction(exportInit); fn != nil {
+		if _, err := in.call(ctx, fn); err != nil {
+			mod.Close(ctx)
+			return nil, fmt.Errorf("initialise: %w", err)
+		}
+	}
+	return in, nil
+}
+
+// describe asks the plugin for its metadata and checks it.
+func (p *Plugin) describe(ctx context.Context) error {
+	res, err := p.inst.call(ctx, p.inst.mod.ExportedFunction(exportDescribe))
+	if err != nil {
+		return fmt.Errorf("describe: %w", err)
+	}
+	doc, err := p.inst.read(res)
+	if err != nil || doc == nil {
+		return fmt.Errorf("describe: %w", errors.Join(err, errors.New("no metadata")))
+	}
+	var problem struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(doc, &problem) == nil && problem.Error != "" {
+		return fmt.Errorf("describe: %s", problem.Error)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(doc)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p.Meta); err != nil {
+		return fmt.Errorf("describe: metadata is not valid JSON of the ABI's form: %w", err)
+	}
+	var errs []error
+	if p.Meta.Name != p.Name {
+		errs = append(errs, fmt.Errorf("it calls itself %q, but its file says %q", p.Meta.Name, p.Name))
+	}
+	if err := p.Meta.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
+	return nil
+}
+
+// Close stops the plugin and frees its runtime.
+func (p *Plugin) Close() {
+	// Closing a runtime closes its modules; there is nothing to report about a sandbox going.
+	_ = p.runtime.Close(context.Background())
+	p.log.flush()
+	if p.terminal != nil {
+		_ = p.terminal.Flush()
+	}
+}
+
+// noSymlinks is a mounted directory in which the plugin cannot make symbolic links: a link to
+// "../.." would reach outside the directory, because the host resolves links.
+type noSymlinks struct{ experimentalsys.FS }
+
+// Symlink implements experimentalsys.FS.
+func (noSymlinks) Symlink(_, _ string) experimentalsys.Errno { return experimentalsys.EPERM }

@@ -1,0 +1,281 @@
+package pluginhost
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/tallyrun/tally/host/collector"
+	"github.com/tallyrun/tally/pluginsdk/meta"
+	"github.com/tallyrun/tally/pluginsdk/wire"
+)
+
+// ErrPluginFailed is wrapped by the error of a run whose plugin failed when on_plugin_error
+// is fail (Run.Err), and by Start's error when such a run's plugin cannot be loaded.
+var ErrPluginFailed = errors.New("callback plugin failed")
+
+// Output says where a run's plugins write and what they are told.
+type Output struct {
+	// Terminal is where the stdout plugin draws the run.
+	Terminal io.Writer
+	// Log receives plugins' log output, each line prefixed with the plugin's name, unless the
+	// configuration names a log file.
+	Log io.Writer
+	// Warn receives warnings: a plugin that cannot be loaded or that failed.
+	Warn func(string)
+	// JobID, Verbosity and Color are what the plugins are told about the run.
+	JobID     string
+	Verbosity int
+	Color     bool
+	// Fallback makes the built-in display, for when no stdout plugin can be loaded.
+	Fallback func() collector.Callback
+}
+
+// Run is the plugins of one run. Hand Callbacks to the collector; after the collector has
+// finished, check Err and Close the run.
+type Run struct {
+	host      *Host
+	callbacks []collector.Callback
+	warn      func(string)
+	failRun   bool
+
+	mu     sync.Mutex
+	failed []error
+}
+
+// optionError is a mistake in the operator's settings of a plugin: it stops the run before it
+// starts, whatever on_plugin_error says.
+type optionError struct{ err error }
+
+func (e *optionError) Error() string { return e.err.Error() }
+func (e *optionError) Unwrap() error { return e.err }
+
+// Start loads the stdout plugin and the enabled plugins, in parallel, and configures them. A
+// mistake in a plugin's options is an error; a plugin that cannot be loaded is skipped with a
+// warning (an error when on_plugin_error is fail), and the built-in display stands in for a
+// stdout plugin that cannot be loaded. The warning is left out when the stdout plugin is the
+// default one and no default.wasm exists: the built-in display is then what tally ships.
+func Start(ctx context.Context, s Settings, out Output) (*Run, error) {
+	h, err := New(s, out.Log, out.Warn)
+	if err != nil {
+		return nil, err
+	}
+	r := &Run{host: h, warn: out.Warn, failRun: s.FailRun}
+	names := []string{s.Stdout}
+	for _, name := range s.Enabled {
+		names = appendNew(names, name)
+	}
+	loaded := make([]*Plugin, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		file := Lookup(s.Path, name)
+		if file == "" {
+			errs[i] = fmt.Errorf("callback plugin %q not found in %s", name, strings.Join(s.Path, ":"))
+			continue
+		}
+		wg.Go(func() {
+			var terminal io.Writer
+			if i == 0 {
+				terminal = out.Terminal
+			}
+			loaded[i], errs[i] = h.prepare(ctx, name, file, terminal, out)
+		})
+	}
+	wg.Wait()
+
+	if err := r.assemble(names, loaded, errs, out); err != nil {
+		for _, p := range loaded {
+			if p != nil {
+				p.Close()
+			}
+		}
+		h.Close()
+		return nil, err
+	}
+	for name := range s.Flags {
+		if !slices.Contains(names, name) {
+			out.Warn(fmt.Sprintf("--callback-opt for %s: that plugin is not used in this run", name))
+		}
+	}
+	return r, nil
+}
+
+// assemble makes the run's callbacks from the loaded plugins, the stdout one first.
+func (r *Run) assemble(names []string, loaded []*Plugin, errs []error, out Output) error {
+	var fatal []error
+	for i, p := range loaded {
+		if err := errs[i]; err != nil {
+			if _, ok := errors.AsType[*optionError](err); ok {
+				fatal = append(fatal, err)
+			}
+		}
+		if p != nil && errs[i] == nil {
+			switch {
+			case i == 0 && p.Meta.Type != meta.Stdout:
+				errs[i] = fmt.Errorf("callback plugin %s is of type %s, not stdout", p.Name, p.Meta.Type)
+			case i > 0 && p.Meta.Type == meta.Stdout:
+				errs[i] = fmt.Errorf("callback plugin %s is a stdout plugin, and the run's stdout plugin is %s", p.Name, names[0])
+			}
+			if errs[i] != nil {
+				p.Close()
+				loaded[i] = nil
+			}
+		}
+	}
+	if len(fatal) > 0 {
+		return errors.Join(fatal...)
+	}
+	for i, p := range loaded {
+		if p != nil {
+			r.callbacks = append(r.callbacks, newCallback(p, r, out.Fallback))
+			continue
+		}
+		err := errs[i]
+		switch {
+		case i == 0 && names[0] == DefaultStdout && strings.Contains(err.Error(), "not found"):
+			// tally's built-in display is the default stdout plugin until default.wasm exists.
+		case i == 0:
+			out.Warn(fmt.Sprintf("%v; using the built-in display", err))
+		case r.failRun:
+			return fmt.Errorf("%w: %w", ErrPluginFailed, err)
+		default:
+			out.Warn(fmt.Sprintf("skipping callback plugin %s: %v", names[i], err))
+		}
+		if i == 0 {
+			r.callbacks = append(r.callbacks, out.Fallback())
+		}
+	}
+	return nil
+}
+
+// prepare loads the plugin file as name, resolves its options and configures it.
+func (h *Host) prepare(ctx context.Context, name, file string, terminal io.Writer, out Output) (*Plugin, error) {
+	p, err := h.loadAs(ctx, name, file, terminal)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.configure(ctx, p, out); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// loadAs is Load with the plugin's terminal output going to terminal (nil: the log).
+func (h *Host) loadAs(ctx context.Context, name, path string, terminal io.Writer) (*Plugin, error) {
+	var buffered *bufio.Writer
+	if terminal != nil {
+		buffered = bufio.NewWriterSize(terminal, 64<<10)
+	}
+	p, err := h.load(ctx, name, path, buffered)
+	if err != nil {
+		return nil, fmt.Errorf("callback plugin %s (%s): %w", name, path, err)
+	}
+	return p, nil
+}
+
+// configure resolves the plugin's options (command line > environment > configuration file >
+// defaults), mounts the directories its dir options name, and hands it its settings.
+func (h *Host) configure(ctx context.Context, p *Plugin, out Output) error {
+	options, dirs, err := h.options(p)
+	if err != nil {
+		return &optionError{err}
+	}
+	if len(dirs) > 0 {
+		// The describing instance had no directories; start one that has them.
+		p.inst.mod.Close(ctx)
+		if p.inst, err = p.instantiate(ctx, dirs); err != nil {
+			return fmt.Errorf("callback plugin %s: %w", p.Name, err)
+		}
+	}
+	fn := p.inst.mod.ExportedFunction(exportConfigure)
+	if fn == nil {
+		return nil
+	}
+	payload := wire.AppendConfig(nil, &wire.Config{JobID: out.JobID, Options: options, Verbosity: out.Verbosity, Color: out.Color})
+	err = p.inst.send(ctx, fn, payload)
+	if err == nil {
+		err = p.checkOutput()
+	}
+	p.flush()
+	if err != nil {
+		return fmt.Errorf("callback plugin %s: configure: %w", p.Name, err)
+	}
+	return nil
+}
+
+// options resolves p's options and returns them with the directories to mount.
+func (h *Host) options(p *Plugin) (map[string]any, []string, error) {
+	env := map[string]meta.Setting{}
+	for _, o := range p.Meta.Options {
+		for _, name := range o.Env {
+			if v := h.settings.Getenv(name); v != "" {
+				env[o.Name] = meta.Setting{Value: v, Source: "environment variable " + name}
+				break
+			}
+		}
+	}
+	values, err := p.Meta.Resolve(h.settings.Flags[p.Name], env, h.settings.File[p.Name])
+	if err != nil {
+		return nil, nil, fmt.Errorf("callback plugin %s: %w", p.Name, err)
+	}
+	var dirs []string
+	for _, o := range p.Meta.Options {
+		dir, ok := values[o.Name].(string)
+		if o.Type != meta.Dir || !ok {
+			continue
+		}
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, nil, fmt.Errorf("callback plugin %s: option %s: %s is not a directory", p.Name, o.Name, dir)
+		}
+		dirs = append(dirs, dir)
+	}
+	return values, dirs, nil
+}
+
+// checkOutput fails a plugin that wrote more than its output limit.
+func (p *Plugin) checkOutput() error {
+	if p.log.exceeded {
+		return fmt.Errorf("it wrote more than its output limit of %s", formatSize(p.limits.Output))
+	}
+	return nil
+}
+
+// flush writes out the plugin's buffered terminal output.
+func (p *Plugin) flush() {
+	if p.terminal != nil {
+		_ = p.terminal.Flush() // the terminal's errors are the display's business
+	}
+}
+
+// Callbacks returns the run's callbacks, the stdout one first.
+func (r *Run) Callbacks() []collector.Callback { return r.callbacks }
+
+// fail reports that a plugin failed.
+func (r *Run) fail(name, where string, err error) {
+	r.warn(fmt.Sprintf("callback plugin %s failed on %s and is disabled for the rest of the run: %v", name, where, err))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failed = append(r.failed, fmt.Errorf("callback plugin %s failed on %s: %w", name, where, err))
+}
+
+// Err returns, when on_plugin_error is fail and a plugin failed, an error wrapping
+// ErrPluginFailed; nil otherwise. Call it after the collector has finished.
+func (r *Run) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.failRun || len(r.failed) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrPluginFailed, errors.Join(r.failed...))
+}
+
+// Close releases what the run's plugins shared. Call it after the collector has finished.
+func (r *Run) Close() error { return r.host.Close() }

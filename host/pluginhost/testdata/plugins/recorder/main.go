@@ -1,0 +1,11 @@
+// Command recorder is testplugins.Recorder as a WebAssembly plugin.
+package main
+
+import (
+	"github.com/tallyrun/tally/host/pluginhost/internal/testplugins"
+	"github.com/tallyrun/tally/pluginsdk"
+)
+
+func init() { pluginsdk.Register(testplugins.RecorderMeta, &testplugins.Recorder{}) }
+
+func main() {}
