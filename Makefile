@@ -5,12 +5,38 @@ FUZZTIME ?= 15s
 # Run as root, or with sudo when it is there, to install what the tests need.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: all build run test deps vet unit fuzz bench-collector bench-e2e clean
+.PHONY: all build plugins install run test deps vet unit fuzz bench-collector bench-e2e clean
 
-all: build
+PLUGIN_DIR := build/plugins
+# Where make install puts the binary and the bundled plugins (the default plugin search path's
+# system directory).
+PREFIX     ?= /usr/local
+PLUGINDEST ?= /usr/share/tally/plugins/callback
+
+all: build plugins
 
 build:
 	$(GO) build -o $(BIN) ./cmd/tally
+
+## plugins: every bundled plugin, plugins/NAME/ -> build/plugins/NAME.wasm: Go with the stock
+## toolchain, anything else with the Makefile in its directory (given OUT, the file to write).
+plugins:
+	@mkdir -p $(PLUGIN_DIR)
+	@for d in plugins/*/; do n=$$(basename $$d); \
+		if [ -f $$d/main.go ]; then \
+			echo "plugin $$n (Go)"; \
+			GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 $(GO) build -buildmode=c-shared -trimpath -o $(PLUGIN_DIR)/$$n.wasm ./$$d || exit 1; \
+		elif [ -f $$d/Makefile ]; then \
+			echo "plugin $$n ($$d/Makefile)"; \
+			$(MAKE) -s -C $$d OUT=$(CURDIR)/$(PLUGIN_DIR)/$$n.wasm || exit 1; \
+		fi; \
+	done
+
+## install: the binary into $(PREFIX)/bin, the bundled plugins into $(PLUGINDEST).
+install: build plugins
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tally
+	install -d $(DESTDIR)$(PLUGINDEST)
+	@set -e; for f in $(PLUGIN_DIR)/*.wasm; do [ -e "$$f" ] || continue; install -m 0644 $$f $(DESTDIR)$(PLUGINDEST)/; done
 
 ## run: build, then run the demo playbook on this machine over the local connection.
 run: build
