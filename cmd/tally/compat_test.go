@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tallyrun/tally/host/connection/sshtest"
 )
 
 // compatDir holds the playbooks on which tally must give the same PLAY RECAP and exit code as
@@ -49,6 +51,51 @@ var updateCompat = flag.Bool("update-compat", false,
 // playbook's header, so a change of the reference is told apart from a bug in tally. With
 // -update-compat it records ansible-playbook's results in the headers instead.
 func TestCompat(t *testing.T) {
+	runCompat(t, compatSetup{inventory: "inventory.ini", checkHeader: true})
+}
+
+// TestCompatSSH runs the compat suite with every inventory host but one reached over SSH, on a
+// real sshd as an unprivileged user, and "dead" still unreachable: tally and ansible-playbook
+// must agree on every recap and exit code. The headers are not checked: they record the local
+// runs, and a playbook may end differently for an unprivileged user (become with su fails).
+func TestCompatSSH(t *testing.T) {
+	if *updateCompat || testing.Short() {
+		t.Skip("the headers record the local runs; the suite runs ansible-playbook (not with -short)")
+	}
+	srv := sshtest.Start(t, sshtest.Options{})
+	src, err := os.ReadFile(filepath.Join(compatDir, "inventory.ini"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := "\nansible_connection=local\n"
+	if !strings.Contains(string(src), local) {
+		t.Fatalf("inventory.ini has no %q line in [all:vars] to replace", strings.TrimSpace(local))
+	}
+	viaSSH := fmt.Sprintf("\nansible_connection=ssh\nansible_host=%s\nansible_port=%d\nansible_user=%s\n"+
+		"ansible_ssh_private_key_file=%s\nansible_ssh_common_args='-o UserKnownHostsFile=%s'\n",
+		srv.Host, srv.Port, srv.User, srv.KeyFile, srv.KnownHostsFile)
+	inv := filepath.Join(t.TempDir(), "inventory.ini")
+	if err := os.WriteFile(inv, []byte(strings.Replace(string(src), local, viaSSH, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	whoami, err := filepath.Abs("testdata/whoami.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := runPlaybook(t, compatSetup{inventory: inv}, []string{tallyBinary(t), "run"}, []string{"-e", "login_user=" + srv.User}, whoami); r.rc != 0 {
+		t.Fatalf("the SSH inventory does not log in as %s:\n%s", srv.User, r.output())
+	}
+	runCompat(t, compatSetup{inventory: inv, sharedOut: true})
+}
+
+// compatSetup is how one compat suite runs its playbooks.
+type compatSetup struct {
+	inventory   string // the inventory both runs get, relative to compatDir or absolute
+	checkHeader bool   // compare ansible-playbook with the result recorded in the header
+	sharedOut   bool   // "out" must be writable by every user (the SSH login user)
+}
+
+func runCompat(t *testing.T, setup compatSetup) {
 	if testing.Short() {
 		t.Skip("the compat suite runs ansible-playbook: skipped with -short")
 	}
@@ -81,16 +128,16 @@ func TestCompat(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ref := runPlaybook(t, []string{ansible}, c.args, name)
+			ref := runPlaybook(t, setup, []string{ansible}, c.args, name)
 			if *updateCompat {
 				if err := os.WriteFile(path, []byte(withCompatResult(string(src), ref)), 0o644); err != nil {
 					t.Fatal(err)
 				}
 				return
 			}
-			got := runPlaybook(t, []string{tally, "run"}, c.args, name)
+			got := runPlaybook(t, setup, []string{tally, "run"}, c.args, name)
 
-			refOK := ref.rc == c.rc && maps.Equal(ref.recap, c.recap)
+			refOK := !setup.checkHeader || ref.rc == c.rc && maps.Equal(ref.recap, c.recap)
 			if !refOK {
 				t.Errorf("ansible-playbook no longer gives the result recorded in the header of %s (is it ansible-core 2.14?): rc %d, want %d\n%s",
 					name, ref.rc, c.rc, diffRecaps("header", c.recap, "ansible", ref.recap))
@@ -188,13 +235,22 @@ func (r runResult) output() string {
 }
 
 // runPlaybook runs command (a binary and its leading arguments) on the playbook, in compatDir
-// with its inventory, args and a fresh directory as the extra var "out" for files the tasks
-// write, and parses the recap from its standard output.
-func runPlaybook(t *testing.T, command, args []string, playbook string) runResult {
+// with the setup's inventory, args and a fresh directory as the extra var "out" for files the
+// tasks write, and parses the recap from its standard output.
+func runPlaybook(t *testing.T, setup compatSetup, command, args []string, playbook string) runResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), compatTimeout)
 	defer cancel()
-	argv := append(slices.Clone(command[1:]), "-i", "inventory.ini", "-e", "out="+t.TempDir())
+	out := t.TempDir()
+	if setup.sharedOut {
+		// The test's temporary directories are private to root; the login user writes here.
+		for _, dir := range []string{filepath.Dir(out), out} {
+			if err := os.Chmod(dir, 0o1777); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	argv := append(slices.Clone(command[1:]), "-i", setup.inventory, "-e", "out="+out)
 	argv = append(append(argv, args...), playbook)
 	cmd := exec.CommandContext(ctx, command[0], argv...)
 	cmd.Dir = compatDir

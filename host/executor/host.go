@@ -522,7 +522,7 @@ func (r *playRun) connVars(vars map[string]any) (map[string]any, error) {
 func isConnectionVar(name string) bool {
 	switch name {
 	case "ansible_connection", "ansible_host", "ansible_port", "ansible_user", "ansible_password",
-		"ansible_private_key_file", "ansible_become", "ansible_timeout":
+		"ansible_private_key_file", "ansible_host_key_checking", "ansible_become", "ansible_timeout":
 		return true
 	}
 	return strings.HasPrefix(name, "ansible_ssh_") || strings.HasPrefix(name, "ansible_become_")
