@@ -3,15 +3,12 @@ package connection
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"os/user"
-	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -80,14 +77,7 @@ func (l *Local) Exec(ctx context.Context, cmd Command) (Result, error) {
 // Put writes dst atomically: a temporary file in the same directory renamed over dst.
 func (l *Local) Put(ctx context.Context, dst string, data []byte, mode fs.FileMode, become *Become) error {
 	if NeedsBecome(become, l.self) {
-		res, err := l.Exec(ctx, Command{Cmd: PutCommand(dst, mode), Stdin: data, Become: become})
-		if err != nil {
-			return fmt.Errorf("put %s: %w", dst, err)
-		}
-		if res.RC != 0 {
-			return fmt.Errorf("put %s: %s", dst, bytes.TrimSpace(res.Stderr))
-		}
-		return nil
+		return putViaShell(ctx, l, dst, data, mode, become)
 	}
 	if err := writeAtomic(dst, data, mode); err != nil {
 		return fmt.Errorf("put %s: %w", dst, err)
@@ -96,11 +86,10 @@ func (l *Local) Put(ctx context.Context, dst string, data []byte, mode fs.FileMo
 }
 
 func writeAtomic(dst string, data []byte, mode fs.FileMode) error {
-	var suffix [8]byte
-	if _, err := rand.Read(suffix[:]); err != nil {
+	tmp, err := tempName(dst)
+	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".tally-tmp."+hex.EncodeToString(suffix[:]))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
@@ -137,14 +126,7 @@ func keepOwner(dst, tmp string) {
 // Fetch reads src.
 func (l *Local) Fetch(ctx context.Context, src string, become *Become) ([]byte, error) {
 	if NeedsBecome(become, l.self) {
-		res, err := l.Exec(ctx, Command{Cmd: FetchCommand(src), Become: become})
-		if err != nil {
-			return nil, fmt.Errorf("fetch %s: %w", src, err)
-		}
-		if res.RC != 0 {
-			return nil, fmt.Errorf("fetch %s: %s", src, bytes.TrimSpace(res.Stderr))
-		}
-		return res.Stdout, nil
+		return fetchViaShell(ctx, l, src, become)
 	}
 	data, err := os.ReadFile(src)
 	if err != nil {

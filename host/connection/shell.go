@@ -2,6 +2,7 @@ package connection
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -195,4 +196,28 @@ func FileMode(m uint32) fs.FileMode {
 		mode |= fs.ModeSticky
 	}
 	return mode
+}
+
+// putViaShell writes data to dst on c by streaming it to PutCommand.
+func putViaShell(ctx context.Context, c Connection, dst string, data []byte, mode fs.FileMode, become *Become) error {
+	res, err := c.Exec(ctx, Command{Cmd: PutCommand(dst, mode), Stdin: data, Become: become})
+	if err != nil {
+		return fmt.Errorf("put %s: %w", dst, err)
+	}
+	if res.RC != 0 {
+		return fmt.Errorf("put %s: %s", dst, bytes.TrimSpace(res.Stderr))
+	}
+	return nil
+}
+
+// fetchViaShell reads src on c with FetchCommand.
+func fetchViaShell(ctx context.Context, c Connection, src string, become *Become) ([]byte, error) {
+	res, err := c.Exec(ctx, Command{Cmd: FetchCommand(src), Become: become})
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", src, err)
+	}
+	if res.RC != 0 {
+		return nil, fmt.Errorf("fetch %s: %s", src, bytes.TrimSpace(res.Stderr))
+	}
+	return res.Stdout, nil
 }
