@@ -62,11 +62,14 @@ vet:
 unit:
 	$(GO) test -race -count=1 ./...
 
-## fuzz: each parser's fuzz target for $(FUZZTIME).
+## fuzz: each parser's fuzz target for $(FUZZTIME): inventories, playbooks, templates, and the
+## plugins' event decoder.
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzLoadINI$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./host/inventory
 	$(GO) test -run='^$$' -fuzz='^FuzzLoadYAML$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./host/inventory
 	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./host/playbook
+	$(GO) test -run='^$$' -fuzz='^FuzzRender$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./host/template
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeBatch$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./pluginsdk/wire
 
 ## bench-collector: events/s through the collector, and the heap of 1,000,000 kept results.
 bench-collector:
