@@ -539,3 +539,61 @@ func TestWithCompatResultReplacesRecordedResult(t *testing.T) {
 		t.Errorf("parseCompatHeader(withCompatResult(...)) = %+v, %v; want rc %d and recap %v", c, err, r.rc, r.recap)
 	}
 }
+
+// TestListMatchesAnsible requires --list-tasks and --list-hosts to print what ansible-playbook
+// prints for every compat playbook. Ansible lists a play's hosts in no fixed order (a Python
+// set), so each play's host lines are compared sorted.
+func TestListMatchesAnsible(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs ansible-playbook: skipped with -short")
+	}
+	ansible, err := exec.LookPath("ansible-playbook")
+	if err != nil {
+		t.Fatalf("ansible-playbook is not on PATH: run `make test`, which installs it (%v)", err)
+	}
+	tally := tallyBinary(t)
+	playbooks, err := filepath.Glob(filepath.Join(compatDir, "*.yml"))
+	if err != nil || len(playbooks) == 0 {
+		t.Fatalf("no playbook in %s (%v)", compatDir, err)
+	}
+	setup := compatSetup{inventory: "inventory.ini"}
+	sem := make(chan struct{}, compatParallel)
+	for _, path := range playbooks {
+		name := filepath.Base(path)
+		t.Run(strings.TrimSuffix(name, ".yml"), func(t *testing.T) {
+			t.Parallel()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := parseCompatHeader(name, string(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, flag := range []string{"--list-tasks", "--list-hosts"} {
+				args := append(slices.Clone(c.args), flag)
+				ref := runPlaybook(t, setup, []string{ansible}, args, name)
+				got := runPlaybook(t, setup, []string{tally, "run"}, args, name)
+				if want, have := sortedHostLines(ref.stdout), sortedHostLines(got.stdout); ref.rc != got.rc || want != have {
+					t.Errorf("%s differs from ansible-playbook's (rc %d, ansible-playbook %d):\n--- ansible-playbook\n%s--- tally\n%s", flag, got.rc, ref.rc, want, have)
+				}
+			}
+		})
+	}
+}
+
+// sortedHostLines returns --list-hosts output with each play's host lines sorted.
+func sortedHostLines(out string) string {
+	lines := strings.SplitAfter(out, "\n")
+	for i := 0; i < len(lines); {
+		j := i
+		for j < len(lines) && strings.HasPrefix(lines[j], "      ") && !strings.Contains(lines[j], "\t") {
+			j++
+		}
+		slices.Sort(lines[i:j])
+		i = max(j, i+1)
+	}
+	return strings.Join(lines, "")
+}

@@ -22,7 +22,7 @@ func list(stdout, stderr io.Writer, inv *inventory.Inventory, pbs []*playbook.Pl
 					errorf(stderr, err)
 					return executor.RCError
 				}
-				fmt.Fprintf(stdout, "    pattern: ['%s']\n    hosts (%d):\n", play.Hosts, len(hosts))
+				fmt.Fprintf(stdout, "    pattern: %s\n    hosts (%d):\n", patternList(play.Hosts), len(hosts))
 				for _, h := range hosts {
 					fmt.Fprintf(stdout, "      %s\n", h.Name)
 				}
@@ -42,9 +42,7 @@ func listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, f runFla
 	for _, t := range tasks {
 		tags := append(append([]string{}, inherited...), t.Tags...)
 		if t.IsBlock() {
-			for _, part := range [][]*playbook.Task{t.Block, t.Rescue, t.Always} {
-				listTasks(w, part, tags, f)
-			}
+			listTasks(w, t.Block, tags, f) // as Ansible, rescue and always are not listed
 			continue
 		}
 		if !executor.Selected(tags, f.tags, f.skipTags) {
@@ -56,4 +54,16 @@ func listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, f runFla
 		}
 		fmt.Fprintf(w, "      %s\tTAGS: [%s]\n", name, strings.Join(tags, ", "))
 	}
+}
+
+// patternList shows a play's hosts as Ansible's --list-hosts does: the comma-separated
+// patterns as a Python list.
+func patternList(hosts string) string {
+	var quoted []string
+	for _, p := range strings.Split(hosts, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			quoted = append(quoted, "'"+p+"'")
+		}
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
 }
