@@ -38,9 +38,10 @@ install: build plugins
 	install -d $(DESTDIR)$(PLUGINDEST)
 	@set -e; for f in $(PLUGIN_DIR)/*.wasm; do [ -e "$$f" ] || continue; install -m 0644 $$f $(DESTDIR)$(PLUGINDEST)/; done
 
-## run: build, then run the demo playbook on this machine over the local connection.
-run: build
-	./$(BIN) run -i testdata/demo/inventory.ini testdata/demo/site.yml
+## run: build tally and the bundled plugins, then run the demo playbook on this machine over the
+## local connection, drawn by the default plugin (build/plugins/default.wasm).
+run: build plugins
+	./$(BIN) run --callback-path $(PLUGIN_DIR) -i testdata/demo/inventory.ini testdata/demo/site.yml
 
 ## test: install what is missing, then run every test (race detector on, fuzzers bounded).
 test: deps vet unit fuzz

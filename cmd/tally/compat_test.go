@@ -93,6 +93,7 @@ type compatSetup struct {
 	inventory   string // the inventory both runs get, relative to compatDir or absolute
 	checkHeader bool   // compare ansible-playbook with the result recorded in the header
 	sharedOut   bool   // "out" must be writable by every user (the SSH login user)
+	env         []string
 }
 
 func runCompat(t *testing.T, setup compatSetup) {
@@ -254,7 +255,7 @@ func runPlaybook(t *testing.T, setup compatSetup, command, args []string, playbo
 	argv = append(append(argv, args...), playbook)
 	cmd := exec.CommandContext(ctx, command[0], argv...)
 	cmd.Dir = compatDir
-	cmd.Env = append(os.Environ(), compatEnv...)
+	cmd.Env = append(append(os.Environ(), compatEnv...), setup.env...)
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

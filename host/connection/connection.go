@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 )
 
 // Become asks for a command to run as another user, as Ansible's become keywords do.
@@ -56,6 +57,23 @@ func (e *UnreachableError) Error() string {
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// UnreachableMessage is the msg of an unreachable host's result, worded as Ansible's ssh
+// connection words it ("Failed to connect to the host via ssh: ssh: connect to host ...").
+func UnreachableMessage(err error) string {
+	var u *UnreachableError
+	if !errors.As(err, &u) {
+		return err.Error()
+	}
+	msg := u.Err.Error()
+	// The system's wording is OpenSSH's, but for the capital it gives the error.
+	msg = strings.Replace(msg, ": connection refused", ": Connection refused", 1)
+	msg = strings.Replace(msg, ": no route to host", ": No route to host", 1)
+	if strings.HasPrefix(msg, "ssh: ") {
+		return "Failed to connect to the host via ssh: " + msg
+	}
+	return "Failed to connect to the host " + u.Host + ": " + msg
+}
 
 // IsUnreachable reports whether err says that the host could not be reached.
 func IsUnreachable(err error) bool {

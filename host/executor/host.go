@@ -137,6 +137,9 @@ func (r *playRun) runOnHost(ctx context.Context, c *compiled, info *event.Task, 
 		o.result = r.runLoop(ctx, c, info, h, vars, o, data, noLog)
 	} else {
 		o.result = r.runIteration(ctx, c, h, vars, o)
+		if _, ok := o.result["changed"]; !ok {
+			o.result["changed"] = false // TaskExecutor.run's default, not its loop items'
+		}
 	}
 	o.status = classify(o.result)
 
@@ -424,7 +427,14 @@ func (r *playRun) includeResult(c *compiled, args, vars map[string]any, o *outco
 		}
 	}
 	o.includes = append(o.includes, include{path: path, vars: iv, label: label})
-	return map[string]any{"changed": false, "include": file, "include_args": args}
+	// As Ansible, the file named as the free-form argument is not repeated in include_args.
+	shown := make(map[string]any, len(args))
+	for k, v := range args {
+		if k != "_raw_params" {
+			shown[k] = v
+		}
+	}
+	return map[string]any{"include": file, "include_args": shown}
 }
 
 // moduleTask prepares what a module needs for host h: the connection (opened on first use,
@@ -641,7 +651,7 @@ func (r *playRun) runModule(ctx context.Context, spec module.Spec, mt *module.Ta
 
 func err2result(err error) map[string]any {
 	if connection.IsUnreachable(err) {
-		return map[string]any{"unreachable": true, "changed": false, "msg": err.Error()}
+		return map[string]any{"unreachable": true, "changed": false, "msg": connection.UnreachableMessage(err)}
 	}
 	return failure(err.Error())
 }

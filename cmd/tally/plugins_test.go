@@ -1,0 +1,221 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tallyrun/tally/pluginsdk/plugintest"
+)
+
+// pluginsDir is where the bundled plugins' sources are.
+const pluginsDir = "../../plugins"
+
+var bundled struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// bundledPlugins builds every bundled plugin once per test binary, as make plugins does, into
+// a directory to use as the callback path.
+func bundledPlugins(t *testing.T) string {
+	t.Helper()
+	bundled.once.Do(func() {
+		bundled.dir, bundled.err = os.MkdirTemp("", "tally-plugins-")
+		if bundled.err != nil {
+			return
+		}
+		dirs, _ := filepath.Glob(filepath.Join(pluginsDir, "*"))
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for _, d := range dirs {
+			name := filepath.Base(d)
+			switch {
+			case exists(filepath.Join(d, "main.go")):
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					module := plugintest.Build(t, d)
+					mu.Lock()
+					defer mu.Unlock()
+					if err := os.WriteFile(filepath.Join(bundled.dir, name+".wasm"), module, 0o644); err != nil && bundled.err == nil {
+						bundled.err = err
+					}
+				}()
+			case exists(filepath.Join(d, "Makefile")):
+				out, err := exec.Command("make", "-s", "-C", d, "OUT="+filepath.Join(bundled.dir, name+".wasm")).CombinedOutput()
+				if err != nil && bundled.err == nil {
+					bundled.err = fmt.Errorf("make plugin %s: %w\n%s", name, err, out)
+				}
+			}
+		}
+		wg.Wait()
+	})
+	if bundled.err != nil {
+		t.Fatal(bundled.err)
+	}
+	return bundled.dir
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// TestBundledPluginsAreListed pins that every bundled plugin builds, loads in the sandbox and
+// describes itself: tally plugins list shows each, with its type.
+func TestBundledPluginsAreListed(t *testing.T) {
+	dir := bundledPlugins(t)
+	out, err := exec.Command(tallyBinary(t), "plugins", "list", "--callback-path", dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tally plugins list: %v\n%s", err, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.wasm"))
+	if len(files) == 0 {
+		t.Fatal("no plugin was built")
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".wasm")
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `\s+(stdout|aggregate|notification)\s`).Match(out) {
+			t.Errorf("tally plugins list does not list %s:\n%s", name, out)
+		}
+	}
+}
+
+// stdoutCompatPlaybooks are the compat playbooks the stdout plugins are compared on: their
+// runs end with a recap in Ansible, and each host's results come in one order with -f 1.
+var stdoutCompatPlaybooks = []string{"block_rescue", "failure", "handlers", "ignore_errors", "loops",
+	"no_log", "run_once", "set_fact_stats", "until_retries", "when", "include_tasks", "unreachable", "delegate_to"}
+
+// TestBundledStdoutPluginsMatchAnsible runs compat playbooks with ansible-playbook and with
+// tally, through the json plugin (against ansible.posix.json) and the minimal plugin (against
+// Ansible's minimal), one host at a time so that both print results in the same order.
+func TestBundledStdoutPluginsMatchAnsible(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs ansible-playbook: skipped with -short")
+	}
+	ansible, err := exec.LookPath("ansible-playbook")
+	if err != nil {
+		t.Fatalf("ansible-playbook is not on PATH: run `make test`, which installs it (%v)", err)
+	}
+	dir := bundledPlugins(t)
+	tally := tallyBinary(t)
+	setup := compatSetup{inventory: "inventory.ini"}
+	sem := make(chan struct{}, compatParallel)
+	for _, name := range stdoutCompatPlaybooks {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			playbook := name + ".yml"
+			src, err := os.ReadFile(filepath.Join(compatDir, playbook))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := parseCompatHeader(playbook, string(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := append(slices.Clone(c.args), "-f", "1")
+			run := func(plugin, ansibleName string) (ref, got runResult) {
+				setup := setup
+				setup.env = []string{"ANSIBLE_STDOUT_CALLBACK=" + ansibleName}
+				ref = runPlaybook(t, setup, []string{ansible}, args, playbook)
+				got = runPlaybook(t, setup, []string{tally, "run", "--callback-path", dir, "--stdout-callback", plugin}, args, playbook)
+				if ref.rc != got.rc {
+					t.Errorf("%s: rc %d, ansible-playbook %d", plugin, got.rc, ref.rc)
+				}
+				return ref, got
+			}
+			ref, got := run("json", "ansible.posix.json")
+			if want, have := jsonSkeleton(t, "ansible.posix.json", ref.stdout), jsonSkeleton(t, "json", got.stdout); want != have {
+				t.Errorf("the json plugin's document differs from ansible.posix.json's:\n%s", firstDiff(want, have))
+			}
+			ref, got = run("minimal", "minimal")
+			if want, have := maskMinimal(ref.stdout), maskMinimal(got.stdout); want != have {
+				t.Errorf("the minimal plugin's output differs from Ansible's minimal:\n%s", firstDiff(want, have))
+			}
+		})
+	}
+}
+
+// jsonSkeleton reads a json callback's document and returns what must be equal between
+// Ansible's and tally's, one fact a line: the stats, and each play's name with its tasks'
+// names and, per host, the status fields of the result. IDs, paths, times and the rest of the
+// results (command timings, module internals) legitimately differ.
+func jsonSkeleton(t *testing.T, who, stdout string) string {
+	t.Helper()
+	var doc struct {
+		Plays []struct {
+			Play  struct{ Name string }
+			Tasks []struct {
+				Task  struct{ Name string }
+				Hosts map[string]map[string]any
+			}
+		}
+		Stats map[string]map[string]int
+	}
+	start := strings.Index(stdout, "{")
+	if start < 0 {
+		t.Fatalf("%s printed no JSON document:\n%s", who, stdout)
+	}
+	if err := json.Unmarshal([]byte(stdout[start:]), &doc); err != nil {
+		t.Fatalf("%s printed no JSON document: %v\n%s", who, err, stdout)
+	}
+	var b strings.Builder
+	for _, h := range slices.Sorted(maps.Keys(doc.Stats)) {
+		fmt.Fprintf(&b, "stats %s %v\n", h, doc.Stats[h])
+	}
+	for _, p := range doc.Plays {
+		fmt.Fprintf(&b, "play %q\n", p.Play.Name)
+		for _, task := range p.Tasks {
+			fmt.Fprintf(&b, "  task %q\n", task.Task.Name)
+			for _, h := range slices.Sorted(maps.Keys(task.Hosts)) {
+				r := task.Hosts[h]
+				fmt.Fprintf(&b, "    %s changed=%v failed=%v skipped=%v unreachable=%v\n", h, r["changed"], r["failed"], r["skipped"], r["unreachable"])
+			}
+		}
+	}
+	return b.String()
+}
+
+// minimalVariable are the parts of a result that change from run to run; each run's "out"
+// directory is a fresh one of the test's. copy's src, Ansible's temporary file on the host, is
+// left out: tally writes content without one (docs/modules.md).
+var (
+	minimalVariable = regexp.MustCompile(`"(delta|start|end)": "[^"]*"`)
+	outDir          = regexp.MustCompile(`/Test[^/"]*/\d+/`)
+	copySrc         = regexp.MustCompile(`(?m)^\s*"src": "[^"]*/\.ansible/tmp/[^"]*",\n`)
+)
+
+func maskMinimal(out string) string {
+	out = copySrc.ReplaceAllString(out, "")
+	return outDir.ReplaceAllString(minimalVariable.ReplaceAllString(out, `"$1": "<masked>"`), "/<out>/")
+}
+
+// firstDiff shows the first differing line of two texts.
+func firstDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := range max(len(w), len(g)) {
+		wl, gl := "(end)", "(end)"
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return fmt.Sprintf("line %d:\n  ansible: %s\n  tally:   %s\n--- ansible\n%s\n--- tally\n%s", i+1, wl, gl, want, got)
+		}
+	}
+	return "(no line differs)"
+}
