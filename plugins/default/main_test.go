@@ -3,8 +3,8 @@ package main
 import (
 	"testing"
 
-	"github.com/tallyrun/tally/pluginsdk"
 	"github.com/tallyrun/tally/plugins/internal/golden"
+	"github.com/tallyrun/tally/pluginsdk"
 )
 
 func newRunner() (*pluginsdk.Runner, error) { return pluginsdk.NewRunner(metadata, &plugin{}) }

@@ -4,8 +4,8 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/tallyrun/tally/pluginsdk"
 	"github.com/tallyrun/tally/plugins/internal/golden"
+	"github.com/tallyrun/tally/pluginsdk"
 )
 
 // TestJSONOutput pins the plugin's document on recorded runs (times masked); cmd/tally's

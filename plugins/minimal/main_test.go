@@ -3,8 +3,8 @@ package main
 import (
 	"testing"
 
-	"github.com/tallyrun/tally/pluginsdk"
 	"github.com/tallyrun/tally/plugins/internal/golden"
+	"github.com/tallyrun/tally/pluginsdk"
 )
 
 // TestMinimalOutput pins the plugin's output on recorded runs; cmd/tally's
