@@ -219,3 +219,49 @@ func firstDiff(want, got string) string {
 	}
 	return "(no line differs)"
 }
+
+// TestBundledAggregatePluginsInTheSandbox runs the demo with every bundled aggregate plugin,
+// each granted a directory of its own: each writes what it should there, the jsonl plugin
+// exactly what --artifacts writes, and none fails.
+func TestBundledAggregatePluginsInTheSandbox(t *testing.T) {
+	plugins := bundledPlugins(t)
+	tmp := t.TempDir()
+	dirs := map[string]string{}
+	args := []string{"run", "--callback-path", plugins, "--job-id", "sandboxed", "--artifacts", filepath.Join(tmp, "artifacts"),
+		"--callbacks", "jsonl,hostlog,junit,profile_tasks,timer,summary"}
+	for _, name := range []string{"jsonl", "hostlog", "junit", "summary"} {
+		dirs[name] = filepath.Join(tmp, name)
+		if err := os.Mkdir(dirs[name], 0o755); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--callback-opt", name+".dir="+dirs[name])
+	}
+	args = append(args, "-i", "../../testdata/demo/inventory.ini", "../../testdata/demo/site.yml")
+	cmd := exec.Command(tallyBinary(t), args...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("tally run: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	if strings.Contains(stderr.String(), "WARNING") {
+		t.Errorf("warnings:\n%s", stderr.String())
+	}
+	for _, want := range []string{"[callback timer] Playbook run took 0 days, 0 hours, 0 minutes, ", "[callback profile_tasks] Gathering Facts ---"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("the log does not say %q:\n%s", want, stderr.String())
+		}
+	}
+	events, err := os.ReadFile(filepath.Join(tmp, "artifacts", "sandboxed", "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(dirs["jsonl"], "sandboxed.jsonl")); err != nil || string(got) != string(events) {
+		t.Errorf("the jsonl plugin's file differs from the artifacts' events.jsonl (%v)", err)
+	}
+	for name, file := range map[string]string{"hostlog": "localhost", "junit": "site-sandboxed.xml", "summary": "sandboxed.json"} {
+		entries, err := os.ReadDir(dirs[name])
+		if err != nil || len(entries) != 1 || entries[0].Name() != file {
+			t.Errorf("%s's directory holds %v (%v), want only %s", name, entries, err, file)
+		}
+	}
+}
