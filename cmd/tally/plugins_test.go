@@ -265,3 +265,48 @@ func TestBundledAggregatePluginsInTheSandbox(t *testing.T) {
 		}
 	}
 }
+
+// treeTimings are the parts of a result that change from run to run.
+var treeTimings = regexp.MustCompile(`"(delta|start|end)": "[^"]*"`)
+
+// TestTreePluginMatchesAnsible runs compat playbooks with Ansible's tree callback and with the
+// bundled tree plugin, written in C: each host's file must hold the same JSON, timings and
+// the run's directory aside. (Not on when.yml: tally words a failed conditional's error
+// location more briefly, docs/compatibility.md.)
+func TestTreePluginMatchesAnsible(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs ansible-playbook: skipped with -short")
+	}
+	ansible, err := exec.LookPath("ansible-playbook")
+	if err != nil {
+		t.Fatalf("ansible-playbook is not on PATH: run `make test`, which installs it (%v)", err)
+	}
+	plugins, tally := bundledPlugins(t), tallyBinary(t)
+	for _, name := range []string{"failure", "loops", "ignore_errors", "block_rescue", "handlers", "until_retries", "unreachable"} {
+		t.Run(name, func(t *testing.T) {
+			ref, got := t.TempDir(), t.TempDir()
+			setup := compatSetup{inventory: "inventory.ini", env: []string{"ANSIBLE_CALLBACKS_ENABLED=tree", "ANSIBLE_CALLBACK_TREE_DIR=" + ref}}
+			runPlaybook(t, setup, []string{ansible}, nil, name+".yml")
+			setup.env = nil
+			runPlaybook(t, setup, []string{tally, "run", "--callback-path", plugins, "--callbacks", "tree", "--callback-opt", "tree.dir=" + got}, nil, name+".yml")
+			files, _ := filepath.Glob(filepath.Join(ref, "*"))
+			if len(files) == 0 {
+				t.Fatal("Ansible's tree callback wrote nothing")
+			}
+			for _, f := range files {
+				want, _ := os.ReadFile(f)
+				have, err := os.ReadFile(filepath.Join(got, filepath.Base(f)))
+				if err != nil {
+					t.Errorf("the tree plugin wrote no file for %s: %v", filepath.Base(f), err)
+					continue
+				}
+				mask := func(b []byte) string {
+					return outDir.ReplaceAllString(treeTimings.ReplaceAllString(string(b), `"$1": ""`), "/<out>/")
+				}
+				if mask(want) != mask(have) {
+					t.Errorf("%s differs:\nansible: %s\ntally:   %s", filepath.Base(f), mask(want), mask(have))
+				}
+			}
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/tallyrun/tally/host/inventory"
 	"github.com/tallyrun/tally/host/module"
 	"github.com/tallyrun/tally/host/template"
+	"github.com/tallyrun/tally/internal/pytext"
 	"github.com/tallyrun/tally/pluginsdk/event"
 )
 
@@ -642,6 +643,12 @@ func (r *playRun) runModule(ctx context.Context, spec module.Spec, mt *module.Ta
 	}
 	if out == nil {
 		out = module.Result{}
+	}
+	if _, ok := out["failed"]; !ok {
+		// As TaskExecutor._execute: a module that says nothing failed unless its rc says so.
+		rc, hasRC := out["rc"]
+		n, isNumber := pytext.Number(rc)
+		out["failed"] = hasRC && !(isNumber && n == 0) && rc != "0"
 	}
 	if _, ok := out["changed"]; !ok {
 		out["changed"] = false
