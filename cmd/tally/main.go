@@ -12,10 +12,11 @@ const usage = `tally runs Ansible playbooks and keeps one ordered record of ever
 Usage:
   tally run [flags] PLAYBOOK...       run playbooks (the flags of ansible-playbook)
   tally plugins list|inspect|check    the callback plugins: found, described, checked
+  tally plugin new NAME               make a plugin project (Go or C) that builds as it is
   tally version                       print the version
   tally help                          print this help
 
-Run 'tally run --help' and 'tally plugins --help' for their flags.
+Run 'tally run --help', 'tally plugins --help' and 'tally plugin --help' for their flags.
 `
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -36,6 +37,8 @@ func mainRC(args []string, stdout, stderr io.Writer) int {
 		return runCommand(args[1:], stdout, stderr)
 	case "plugins":
 		return pluginsCommand(args[1:], stdout, stderr)
+	case "plugin":
+		return pluginCommand(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "tally %s\n", version)
 		return 0

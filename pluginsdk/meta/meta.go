@@ -151,12 +151,21 @@ func EnvPrefix(plugin string) string {
 	}, plugin) + "_"
 }
 
+// ValidName checks a plugin's name: lower-case letters, digits, '_', '.' and '-', starting
+// with a letter or digit.
+func ValidName(name string) error {
+	if !wellFormed(name, lower+digits, lower+digits+"_.-") {
+		return fmt.Errorf("name %q: want lower-case letters, digits, '_', '.' or '-'", name)
+	}
+	return nil
+}
+
 // Validate checks m and returns every problem found, joined, or nil.
 func (m *Metadata) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if !wellFormed(m.Name, lower+digits, lower+digits+"_.-") {
-		bad("name %q: want lower-case letters, digits, '_', '.' or '-'", m.Name)
+	if err := ValidName(m.Name); err != nil {
+		errs = append(errs, err)
 	}
 	if m.Version == "" {
 		bad("no version")
