@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -13,6 +15,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tallyrun/tally/host/collector"
+	"github.com/tallyrun/tally/host/config"
+	"github.com/tallyrun/tally/host/pluginhost"
 	"github.com/tallyrun/tally/pluginsdk/plugintest"
 )
 
@@ -27,7 +32,7 @@ var bundled struct {
 
 // bundledPlugins builds every bundled plugin once per test binary, as make plugins does, into
 // a directory to use as the callback path.
-func bundledPlugins(t *testing.T) string {
+func bundledPlugins(t testing.TB) string {
 	t.Helper()
 	bundled.once.Do(func() {
 		bundled.dir, bundled.err = os.MkdirTemp("", "tally-plugins-")
@@ -309,4 +314,63 @@ func TestTreePluginMatchesAnsible(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkStartBundledWarm times getting every bundled plugin ready for a run, as tally run
+// does with all of them enabled (the default stdout plugin and every other one): found,
+// loaded from a warm compilation cache, started, described and configured, in parallel.
+func BenchmarkStartBundledWarm(b *testing.B) { benchmarkStartBundled(b, true) }
+
+// BenchmarkStartBundledCold is the same with an empty cache: every plugin compiled.
+func BenchmarkStartBundledCold(b *testing.B) { benchmarkStartBundled(b, false) }
+
+func benchmarkStartBundled(b *testing.B, warm bool) {
+	dir := bundledPlugins(b)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.wasm"))
+	flags := pluginhost.Flags{CallbackPath: []string{dir}}
+	var enabled []string
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".wasm")
+		switch name {
+		case "default", "minimal", "json": // stdout plugins: default is the one
+		default:
+			enabled = append(enabled, name)
+		}
+		if name == "jsonl" || name == "hostlog" || name == "junit" || name == "summary" || name == "tree" {
+			flags.Options = append(flags.Options, name+".dir="+b.TempDir())
+		}
+	}
+	flags.Callbacks = []string{strings.Join(enabled, ",")}
+	s, err := pluginSettings(&config.Config{}, flags, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.CacheDir = filepath.Join(b.TempDir(), "cache")
+	start := func() {
+		run, err := startRun(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n := len(run.Callbacks()); n != len(enabled)+1 {
+			b.Fatalf("%d plugins started, want %d", n, len(enabled)+1)
+		}
+		run.Close()
+	}
+	if warm {
+		start()
+	}
+	for b.Loop() {
+		if !warm {
+			b.StopTimer()
+			s.CacheDir = filepath.Join(b.TempDir(), "cache")
+			b.StartTimer()
+		}
+		start()
+	}
+	b.ReportMetric(float64(len(enabled)+1), "plugins")
+}
+
+func startRun(s pluginhost.Settings) (*pluginhost.Run, error) {
+	return pluginhost.Start(context.Background(), s, pluginhost.Output{Terminal: io.Discard, Log: io.Discard,
+		Warn: func(w string) { panic(w) }, JobID: "bench", Fallback: func() collector.Callback { panic("no default plugin") }})
 }
