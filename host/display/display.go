@@ -1,9 +1,11 @@
-// Package display is tally's built-in terminal output: it prints a run's events line for line
-// as Ansible 2.14's default stdout callback does (plugins/callback/default.py), so that users
-// coming from ansible-playbook read the output they know, plus a first line naming the job.
+// Package display draws a run as Ansible 2.14's stdout callbacks do, so that users coming from
+// ansible-playbook read the output they know: Display as the default callback
+// (plugins/callback/default.py, plus a first line naming the job), Minimal as the minimal one,
+// JSON as ansible.posix.json. Display is also tally's built-in output when no stdout plugin
+// can be loaded.
 //
 // The package depends on the standard library, the event schema and internal/pytext only,
-// because it is also compiled to WebAssembly as the bundled "default" callback plugin.
+// because it is also compiled to WebAssembly as the bundled default, minimal and json plugins.
 package display
 
 import (
