@@ -102,8 +102,9 @@ var stdoutCompatPlaybooks = []string{"block_rescue", "failure", "handlers", "ign
 	"no_log", "run_once", "set_fact_stats", "until_retries", "when", "include_tasks", "unreachable", "delegate_to"}
 
 // TestBundledStdoutPluginsMatchAnsible runs compat playbooks with ansible-playbook and with
-// tally, through the json plugin (against ansible.posix.json) and the minimal plugin (against
-// Ansible's minimal), one host at a time so that both print results in the same order.
+// tally, through the json plugin (against ansible.posix.json), the minimal plugin (against
+// Ansible's minimal) and the default plugin (against Ansible's default), one host at a time so
+// that both print results in the same order.
 func TestBundledStdoutPluginsMatchAnsible(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs ansible-playbook: skipped with -short")
@@ -148,6 +149,11 @@ func TestBundledStdoutPluginsMatchAnsible(t *testing.T) {
 			ref, got = run("minimal", "minimal")
 			if want, have := maskMinimal(ref.stdout), maskMinimal(got.stdout); want != have {
 				t.Errorf("the minimal plugin's output differs from Ansible's minimal:\n%s", firstDiff(want, have))
+			}
+			ref, got = run("default", "default")
+			_, tallyOut, _ := strings.Cut(got.stdout, "\n") // the job ID line is tally's own
+			if want, have := maskMinimal(ref.stdout), maskMinimal(tallyOut); want != have {
+				t.Errorf("the default plugin's output differs from Ansible's default:\n%s", firstDiff(want, have))
 			}
 		})
 	}

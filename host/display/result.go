@@ -126,7 +126,11 @@ func itemLabel(res map[string]any) any {
 	if label, ok := res["_ansible_item_label"]; ok {
 		return label
 	}
-	return res["item"]
+	loopVar, ok := res["ansible_loop_var"].(string)
+	if !ok {
+		loopVar = "item"
+	}
+	return res[loopVar]
 }
 
 func isDebugAction(action string) bool {

@@ -333,23 +333,34 @@ func (r *playRun) runIncludes(ctx context.Context, c *compiled, outs []*outcome,
 			g.hosts = append(g.hosts, o.host)
 		}
 	}
-	for _, g := range groups {
+	// As Ansible's linear strategy, every included file is loaded and announced before any of
+	// their tasks runs.
+	loaded := make([][]*playbook.Task, len(groups))
+	announced := make([]bool, len(groups))
+	for i, g := range groups {
 		hosts := r.active(g.hosts)
 		if len(hosts) == 0 {
 			continue
-		}
-		for _, h := range hosts {
-			r.x.emit(&event.Event{ParentUUID: c.task.UUID, Event: event.PlaybookOnInclude,
-				Data: event.Data{Playbook: r.pb.Path, Play: r.play.Name, Host: h.Name, Task: c.info, Included: g.inc.path, Result: g.inc.label}})
 		}
 		tasks, err := playbook.LoadTasks(g.inc.path)
 		if err != nil {
 			return err
 		}
+		loaded[i], announced[i] = tasks, true
+		for _, h := range hosts {
+			r.x.emit(&event.Event{ParentUUID: c.task.UUID, Event: event.PlaybookOnInclude,
+				Data: event.Data{Playbook: r.pb.Path, Play: r.play.Name, Host: h.Name, Task: c.info, Included: absPath(g.inc.path), Result: g.inc.label}})
+		}
+	}
+	for i, g := range groups {
+		hosts := r.active(g.hosts)
+		if !announced[i] || len(hosts) == 0 {
+			continue
+		}
 		s := c.scope
 		s.when, s.tags = c.scope.when[:len(c.scope.when)-len(c.task.When)], nil
 		s.includeVars = g.inc.vars
-		if _, err := r.runList(ctx, compileAll(tasks, s, c.task.Handler), hosts, rescuable); err != nil {
+		if _, err := r.runList(ctx, compileAll(loaded[i], s, c.task.Handler), hosts, rescuable); err != nil {
 			return err
 		}
 	}
@@ -416,4 +427,13 @@ func (o *outcome) itemResults() []map[string]any {
 		return out
 	}
 	return []map[string]any{o.result}
+}
+
+// absPath is path made absolute, as Ansible names included files in its events; path itself if
+// that fails.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
