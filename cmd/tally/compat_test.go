@@ -97,30 +97,82 @@ type compatSetup struct {
 }
 
 func runCompat(t *testing.T, setup compatSetup) {
-	if testing.Short() {
-		t.Skip("the compat suite runs ansible-playbook: skipped with -short")
-	}
-	ansible, err := exec.LookPath("ansible-playbook")
-	if err != nil {
-		t.Fatalf("ansible-playbook, the reference this suite compares tally with, is not on PATH: run `make test`, which installs it (%v)", err)
-	}
+	ansible := ansiblePlaybook(t)
 	var tally string
 	if !*updateCompat {
 		tally = tallyBinary(t)
 	}
-	playbooks, err := filepath.Glob(filepath.Join(compatDir, "*.yml"))
-	if err != nil || len(playbooks) == 0 {
-		t.Fatalf("no playbook in %s (%v)", compatDir, err)
-	}
+	eachCompatPlaybook(t, nil, func(t *testing.T, p compatPlaybook) {
+		ref := runPlaybook(t, setup, []string{ansible}, p.args, p.name)
+		if *updateCompat {
+			if err := os.WriteFile(p.path, []byte(withCompatResult(p.src, ref)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		got := runPlaybook(t, setup, []string{tally, "run"}, p.args, p.name)
 
+		refOK := !setup.checkHeader || ref.rc == p.rc && maps.Equal(ref.recap, p.recap)
+		if !refOK {
+			t.Errorf("ansible-playbook no longer gives the result recorded in the header of %s (is it ansible-core 2.14?): rc %d, want %d\n%s",
+				p.name, ref.rc, p.rc, diffRecaps("header", p.recap, "ansible", ref.recap))
+		}
+		// Where a fatal error ends Ansible's run before its recap, tally still makes its
+		// final stats call (by design), so only the exit codes are compared.
+		aborted := len(ref.recap) == 0 && ref.rc != 0
+		gotOK := got.rc == ref.rc && (aborted || maps.Equal(got.recap, ref.recap))
+		if !gotOK {
+			t.Errorf("tally run differs from ansible-playbook on %s: rc %d, ansible-playbook %d\n%s",
+				p.name, got.rc, ref.rc, diffRecaps("ansible", ref.recap, "tally", got.recap))
+		}
+		if !refOK || !gotOK {
+			t.Logf("ansible-playbook output:\n%s", ref.output())
+			t.Logf("tally output:\n%s", got.output())
+		}
+	})
+}
+
+// ansiblePlaybook returns the path of ansible-playbook, the reference; tests that run it are
+// skipped with -short.
+func ansiblePlaybook(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs ansible-playbook: skipped with -short")
+	}
+	ansible, err := exec.LookPath("ansible-playbook")
+	if err != nil {
+		t.Fatalf("ansible-playbook, the reference tally is compared with, is not on PATH: run `make test`, which installs it (%v)", err)
+	}
+	return ansible
+}
+
+// compatPlaybook is one playbook of compatDir: its file, its name and source, and its header.
+type compatPlaybook struct {
+	path, name, src string
+	compatCase
+}
+
+// eachCompatPlaybook runs fn as a parallel subtest, at most compatParallel at once, for each
+// playbook of compatDir named (without .yml), or for all of them when names is nil.
+func eachCompatPlaybook(t *testing.T, names []string, fn func(t *testing.T, p compatPlaybook)) {
+	t.Helper()
+	var paths []string
+	if names == nil {
+		var err error
+		if paths, err = filepath.Glob(filepath.Join(compatDir, "*.yml")); err != nil || len(paths) == 0 {
+			t.Fatalf("no playbook in %s (%v)", compatDir, err)
+		}
+	}
+	for _, name := range names {
+		paths = append(paths, filepath.Join(compatDir, name+".yml"))
+	}
 	sem := make(chan struct{}, compatParallel)
-	for _, path := range playbooks {
+	for _, path := range paths {
 		name := filepath.Base(path)
 		t.Run(strings.TrimSuffix(name, ".yml"), func(t *testing.T) {
 			t.Parallel()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-
 			src, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
@@ -129,32 +181,7 @@ func runCompat(t *testing.T, setup compatSetup) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ref := runPlaybook(t, setup, []string{ansible}, c.args, name)
-			if *updateCompat {
-				if err := os.WriteFile(path, []byte(withCompatResult(string(src), ref)), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			got := runPlaybook(t, setup, []string{tally, "run"}, c.args, name)
-
-			refOK := !setup.checkHeader || ref.rc == c.rc && maps.Equal(ref.recap, c.recap)
-			if !refOK {
-				t.Errorf("ansible-playbook no longer gives the result recorded in the header of %s (is it ansible-core 2.14?): rc %d, want %d\n%s",
-					name, ref.rc, c.rc, diffRecaps("header", c.recap, "ansible", ref.recap))
-			}
-			// Where a fatal error ends Ansible's run before its recap, tally still makes its
-			// final stats call (by design), so only the exit codes are compared.
-			aborted := len(ref.recap) == 0 && ref.rc != 0
-			gotOK := got.rc == ref.rc && (aborted || maps.Equal(got.recap, ref.recap))
-			if !gotOK {
-				t.Errorf("tally run differs from ansible-playbook on %s: rc %d, ansible-playbook %d\n%s",
-					name, got.rc, ref.rc, diffRecaps("ansible", ref.recap, "tally", got.recap))
-			}
-			if !refOK || !gotOK {
-				t.Logf("ansible-playbook output:\n%s", ref.output())
-				t.Logf("tally output:\n%s", got.output())
-			}
+			fn(t, compatPlaybook{path: path, name: name, src: string(src), compatCase: c})
 		})
 	}
 }
@@ -545,44 +572,18 @@ func TestWithCompatResultReplacesRecordedResult(t *testing.T) {
 // prints for every compat playbook. Ansible lists a play's hosts in no fixed order (a Python
 // set), so each play's host lines are compared sorted.
 func TestListMatchesAnsible(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs ansible-playbook: skipped with -short")
-	}
-	ansible, err := exec.LookPath("ansible-playbook")
-	if err != nil {
-		t.Fatalf("ansible-playbook is not on PATH: run `make test`, which installs it (%v)", err)
-	}
-	tally := tallyBinary(t)
-	playbooks, err := filepath.Glob(filepath.Join(compatDir, "*.yml"))
-	if err != nil || len(playbooks) == 0 {
-		t.Fatalf("no playbook in %s (%v)", compatDir, err)
-	}
+	ansible, tally := ansiblePlaybook(t), tallyBinary(t)
 	setup := compatSetup{inventory: "inventory.ini"}
-	sem := make(chan struct{}, compatParallel)
-	for _, path := range playbooks {
-		name := filepath.Base(path)
-		t.Run(strings.TrimSuffix(name, ".yml"), func(t *testing.T) {
-			t.Parallel()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			src, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
+	eachCompatPlaybook(t, nil, func(t *testing.T, p compatPlaybook) {
+		for _, flag := range []string{"--list-tasks", "--list-hosts"} {
+			args := append(slices.Clone(p.args), flag)
+			ref := runPlaybook(t, setup, []string{ansible}, args, p.name)
+			got := runPlaybook(t, setup, []string{tally, "run"}, args, p.name)
+			if want, have := sortedHostLines(ref.stdout), sortedHostLines(got.stdout); ref.rc != got.rc || want != have {
+				t.Errorf("%s differs from ansible-playbook's (rc %d, ansible-playbook %d):\n--- ansible-playbook\n%s--- tally\n%s", flag, got.rc, ref.rc, want, have)
 			}
-			c, err := parseCompatHeader(name, string(src))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, flag := range []string{"--list-tasks", "--list-hosts"} {
-				args := append(slices.Clone(c.args), flag)
-				ref := runPlaybook(t, setup, []string{ansible}, args, name)
-				got := runPlaybook(t, setup, []string{tally, "run"}, args, name)
-				if want, have := sortedHostLines(ref.stdout), sortedHostLines(got.stdout); ref.rc != got.rc || want != have {
-					t.Errorf("%s differs from ansible-playbook's (rc %d, ansible-playbook %d):\n--- ansible-playbook\n%s--- tally\n%s", flag, got.rc, ref.rc, want, have)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // sortedHostLines returns --list-hosts output with each play's host lines sorted.

@@ -106,57 +106,33 @@ var stdoutCompatPlaybooks = []string{"block_rescue", "failure", "handlers", "ign
 // Ansible's minimal) and the default plugin (against Ansible's default), one host at a time so
 // that both print results in the same order.
 func TestBundledStdoutPluginsMatchAnsible(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs ansible-playbook: skipped with -short")
-	}
-	ansible, err := exec.LookPath("ansible-playbook")
-	if err != nil {
-		t.Fatalf("ansible-playbook is not on PATH: run `make test`, which installs it (%v)", err)
-	}
-	dir := bundledPlugins(t)
-	tally := tallyBinary(t)
-	setup := compatSetup{inventory: "inventory.ini"}
-	sem := make(chan struct{}, compatParallel)
-	for _, name := range stdoutCompatPlaybooks {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			playbook := name + ".yml"
-			src, err := os.ReadFile(filepath.Join(compatDir, playbook))
-			if err != nil {
-				t.Fatal(err)
+	ansible := ansiblePlaybook(t)
+	dir, tally := bundledPlugins(t), tallyBinary(t)
+	eachCompatPlaybook(t, stdoutCompatPlaybooks, func(t *testing.T, p compatPlaybook) {
+		args := append(slices.Clone(p.args), "-f", "1")
+		run := func(plugin, ansibleName string) (ref, got runResult) {
+			setup := compatSetup{inventory: "inventory.ini", env: []string{"ANSIBLE_STDOUT_CALLBACK=" + ansibleName}}
+			ref = runPlaybook(t, setup, []string{ansible}, args, p.name)
+			got = runPlaybook(t, setup, []string{tally, "run", "--callback-path", dir, "--stdout-callback", plugin}, args, p.name)
+			if ref.rc != got.rc {
+				t.Errorf("%s: rc %d, ansible-playbook %d", plugin, got.rc, ref.rc)
 			}
-			c, err := parseCompatHeader(playbook, string(src))
-			if err != nil {
-				t.Fatal(err)
-			}
-			args := append(slices.Clone(c.args), "-f", "1")
-			run := func(plugin, ansibleName string) (ref, got runResult) {
-				setup := setup
-				setup.env = []string{"ANSIBLE_STDOUT_CALLBACK=" + ansibleName}
-				ref = runPlaybook(t, setup, []string{ansible}, args, playbook)
-				got = runPlaybook(t, setup, []string{tally, "run", "--callback-path", dir, "--stdout-callback", plugin}, args, playbook)
-				if ref.rc != got.rc {
-					t.Errorf("%s: rc %d, ansible-playbook %d", plugin, got.rc, ref.rc)
-				}
-				return ref, got
-			}
-			ref, got := run("json", "ansible.posix.json")
-			if want, have := jsonSkeleton(t, "ansible.posix.json", ref.stdout), jsonSkeleton(t, "json", got.stdout); want != have {
-				t.Errorf("the json plugin's document differs from ansible.posix.json's:\n%s", firstDiff(want, have))
-			}
-			ref, got = run("minimal", "minimal")
-			if want, have := maskMinimal(ref.stdout), maskMinimal(got.stdout); want != have {
-				t.Errorf("the minimal plugin's output differs from Ansible's minimal:\n%s", firstDiff(want, have))
-			}
-			ref, got = run("default", "default")
-			_, tallyOut, _ := strings.Cut(got.stdout, "\n") // the job ID line is tally's own
-			if want, have := maskMinimal(ref.stdout), maskMinimal(tallyOut); want != have {
-				t.Errorf("the default plugin's output differs from Ansible's default:\n%s", firstDiff(want, have))
-			}
-		})
-	}
+			return ref, got
+		}
+		ref, got := run("json", "ansible.posix.json")
+		if want, have := jsonSkeleton(t, "ansible.posix.json", ref.stdout), jsonSkeleton(t, "json", got.stdout); want != have {
+			t.Errorf("the json plugin's document differs from ansible.posix.json's:\n%s", firstDiff(want, have))
+		}
+		ref, got = run("minimal", "minimal")
+		if want, have := maskMinimal(ref.stdout), maskMinimal(got.stdout); want != have {
+			t.Errorf("the minimal plugin's output differs from Ansible's minimal:\n%s", firstDiff(want, have))
+		}
+		ref, got = run("default", "default")
+		_, tallyOut, _ := strings.Cut(got.stdout, "\n") // the job ID line is tally's own
+		if want, have := maskMinimal(ref.stdout), maskMinimal(tallyOut); want != have {
+			t.Errorf("the default plugin's output differs from Ansible's default:\n%s", firstDiff(want, have))
+		}
+	})
 }
 
 // jsonSkeleton reads a json callback's document and returns what must be equal between
@@ -285,41 +261,34 @@ var treeTimings = regexp.MustCompile(`"(delta|start|end)": "[^"]*"`)
 // the run's directory aside. (Not on when.yml: tally words a failed conditional's error
 // location more briefly, docs/compatibility.md.)
 func TestTreePluginMatchesAnsible(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs ansible-playbook: skipped with -short")
-	}
-	ansible, err := exec.LookPath("ansible-playbook")
-	if err != nil {
-		t.Fatalf("ansible-playbook is not on PATH: run `make test`, which installs it (%v)", err)
-	}
+	ansible := ansiblePlaybook(t)
 	plugins, tally := bundledPlugins(t), tallyBinary(t)
-	for _, name := range []string{"failure", "loops", "ignore_errors", "block_rescue", "handlers", "until_retries", "unreachable"} {
-		t.Run(name, func(t *testing.T) {
-			ref, got := t.TempDir(), t.TempDir()
-			setup := compatSetup{inventory: "inventory.ini", env: []string{"ANSIBLE_CALLBACKS_ENABLED=tree", "ANSIBLE_CALLBACK_TREE_DIR=" + ref}}
-			runPlaybook(t, setup, []string{ansible}, nil, name+".yml")
-			setup.env = nil
-			runPlaybook(t, setup, []string{tally, "run", "--callback-path", plugins, "--callbacks", "tree", "--callback-opt", "tree.dir=" + got}, nil, name+".yml")
-			files, _ := filepath.Glob(filepath.Join(ref, "*"))
-			if len(files) == 0 {
-				t.Fatal("Ansible's tree callback wrote nothing")
+	names := []string{"failure", "loops", "ignore_errors", "block_rescue", "handlers", "until_retries", "unreachable"}
+	eachCompatPlaybook(t, names, func(t *testing.T, p compatPlaybook) {
+		ref, got := t.TempDir(), t.TempDir()
+		setup := compatSetup{inventory: "inventory.ini", env: []string{"ANSIBLE_CALLBACKS_ENABLED=tree", "ANSIBLE_CALLBACK_TREE_DIR=" + ref}}
+		runPlaybook(t, setup, []string{ansible}, p.args, p.name)
+		setup.env = nil
+		runPlaybook(t, setup, []string{tally, "run", "--callback-path", plugins, "--callbacks", "tree", "--callback-opt", "tree.dir=" + got}, p.args, p.name)
+		files, _ := filepath.Glob(filepath.Join(ref, "*"))
+		if len(files) == 0 {
+			t.Fatal("Ansible's tree callback wrote nothing")
+		}
+		mask := func(b []byte) string {
+			return outDir.ReplaceAllString(treeTimings.ReplaceAllString(string(b), `"$1": ""`), "/<out>/")
+		}
+		for _, f := range files {
+			want, _ := os.ReadFile(f)
+			have, err := os.ReadFile(filepath.Join(got, filepath.Base(f)))
+			if err != nil {
+				t.Errorf("the tree plugin wrote no file for %s: %v", filepath.Base(f), err)
+				continue
 			}
-			for _, f := range files {
-				want, _ := os.ReadFile(f)
-				have, err := os.ReadFile(filepath.Join(got, filepath.Base(f)))
-				if err != nil {
-					t.Errorf("the tree plugin wrote no file for %s: %v", filepath.Base(f), err)
-					continue
-				}
-				mask := func(b []byte) string {
-					return outDir.ReplaceAllString(treeTimings.ReplaceAllString(string(b), `"$1": ""`), "/<out>/")
-				}
-				if mask(want) != mask(have) {
-					t.Errorf("%s differs:\nansible: %s\ntally:   %s", filepath.Base(f), mask(want), mask(have))
-				}
+			if mask(want) != mask(have) {
+				t.Errorf("%s differs:\nansible: %s\ntally:   %s", filepath.Base(f), mask(want), mask(have))
 			}
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkStartBundledWarm times getting every bundled plugin ready for a run, as tally run
