@@ -18,7 +18,8 @@
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o mylog.wasm .
 //
 // Configure (ConfigureHook) hands the plugin its options, the job ID and where to write: the
-// terminal for the stdout plugin, the log for the others. Inside a directory that the operator
+// terminal for the stdout plugin (Config.Printf, with Config.Colorize in Ansible's colours
+// when the terminal wants colour; NO_COLOR turns it off), the log for the others. Inside a directory that the operator
 // granted through a Dir option, plain os file access works (the directory is mounted at its
 // own path). Package plugintest runs a plugin natively, for tests.
 //

@@ -2,34 +2,27 @@ package display
 
 import (
 	"fmt"
-	"strings"
 
+	"github.com/tallyrun/tally/pluginsdk"
 	"github.com/tallyrun/tally/pluginsdk/event"
 )
 
-// Ansible's default colours (config/base.yml COLOR_*) as SGR parameters (constants.COLOR_CODES).
+// Ansible's default colours, shared with plugins through the SDK.
 const (
-	colorOK          = "0;32" // green
-	colorChanged     = "0;33" // yellow
-	colorError       = "0;31" // red
-	colorSkip        = "0;36" // cyan
-	colorUnreachable = "1;31" // bright red
-	colorWarn        = "1;35" // bright purple
-	colorDeprecate   = "0;35" // purple
-	colorDebug       = "1;30" // dark gray
-	colorVerbose     = "0;34" // blue
+	colorOK          = pluginsdk.ColorOK
+	colorChanged     = pluginsdk.ColorChanged
+	colorError       = pluginsdk.ColorError
+	colorSkip        = pluginsdk.ColorSkip
+	colorUnreachable = pluginsdk.ColorUnreachable
+	colorWarn        = pluginsdk.ColorWarn
+	colorDeprecate   = pluginsdk.ColorDeprecate
+	colorDebug       = pluginsdk.ColorDebug
+	colorVerbose     = pluginsdk.ColorVerbose
 )
 
-// stringc is ansible.utils.color.stringc: each line wrapped in the colour on its own.
+// stringc is ansible.utils.color.stringc.
 func (d *Display) stringc(text, color string) string {
-	if !d.opts.Color {
-		return text
-	}
-	lines := strings.Split(text, "\n")
-	for i, l := range lines {
-		lines[i] = "\033[" + color + "m" + l + "\033[0m"
-	}
-	return strings.Join(lines, "\n")
+	return pluginsdk.Colorize(text, color, d.opts.Color)
 }
 
 // colorize is ansible.utils.color.colorize, one "name=count" of the recap.

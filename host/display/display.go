@@ -4,7 +4,7 @@
 // JSON as ansible.posix.json. Display is also tally's built-in output when no stdout plugin
 // can be loaded.
 //
-// The package depends on the standard library, the event schema and internal/pytext only,
+// The package depends on the standard library, the plugin SDK and internal/pytext only,
 // because it is also compiled to WebAssembly as the bundled default, minimal and json plugins.
 package display
 
