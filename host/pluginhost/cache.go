@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 
@@ -26,7 +30,49 @@ func openCache(dir string, warn func(string)) (wazero.CompilationCache, string) 
 		warn(fmt.Sprintf("plugins will compile on every run: cache directory %s: %v", dir, err))
 		return wazero.NewCompilationCache(), ""
 	}
+	pruneCache(dir, time.Now().Add(-cacheMaxAge))
 	return cache, dir
+}
+
+// cacheMaxAge is how long a compiled plugin stays in the cache without being used: every
+// version of every plugin ever run would otherwise stay, tens of megabytes each.
+const cacheMaxAge = 30 * 24 * time.Hour
+
+// pruneCache removes from the cache in dir the entries last used before cutoff, and the
+// directories of other wazero versions (wazero keeps its entries under a directory named after
+// its version, which tally's own entries in "modules" never match). Use is the file's access
+// time, which Linux's default relatime updates at most daily, or its modification time where
+// that is later. Errors are ignored: a file left behind is only space.
+func pruneCache(dir string, cutoff time.Time) {
+	version := wazeroVersion()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		sub := filepath.Join(dir, e.Name())
+		if !e.IsDir() {
+			continue
+		}
+		if strings.HasPrefix(e.Name(), "wazero-") && !strings.HasPrefix(e.Name(), "wazero-"+version+"-") {
+			os.RemoveAll(sub)
+			continue
+		}
+		files, _ := os.ReadDir(sub)
+		for _, f := range files {
+			if info, err := f.Info(); err == nil && info.Mode().IsRegular() && lastUse(info).Before(cutoff) {
+				os.Remove(filepath.Join(sub, f.Name()))
+			}
+		}
+	}
+}
+
+// lastUse is the later of a file's access and modification times.
+func lastUse(info os.FileInfo) time.Time {
+	t := info.ModTime()
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		if at := time.Unix(st.Atim.Unix()); at.After(t) {
+			t = at
+		}
+	}
+	return t
 }
 
 // privateDir creates dir with mode 0700, or makes an existing dir 0700.
@@ -89,4 +135,24 @@ func writeFileAtomic(file string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), file)
+}
+
+// wazeroVersion is the version wazero names its cache directory after: its module's version,
+// else the main module's, else "dev" (as wazero's internal/version computes it).
+func wazeroVersion() string {
+	var v string
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if strings.Contains(d.Path, "github.com/tetratelabs/wazero") {
+				v = d.Version
+			}
+		}
+		if v == "" || v == "(devel)" {
+			v = bi.Main.Version
+		}
+	}
+	if v == "" || v == "(devel)" {
+		return "dev"
+	}
+	return v
 }
