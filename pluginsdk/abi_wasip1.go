@@ -51,6 +51,11 @@ func tallyEvents(ptr, size uint32) uint64 {
 	return call(ptr, size, registered.Deliver)
 }
 
+//go:wasmexport tally_results
+func tallyResults(ptr, size uint32) uint64 {
+	return call(ptr, size, registered.DeliverResults)
+}
+
 //go:wasmexport tally_close
 func tallyClose() uint64 {
 	if registered == nil {

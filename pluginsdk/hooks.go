@@ -53,6 +53,13 @@ type (
 // that has no hook of its own in the plugin.
 type EventHook interface{ Event(*event.Event) error }
 
+// ResultsHook is implemented by a plugin that wants the run's consolidated results, as one
+// database insert would: Result is called for every result event of the run (runner_on_ok,
+// _failed, _skipped, _unreachable; event.ResultStatus says ok, changed, failed, ...), host by
+// host, just before the playbook_on_stats event. The host reads them back from disk, so a run
+// of any size reaches the plugin in batches, never whole.
+type ResultsHook interface{ Result(*event.Event) error }
+
 // ConfigureHook is implemented by a plugin that reads its options or writes output: Configure
 // is called once, before the first event.
 type ConfigureHook interface{ Configure(*Config) error }

@@ -131,6 +131,7 @@ func NewRunner(m meta.Metadata, p any) (*Runner, error) {
 			m.Events = append(m.Events, t)
 		}
 	}
+	_, m.Results = p.(ResultsHook)
 	m.EventSchema = event.SchemaVersion
 	m.Capabilities = nil
 	if m.Type == meta.Stdout {
@@ -193,6 +194,33 @@ func (r *Runner) Deliver(batch []byte) (err error) {
 		r.progress = current.Seq
 		if err := h(current); err != nil {
 			return fmt.Errorf("%s: %w", describe(current), err)
+		}
+	}
+	return nil
+}
+
+// DeliverResults decodes a tally_results payload (a batch of result events, as Deliver's)
+// and calls the plugin's Result hook for each.
+func (r *Runner) DeliverResults(batch []byte) (err error) {
+	h, ok := r.plugin.(ResultsHook)
+	if !ok {
+		return errors.New("results: the plugin has no Result hook")
+	}
+	events, err := wire.DecodeBatch(batch, r.values)
+	if err != nil {
+		return fmt.Errorf("decode results: %w", err)
+	}
+	var current *event.Event
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("result %s: panic: %v", describe(current), p)
+		}
+	}()
+	for i := range events {
+		current = &events[i]
+		r.progress = current.Seq
+		if err := h.Result(current); err != nil {
+			return fmt.Errorf("result %s: %w", describe(current), err)
 		}
 	}
 	return nil

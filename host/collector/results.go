@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -92,8 +93,11 @@ func (s *spill) Each(host string, fn func(status string, e *event.Event) error) 
 		if _, err := s.file.ReadAt(buf, sp.off); err != nil && err != io.EOF {
 			return fmt.Errorf("read results: %w", err)
 		}
+		// Numbers stay as written (json.Number), so that an int read back is still an int.
+		dec := json.NewDecoder(bytes.NewReader(buf))
+		dec.UseNumber()
 		var e event.Event
-		if err := json.Unmarshal(buf, &e); err != nil {
+		if err := dec.Decode(&e); err != nil {
 			return fmt.Errorf("read results: %w", err)
 		}
 		if err := fn(event.ResultStatus(&e), &e); err != nil {

@@ -124,28 +124,90 @@ func (c *callback) handle(events []*event.Event) {
 		if c.failed.Load() {
 			return
 		}
+		if e.Event == event.PlaybookOnStats && c.WantsResults() && e.Data.Stats != nil && e.Data.Stats.Results != nil {
+			// The events before the stats go first, then the results, then the stats.
+			if c.batch.Len() > 0 && !c.send(events, from, i) {
+				return
+			}
+			from = i
+			if err := c.sendResults(e.Data.Stats.Results); err != nil {
+				c.failOn("the consolidated results", err, events, from)
+				return
+			}
+		}
 		if c.subs[e.Event] {
 			c.batch.Add(e)
 		}
 		if c.batch.Len() == 0 || c.batch.Size() < maxBatchBytes && i < len(events)-1 {
 			continue
 		}
-		err := c.p.inst.send(context.Background(), c.p.inst.mod.ExportedFunction(exportEvents), c.batch.Bytes())
+		if !c.send(events, from, i+1) {
+			return
+		}
+		from = i + 1
+	}
+	c.track(events)
+}
+
+// send hands the batch, which holds the subscribed events of events[from:to], to the plugin.
+// When the plugin fails, send disables it and returns false.
+func (c *callback) send(events []*event.Event, from, to int) bool {
+	err := c.p.inst.send(context.Background(), c.p.inst.mod.ExportedFunction(exportEvents), c.batch.Bytes())
+	if err == nil {
+		err = c.p.checkOutput()
+	}
+	c.p.flush()
+	if err != nil {
+		c.failOn(c.describe(events[from:to]), err, events, from)
+		return false
+	}
+	c.batch.Reset()
+	return true
+}
+
+// failOn disables the plugin, which failed on what, and hands events[from:] to the built-in
+// display if it was the stdout plugin.
+func (c *callback) failOn(what string, err error, events []*event.Event, from int) {
+	c.failed.Store(true)
+	c.run.fail(c.p.Name, what, err)
+	c.p.Close() // free its memory now
+	c.takeOver(events[:from], events[from:])
+}
+
+// WantsResults implements collector.ResultsWanter: the plugin asked for the consolidated
+// results (meta.Metadata.Results).
+func (c *callback) WantsResults() bool { return c.p.Meta.Results }
+
+// sendResults hands every kept result to the plugin's tally_results, host by host, in
+// batches of the events' size.
+func (c *callback) sendResults(results event.Results) error {
+	fn := c.p.inst.mod.ExportedFunction(exportResults)
+	var b wire.Batch
+	flush := func() error {
+		if b.Len() == 0 {
+			return nil
+		}
+		err := c.p.inst.send(context.Background(), fn, b.Bytes())
 		if err == nil {
 			err = c.p.checkOutput()
 		}
 		c.p.flush()
-		if err != nil {
-			c.failed.Store(true)
-			c.run.fail(c.p.Name, c.describe(events[from:i+1]), err)
-			c.p.Close() // free its memory now
-			c.takeOver(events[:from], events[from:])
-			return
-		}
-		c.batch.Reset()
-		from = i + 1
+		b.Reset()
+		return err
 	}
-	c.track(events)
+	for _, host := range results.Hosts() {
+		err := results.Each(host, func(_ string, e *event.Event) error {
+			b.Add(e)
+			if b.Len() >= maxBatchEvents || b.Size() >= maxBatchBytes {
+				return flush()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return flush()
 }
 
 // describe names the event a failed call failed on, "event 17 (runner_on_ok)": the one the

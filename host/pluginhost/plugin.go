@@ -34,6 +34,7 @@ const (
 	exportDescribe  = "tally_describe"
 	exportConfigure = "tally_configure"
 	exportEvents    = "tally_events"
+	exportResults   = "tally_results"
 	exportClose     = "tally_close"
 	exportInit      = "_initialize"
 	hostModule      = "tally"
@@ -49,6 +50,7 @@ var signatures = []struct {
 	{exportDescribe, nil, []api.ValueType{api.ValueTypeI64}, true},
 	{exportEvents, []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}, true},
 	{exportConfigure, []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}, false},
+	{exportResults, []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}, false},
 	{exportClose, nil, []api.ValueType{api.ValueTypeI64}, false},
 	{exportInit, nil, nil, false},
 }
@@ -321,6 +323,9 @@ func (p *Plugin) describe(ctx context.Context) error {
 	}
 	if err := p.Meta.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if p.Meta.Results && p.inst.mod.ExportedFunction(exportResults) == nil {
+		errs = append(errs, fmt.Errorf("it asks for the consolidated results but does not export %s", exportResults))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("metadata: %w", err)

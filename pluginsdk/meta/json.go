@@ -35,6 +35,9 @@ func (m *Metadata) JSON() ([]byte, error) {
 	if len(m.Capabilities) > 0 {
 		b = appendList(append(b, `,"capabilities":`...), m.Capabilities)
 	}
+	if m.Results {
+		b = append(b, `,"results":true`...)
+	}
 	if m.Progress != 0 {
 		b = strconv.AppendUint(append(b, `,"progress":`...), uint64(m.Progress), 10)
 	}

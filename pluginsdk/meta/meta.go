@@ -98,6 +98,9 @@ type Metadata struct {
 	Events       []event.Type `json:"events"`
 	Options      []Option     `json:"options,omitempty"`
 	Capabilities []Capability `json:"capabilities,omitempty"`
+	// Results asks for the run's consolidated results: every result event, by host, through
+	// the module's tally_results export, just before the playbook_on_stats event.
+	Results bool `json:"results,omitempty"`
 	// Progress is the address, in the module's memory, of a little-endian uint64 in which the
 	// module keeps the seq of the event it is handling; 0 if it keeps none. When a call
 	// crashes, the host reads it to name the event the crash happened on.

@@ -84,11 +84,39 @@ func Run(r *pluginsdk.Runner, events []*event.Event, opts Options) (*Result, err
 		size = max(len(subscribed), 1)
 	}
 	for batch := range slices.Chunk(subscribed, size) {
+		if m.Results && slices.ContainsFunc(batch, isStats) {
+			// As the host: the events before the stats, then the results, then the stats.
+			i := slices.IndexFunc(batch, isStats)
+			if i > 0 {
+				if err := r.Deliver(Encode(batch[:i])); err != nil {
+					return finish(err)
+				}
+			}
+			if err := r.DeliverResults(Encode(results(events))); err != nil {
+				return finish(err)
+			}
+			batch = batch[i:]
+		}
 		if err := r.Deliver(Encode(batch)); err != nil {
 			return finish(err)
 		}
 	}
 	return finish(r.Close())
+}
+
+func isStats(e *event.Event) bool { return e.Event == event.PlaybookOnStats }
+
+// results are the result events among events, host by host (hosts sorted, each host's in the
+// order they came), as the host hands the consolidated results to a plugin.
+func results(events []*event.Event) []*event.Event {
+	var out []*event.Event
+	for _, e := range events {
+		if event.ResultStatus(e) != "" {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *event.Event) int { return strings.Compare(a.Data.Host, b.Data.Host) })
+	return out
 }
 
 // Encode returns events as one tally_events payload, as the host encodes it.
