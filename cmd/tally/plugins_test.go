@@ -18,6 +18,7 @@ import (
 	"github.com/tallyrun/tally/host/collector"
 	"github.com/tallyrun/tally/host/config"
 	"github.com/tallyrun/tally/host/pluginhost"
+	"github.com/tallyrun/tally/pluginsdk/event"
 	"github.com/tallyrun/tally/pluginsdk/plugintest"
 )
 
@@ -244,6 +245,39 @@ func TestBundledAggregatePluginsInTheSandbox(t *testing.T) {
 	}
 	if got, err := os.ReadFile(filepath.Join(dirs["jsonl"], "sandboxed.jsonl")); err != nil || string(got) != string(events) {
 		t.Errorf("the jsonl plugin's file differs from the artifacts' events.jsonl (%v)", err)
+	}
+	// The summary plugin gets the collector's consolidated results across the ABI: every
+	// result event of the run, under its host and status.
+	var doc struct {
+		TaskSummary map[string]map[string][]struct{ UUID string } `json:"task_summary"`
+	}
+	data, err := os.ReadFile(filepath.Join(dirs["summary"], "sandboxed.json"))
+	if err == nil {
+		err = json.Unmarshal(data, &doc)
+	}
+	if err != nil {
+		t.Fatalf("the summary: %v", err)
+	}
+	want := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(events)), "\n") {
+		var e event.Event
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatal(err)
+		}
+		if status := event.ResultStatus(&e); status != "" {
+			want[e.Data.Host+" "+status+" "+e.UUID] = true
+		}
+	}
+	got := map[string]bool{}
+	for host, byStatus := range doc.TaskSummary {
+		for status, results := range byStatus {
+			for _, r := range results {
+				got[host+" "+status+" "+r.UUID] = true
+			}
+		}
+	}
+	if !maps.Equal(got, want) || len(want) == 0 {
+		t.Errorf("the summary holds %d results, the run had %d:\n%v\n%v", len(got), len(want), got, want)
 	}
 	for name, file := range map[string]string{"hostlog": "localhost", "junit": "site-sandboxed.xml", "summary": "sandboxed.json"} {
 		entries, err := os.ReadDir(dirs[name])

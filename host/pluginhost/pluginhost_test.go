@@ -513,7 +513,8 @@ func TestPluginsThatCannotLoadAreSkippedWhileTheOthersRun(t *testing.T) {
 	plugintest.Install(t, dir, "notwasm", []byte("#!/bin/sh\n"))
 	installTiny(t, dir, "abi2", tiny{marker: "tally_abi_version_2", meta: tinyMeta("abi2", "aggregate", "")})
 	installTiny(t, dir, "liar", tiny{meta: tinyMeta("honest", "aggregate", "")})
-	s := testSettings(t, dir, Flags{Callbacks: []string{"notwasm", "abi2", "recorder", "liar"}, Options: []string{"recorder.dir=" + out}})
+	installTiny(t, dir, "greedy", tiny{meta: tinyMeta("greedy", "aggregate", `,"results":true`)})
+	s := testSettings(t, dir, Flags{Callbacks: []string{"notwasm", "abi2", "recorder", "liar", "greedy"}, Options: []string{"recorder.dir=" + out}})
 	events := testEvents(t)
 	o, err := runPlugins(t, s, events)
 	if err != nil {
@@ -523,6 +524,7 @@ func TestPluginsThatCannotLoadAreSkippedWhileTheOthersRun(t *testing.T) {
 		"skipping callback plugin notwasm: callback plugin notwasm (" + dir + "/notwasm.wasm): not a valid WebAssembly module: no WebAssembly header",
 		"skipping callback plugin abi2: callback plugin abi2 (" + dir + "/abi2.wasm): it implements plugin ABI version 2, but this tally implements version 1",
 		"skipping callback plugin liar: callback plugin liar (" + dir + "/liar.wasm): metadata: it calls itself \"honest\", but its file says \"liar\"",
+		"skipping callback plugin greedy: callback plugin greedy (" + dir + "/greedy.wasm): metadata: it asks for the consolidated results but does not export tally_results",
 	}
 	if !slices.Equal(o.warnings, want) {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(o.warnings, "\n"), strings.Join(want, "\n"))

@@ -1,16 +1,17 @@
 // Command summary is an aggregate plugin that writes, at the end of a run, one file
 // <job_id>.json in its granted directory: the run's record for a single database insert.
 //
-//	{"job_id": "...", "status": "failed", "rc": 2, "start": "...", "end": "...",
+//	{"job_id": "...", "task_summary": {"web1": {"changed": [result, ...], "failed": [...], "ok": [...]}},
 //	 "summary": {"web1": {"ok": 3, "changed": 1, "unreachable": 0, "failures": 1,
 //	                      "skipped": 0, "rescued": 0, "ignored": 0}},
-//	 "task_summary": {"web1": {"ok": [result, ...], "changed": [...], "failed": [...]}}}
+//	 "status": "failed", "rc": 2, "start": "...", "end": "..."}
 //
 // Each result is {"task", "action", "path", "uuid", "start", "end", "duration", "res"}; the
 // statuses are event.ResultStatus's (ok, changed, failed, ignored, rescued, skipped,
-// unreachable). The file is written once, whole or not at all (a temporary file renamed).
-// Results are kept on disk while the run goes, in a hidden file in the same directory, so the
-// plugin's memory does not grow with the run.
+// unreachable). The results are the collector's consolidated results (pluginsdk.ResultsHook),
+// which tally keeps on disk during the run and hands over host by host before the final stats:
+// the plugin holds one host's results at a time, and writes the file as they come. The file
+// is written once, whole or not at all (a temporary file renamed at the stats call).
 //
 // Options: dir (required), the directory of the files.
 package main
@@ -19,7 +20,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -42,18 +42,13 @@ var metadata = meta.Metadata{
 	},
 }
 
-// span is where one result's JSON is in the spill file.
-type span struct {
-	off int64
-	n   int
-}
-
 type plugin struct {
 	dir, jobID string
-	spill      *os.File
+	f          *os.File
 	w          *bufio.Writer
-	off        int64
-	results    map[string]map[string][]span // host -> status -> results
+	hosts      int                 // hosts written to task_summary so far
+	host       string              // the host whose results are being gathered
+	byStatus   map[string][][]byte // its results, encoded, by status
 	written    bool
 }
 
@@ -70,30 +65,26 @@ type result struct {
 }
 
 func (p *plugin) Configure(c *pluginsdk.Config) error {
-	p.dir, p.jobID, p.results = c.String("dir"), c.JobID, map[string]map[string][]span{}
-	f, err := os.OpenFile(p.path(".results~"), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	p.dir, p.jobID = c.String("dir"), c.JobID
+	f, err := os.OpenFile(p.tmp(), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return fmt.Errorf("open the results file: %w", err)
+		return fmt.Errorf("write the summary: %w", err)
 	}
-	p.spill, p.w = f, bufio.NewWriterSize(f, 64<<10)
+	p.f, p.w = f, bufio.NewWriterSize(f, 64<<10)
+	data, _ := json.Marshal(p.jobID)
+	fmt.Fprintf(p.w, `{"job_id":%s,"task_summary":{`, data)
 	return nil
 }
 
-// path names a file of this run in the directory; the spill file is hidden.
-func (p *plugin) path(suffix string) string {
-	if suffix == ".json" {
-		return filepath.Join(p.dir, p.jobID+suffix)
+// tmp is the file the summary is written to until it is whole; the name is hidden.
+func (p *plugin) tmp() string { return filepath.Join(p.dir, "."+p.jobID+".json~") }
+
+// Result receives the consolidated results, host by host.
+func (p *plugin) Result(e *event.Event) error {
+	if e.Data.Host != p.host {
+		p.writeHost()
+		p.host, p.byStatus = e.Data.Host, map[string][][]byte{}
 	}
-	return filepath.Join(p.dir, "."+p.jobID+suffix)
-}
-
-func (p *plugin) RunnerOnOK(e *event.Event) error          { return p.keep(e) }
-func (p *plugin) RunnerOnFailed(e *event.Event) error      { return p.keep(e) }
-func (p *plugin) RunnerOnSkipped(e *event.Event) error     { return p.keep(e) }
-func (p *plugin) RunnerOnUnreachable(e *event.Event) error { return p.keep(e) }
-
-// keep appends a result to the spill file and remembers where it is.
-func (p *plugin) keep(e *event.Event) error {
 	r := result{UUID: e.UUID, Start: e.Data.Start, End: e.Data.End, Duration: e.Data.Duration, Res: e.Data.Result}
 	if t := e.Data.Task; t != nil {
 		r.Task, r.Action, r.Path = t.Name, t.Action, t.Path
@@ -102,43 +93,44 @@ func (p *plugin) keep(e *event.Event) error {
 	if err != nil {
 		return fmt.Errorf("result of %s: %w", e.Data.Host, err)
 	}
-	if _, err := p.w.Write(data); err != nil {
-		return fmt.Errorf("keep a result: %w", err)
-	}
-	host, status := e.Data.Host, event.ResultStatus(e)
-	if p.results[host] == nil {
-		p.results[host] = map[string][]span{}
-	}
-	p.results[host][status] = append(p.results[host][status], span{p.off, len(data)})
-	p.off += int64(len(data))
+	status := event.ResultStatus(e)
+	p.byStatus[status] = append(p.byStatus[status], data)
 	return nil
 }
 
-func (p *plugin) PlaybookOnStats(e *event.Event) error {
-	if p.written {
-		return nil
+// writeHost writes the gathered host's results.
+func (p *plugin) writeHost() {
+	if p.byStatus == nil {
+		return
 	}
-	p.written = true
-	if err := p.w.Flush(); err != nil {
-		return fmt.Errorf("keep the results: %w", err)
+	if p.hosts > 0 {
+		p.w.WriteByte(',')
 	}
-	tmp := p.path(".json~")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("write the summary: %w", err)
+	p.hosts++
+	writeKey(p.w, p.host)
+	p.w.WriteByte('{')
+	for i, status := range slices.Sorted(maps.Keys(p.byStatus)) {
+		if i > 0 {
+			p.w.WriteByte(',')
+		}
+		writeKey(p.w, status)
+		p.w.WriteByte('[')
+		for j, r := range p.byStatus[status] {
+			if j > 0 {
+				p.w.WriteByte(',')
+			}
+			p.w.Write(r)
+		}
+		p.w.WriteByte(']')
 	}
-	err = p.write(bufio.NewWriterSize(f, 64<<10), e)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, p.path(".json"))
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write the summary: %w", err)
-	}
-	return nil
+	p.w.WriteByte('}')
+	p.byStatus = nil
+}
+
+func writeKey(w *bufio.Writer, k string) {
+	data, _ := json.Marshal(k)
+	w.Write(data)
+	w.WriteByte(':')
 }
 
 // counters are the seven recap counters of a host, in Ansible's names.
@@ -152,68 +144,50 @@ type counters struct {
 	Ignored     int `json:"ignored"`
 }
 
-// write streams the document to w: the results are copied from the spill file one by one.
-func (p *plugin) write(w *bufio.Writer, e *event.Event) error {
+// PlaybookOnStats ends the document with the counters and the run's outcome, and puts it in
+// place.
+func (p *plugin) PlaybookOnStats(e *event.Event) error {
+	if p.written {
+		return nil
+	}
+	p.written = true
+	p.writeHost()
 	s := e.Data.Stats
 	if s == nil {
 		s = &event.Stats{}
 	}
-	head := map[string]any{"job_id": e.JobID, "status": s.Status, "rc": s.RC, "start": s.Start, "end": s.End}
 	summary := map[string]counters{}
 	for h, c := range s.Hosts {
 		summary[h] = counters{c.OK, c.Changed, c.Unreachable, c.Failures, c.Skipped, c.Rescued, c.Ignored}
 	}
-	head["summary"] = summary
-	data, err := json.Marshal(head)
+	tail, err := json.Marshal(map[string]any{"summary": summary, "status": s.Status, "rc": s.RC, "start": s.Start, "end": s.End})
 	if err != nil {
 		return err
 	}
-	w.Write(data[:len(data)-1]) // the object stays open for task_summary
-	w.WriteString(`,"task_summary":{`)
-	buf := make([]byte, 0, 4096)
-	for i, host := range slices.Sorted(maps.Keys(p.results)) {
-		if i > 0 {
-			w.WriteByte(',')
-		}
-		writeKey(w, host)
-		w.WriteByte('{')
-		for j, status := range slices.Sorted(maps.Keys(p.results[host])) {
-			if j > 0 {
-				w.WriteByte(',')
-			}
-			writeKey(w, status)
-			w.WriteByte('[')
-			for k, sp := range p.results[host][status] {
-				if k > 0 {
-					w.WriteByte(',')
-				}
-				buf = slices.Grow(buf[:0], sp.n)[:sp.n]
-				if _, err := p.spill.ReadAt(buf, sp.off); err != nil && err != io.EOF {
-					return fmt.Errorf("read a kept result: %w", err)
-				}
-				w.Write(buf)
-			}
-			w.WriteByte(']')
-		}
-		w.WriteByte('}')
+	p.w.WriteString("},")
+	p.w.Write(tail[1:]) // the rest of the object, without its opening brace
+	p.w.WriteByte('\n')
+	err = p.w.Flush()
+	if cerr := p.f.Close(); err == nil {
+		err = cerr
 	}
-	w.WriteString("}}\n")
-	return w.Flush()
+	p.f = nil
+	if err == nil {
+		err = os.Rename(p.tmp(), filepath.Join(p.dir, p.jobID+".json"))
+	}
+	if err != nil {
+		return fmt.Errorf("write the summary: %w", err)
+	}
+	return nil
 }
 
-func writeKey(w *bufio.Writer, k string) {
-	data, _ := json.Marshal(k)
-	w.Write(data)
-	w.WriteByte(':')
-}
-
-// Close removes the spill file.
+// Close removes an unfinished file: a run that never reached its stats call leaves none.
 func (p *plugin) Close() error {
-	if p.spill == nil {
-		return nil
+	if p.f != nil {
+		p.f.Close()
+		return os.Remove(p.tmp())
 	}
-	p.spill.Close()
-	return os.Remove(p.path(".results~"))
+	return nil
 }
 
 func init() { pluginsdk.Register(metadata, &plugin{}) }
