@@ -363,6 +363,9 @@ func benchmarkStartBundled(b *testing.B, warm bool) {
 		if n := len(run.Callbacks()); n != len(enabled)+1 {
 			b.Fatalf("%d plugins started, want %d", n, len(enabled)+1)
 		}
+		for _, cb := range run.Callbacks() {
+			cb.Close()
+		}
 		run.Close()
 	}
 	if warm {

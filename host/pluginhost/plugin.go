@@ -12,12 +12,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -168,6 +170,9 @@ func (h *Host) load(ctx context.Context, name, path string, terminal *bufio.Writ
 // compile compiles the module and checks its exports and imports against the ABI.
 func (p *Plugin) compile(ctx context.Context, module []byte) error {
 	var err error
+	// On a cold cache, compile the module's functions on every CPU: a run usually loads one
+	// plugin (its stdout plugin), and several plugins compile side by side anyway.
+	ctx = experimental.WithCompilationWorkers(ctx, runtime.GOMAXPROCS(0))
 	if p.compiled, err = p.runtime.CompileModule(ctx, module); err != nil {
 		return fmt.Errorf("not a valid WebAssembly module: %w", err)
 	}
