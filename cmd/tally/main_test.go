@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tallyrun/tally/pluginsdk/event"
+	"github.com/tallyrun/tally/pluginsdk/plugintest"
 )
 
 var (
@@ -129,6 +131,71 @@ func TestInterruptEndsTheRunWithStatsAndExit99(t *testing.T) {
 				t.Errorf("last event %s seq %d of %d", last.Event, last.Seq, len(events))
 			}
 		})
+	}
+}
+
+// TestSecondInterruptExitsAtOnce pins the way out of an orderly end that hangs: after the first
+// SIGINT the run delivers its stats, here to a plugin that loops in the stats call under a
+// two-minute time limit; a second SIGINT ends the process at once, with exit code 99.
+func TestSecondInterruptExitsAtOnce(t *testing.T) {
+	bin := tallyBinary(t)
+	plugins := t.TempDir()
+	plugintest.Install(t, plugins, "hostile", plugintest.Build(t, "../../host/pluginhost/testdata/plugins/hostile"))
+	config := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(config, []byte("callbacks:\n  hostile:\n    limits:\n      timeout: 120s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "run", "-i", "h1,h2,", "-c", "local", "--callback-path", plugins, "--callbacks", "hostile",
+		"--callback-opt", "hostile.mode=loop", "--callback-opt", "hostile.on=playbook_on_stats", "testdata/interrupt.yml")
+	cmd.Env = append(os.Environ(), "TALLY_CONFIG="+config)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	interrupted := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "User interrupted execution") {
+				close(interrupted)
+			}
+		}
+	}()
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "TASK [sleep]") {
+			time.Sleep(300 * time.Millisecond) // let the sleeps start
+			cmd.Process.Signal(syscall.SIGINT)
+			break
+		}
+	}
+	go io.Copy(io.Discard, stdout)
+	select {
+	case <-interrupted:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the first SIGINT was not reported")
+	}
+	time.Sleep(500 * time.Millisecond) // the stats call is under way, in the looping plugin
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second): // the orderly end would take the plugin's 120 s
+		cmd.Process.Kill()
+		<-done
+		t.Fatal("tally was still running 30 s after the second SIGINT")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 99 {
+		t.Errorf("exit code %d, want 99", code)
 	}
 }
 
