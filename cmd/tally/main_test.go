@@ -107,14 +107,7 @@ func TestInterruptEndsTheRunWithStatsAndExit99(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out strings.Builder
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				out.WriteString(sc.Text() + "\n")
-				if strings.HasPrefix(sc.Text(), "TASK [sleep]") {
-					time.Sleep(300 * time.Millisecond) // let the sleeps start
-					cmd.Process.Signal(sig)
-				}
-			}
+			signalAtSleep(cmd, stdout, sig, &out)
 			err = cmd.Wait()
 			if code := cmd.ProcessState.ExitCode(); code != 99 {
 				t.Fatalf("exit code %d (%v), want 99\n%s", code, err, out.String())
@@ -131,6 +124,19 @@ func TestInterruptEndsTheRunWithStatsAndExit99(t *testing.T) {
 				t.Errorf("last event %s seq %d of %d", last.Event, last.Seq, len(events))
 			}
 		})
+	}
+}
+
+// signalAtSleep copies the standard output of cmd, a run of testdata/interrupt.yml, to out and
+// sends sig to cmd once the run's sleep task has started. It returns when the output ends.
+func signalAtSleep(cmd *exec.Cmd, stdout io.Reader, sig os.Signal, out io.Writer) {
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		fmt.Fprintln(out, sc.Text())
+		if strings.HasPrefix(sc.Text(), "TASK [sleep]") {
+			time.Sleep(300 * time.Millisecond) // let the sleeps start
+			cmd.Process.Signal(sig)
+		}
 	}
 }
 
@@ -162,21 +168,14 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	interrupted := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "User interrupted execution") {
+		for seen := false; sc.Scan(); { // read to the end: a full pipe would block tally
+			if !seen && strings.Contains(sc.Text(), "User interrupted execution") {
+				seen = true
 				close(interrupted)
 			}
 		}
 	}()
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), "TASK [sleep]") {
-			time.Sleep(300 * time.Millisecond) // let the sleeps start
-			cmd.Process.Signal(syscall.SIGINT)
-			break
-		}
-	}
-	go io.Copy(io.Discard, stdout)
+	go signalAtSleep(cmd, stdout, syscall.SIGINT, io.Discard)
 	select {
 	case <-interrupted:
 	case <-time.After(30 * time.Second):

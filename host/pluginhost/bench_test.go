@@ -81,21 +81,22 @@ func benchmarkWasm(b *testing.B, raw string) {
 // BenchmarkStartWarm and BenchmarkStartCold time getting plugins ready for a run: found,
 // compiled (or loaded from the cache), started, described and configured, in parallel. The
 // recorder and the hostile plugin stand for the bundled plugins: Go plugins of 3-4 MB.
-func BenchmarkStartWarm(b *testing.B) { benchmarkStart(b, true, true) }
-func BenchmarkStartCold(b *testing.B) { benchmarkStart(b, false, true) }
+func BenchmarkStartWarm(b *testing.B) { benchmarkStart(b, true, bothPlugins) }
+func BenchmarkStartCold(b *testing.B) { benchmarkStart(b, false, bothPlugins) }
 
 // BenchmarkStartColdOne is BenchmarkStartCold with the recorder alone, as a run with only its
 // stdout plugin: one module compiled on every CPU.
-func BenchmarkStartColdOne(b *testing.B) { benchmarkStart(b, false, false) }
+func BenchmarkStartColdOne(b *testing.B) {
+	benchmarkStart(b, false, Flags{Callbacks: []string{"recorder"}})
+}
 
-func benchmarkStart(b *testing.B, warm, two bool) {
+var bothPlugins = Flags{Callbacks: []string{"recorder", "hostile"}, Options: []string{"hostile.mode=error"}}
+
+// benchmarkStart starts the plugins flags enables, of the recorder and the hostile plugin.
+func benchmarkStart(b *testing.B, warm bool, flags Flags) {
 	dir := b.TempDir()
-	flags := Flags{Callbacks: []string{"recorder"}}
 	plugintest.Install(b, dir, "recorder", plugintest.Build(b, recorderPkg))
-	if two {
-		plugintest.Install(b, dir, "hostile", plugintest.Build(b, hostilePkg))
-		flags = Flags{Callbacks: []string{"recorder", "hostile"}, Options: []string{"hostile.mode=error"}}
-	}
+	plugintest.Install(b, dir, "hostile", plugintest.Build(b, hostilePkg))
 	s := testSettings(b, dir, flags)
 	s.CacheDir = filepath.Join(b.TempDir(), "cache")
 	start := func() {
