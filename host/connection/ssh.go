@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -90,8 +91,12 @@ func DialSSH(ctx context.Context, inventoryName string, vars map[string]any, opt
 	s.sessions = make(chan struct{}, execs)
 	go func() {
 		err := client.Wait()
-		if err == nil || errors.Is(err, io.EOF) {
+		switch {
+		case err == nil || errors.Is(err, io.EOF):
 			err = errors.New("connection closed by remote host")
+		case errors.Is(err, syscall.ECONNRESET):
+			// A peer that closes with data unread resets the connection: the same end, abruptly.
+			err = errors.New("connection closed by remote host (reset)")
 		}
 		s.end(err)
 		for _, j := range jumps {

@@ -163,6 +163,8 @@ func TestSSHConnectionLostMidCommand(t *testing.T) {
 	}{
 		{name: "dropped", onExec: func(c *stallConn) { c.Conn.Close() },
 			wantErr: ": connection closed by remote host"},
+		{name: "reset", onExec: func(c *stallConn) { c.Conn.(*net.TCPConn).SetLinger(0); c.Conn.Close() },
+			wantErr: ": connection closed by remote host"},
 		{name: "peer silent: keepalives time out", onExec: func(c *stallConn) { c.Stall() },
 			opts:    SSHOptions{KeepaliveInterval: 100 * time.Millisecond, KeepaliveCountMax: 2},
 			wantErr: ": no answer to keepalives for 200ms"},
