@@ -286,7 +286,7 @@ func (p *Plugin) instantiate(ctx context.Context, dirs []string) (*instance, err
 		WithStdout(stdout).
 		WithStderr(p.log).
 		WithSysWalltime().
-		WithSysNanotime(). // and a real sleep: instance.sleep
+		WithSysNanotime().           // and a real sleep: instance.sleep
 		WithRandSource(rand.Reader). // wazero's default is the same numbers every run
 		WithFSConfig(fsConfig)
 	in := &instance{limits: p.limits, log: p.log, stop: make(chan struct{})}
