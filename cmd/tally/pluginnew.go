@@ -104,6 +104,13 @@ func newPlugin(name, lang, dir string) error {
 	if lang == "go" {
 		return copySDK(filepath.Join(dir, "third_party", "tally"))
 	}
+	header, err := tally.SDK.ReadFile("pluginsdk/c/tally.h")
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "tally.h"), header, 0o644)
+	}
+	if err != nil {
+		return fmt.Errorf("plugin new: copy tally.h: %w", err)
+	}
 	return nil
 }
 

@@ -55,6 +55,9 @@ func pluginsCommand(args []string, stdout, stderr io.Writer) int {
 		errorf(stderr, err)
 		return 1
 	}
+	if len(playbooks) == 0 {
+		s.Path = withProjectPlugins(s.Path)
+	}
 	h, err := pluginhost.New(s, stderr, warn)
 	if err != nil {
 		errorf(stderr, err)
@@ -89,7 +92,7 @@ func listPlugins(ctx context.Context, h *pluginhost.Host, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return pluginhost.WriteList(w, listings)
+	return pluginhost.WriteList(w, listings, h.Settings())
 }
 
 func inspectPlugin(ctx context.Context, h *pluginhost.Host, name string, w io.Writer) error {
