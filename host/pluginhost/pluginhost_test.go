@@ -210,13 +210,19 @@ func wantRecorded(events []*event.Event) []string {
 	return lines
 }
 
-func TestRecorderGetsEveryFieldOfEveryEventInOrder(t *testing.T) {
-	t.Parallel()
-	events := testEvents(t)
+// touchLog is the line a plugin named name logs at the end of events when it sums every field
+// it reads as testplugins.Touch does.
+func touchLog(name string, events []*event.Event) string {
 	var sum uint64
 	for _, e := range events {
 		sum += testplugins.Touch(e)
 	}
+	return fmt.Sprintf("[callback %s] %d events, sum %d\n", name, len(events), sum)
+}
+
+func TestRecorderGetsEveryFieldOfEveryEventInOrder(t *testing.T) {
+	t.Parallel()
+	events := testEvents(t)
 	module := goPlugin(t, recorderPkg)
 	for _, raw := range []string{"false", "true"} {
 		t.Run("raw="+raw, func(t *testing.T) {
@@ -235,7 +241,7 @@ func TestRecorderGetsEveryFieldOfEveryEventInOrder(t *testing.T) {
 			}
 			// The sum is over every field, computed by the same code natively: the plugin
 			// decoded every value as it was.
-			if want := fmt.Sprintf("[callback recorder] %d events, sum %d\n", len(events), sum); o.log.String() != want {
+			if want := touchLog("recorder", events); o.log.String() != want {
 				t.Errorf("log = %q, want %q", o.log.String(), want)
 			}
 		})

@@ -100,8 +100,10 @@ func sameTable(a, b string) bool {
 	return norm(a) == norm(b)
 }
 
+// TestCheck also pins that check grants each dir option a temporary directory, even one the
+// operator gave (real stays empty), and says what the plugin wrote there.
 func TestCheck(t *testing.T) {
-	dir := t.TempDir()
+	dir, real := t.TempDir(), t.TempDir()
 	tests := []struct {
 		name, file string
 		flags      []string
@@ -117,6 +119,14 @@ ok    deliver one event of each type agg subscribes to, then close
 			"FAIL  deliver one event of each type crasher subscribes to, then close: callback plugin crasher failed on event"},
 		{"not a plugin", installTiny(t, dir, "abi9", tiny{marker: "tally_abi_version_9", meta: tinyMeta("abi9", "aggregate", "")}), nil,
 			"FAIL  load: WebAssembly module, ABI version, exports, imports, metadata: callback plugin abi9 (" + dir + "/abi9.wasm): it implements plugin ABI version 9"},
+		{"a required dir option", installTiny(t, dir, "needsdir", tiny{meta: tinyMeta("needsdir", "aggregate",
+			`,"options":[{"name":"dir","type":"dir","required":true}],"capabilities":["filesystem"]`)}), nil,
+			`ok    configure with the options' defaults and the ones given, each dir option a temporary directory
+ok    deliver one event of each type needsdir subscribes to, then close
+      dir: wrote nothing
+`},
+		{"a dir given is not written to", plugintest.Install(t, dir, "recorder", goPlugin(t, recorderPkg)), []string{"recorder.dir=" + real},
+			"ok    deliver one event of each type recorder subscribes to, then close\n      dir: wrote events.txt ("},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,43 +139,6 @@ ok    deliver one event of each type agg subscribes to, then close
 			err = h.Check(context.Background(), tt.file, &out)
 			if (err != nil) != strings.Contains(tt.want, "FAIL") || !strings.Contains(out.String(), tt.want) {
 				t.Errorf("Check: %v\n%s\nwant %q", err, out.String(), tt.want)
-			}
-		})
-	}
-}
-
-func TestCheckGrantsTemporaryDirectoriesAndSaysWhatWasWritten(t *testing.T) {
-	t.Parallel()
-	dir, real := t.TempDir(), t.TempDir()
-	needsDir := installTiny(t, dir, "needsdir", tiny{meta: tinyMeta("needsdir", "aggregate",
-		`,"options":[{"name":"dir","type":"dir","required":true}],"capabilities":["filesystem"]`)})
-	recorder := plugintest.Install(t, dir, "recorder", goPlugin(t, recorderPkg))
-	tests := []struct {
-		name, file string
-		flags      []string
-		want       []string
-	}{
-		{"a required dir option", needsDir, nil, []string{
-			"ok    configure with the options' defaults and the ones given, each dir option a temporary directory\n",
-			"ok    deliver one event of each type needsdir subscribes to, then close\n      dir: wrote nothing\n"}},
-		{"a dir given is not written to", recorder, []string{"recorder.dir=" + real}, []string{
-			"ok    deliver one event of each type recorder subscribes to, then close\n      dir: wrote events.txt ("}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h, err := New(testSettings(t, dir, Flags{Options: tt.flags}), io.Discard, func(w string) { t.Error(w) })
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer h.Close()
-			var out strings.Builder
-			if err := h.Check(context.Background(), tt.file, &out); err != nil {
-				t.Errorf("Check: %v\n%s", err, out.String())
-			}
-			for _, want := range tt.want {
-				if !strings.Contains(out.String(), want) {
-					t.Errorf("Check wrote:\n%s\nwant %q", out.String(), want)
-				}
 			}
 		})
 	}
