@@ -286,9 +286,10 @@ func (p *Plugin) instantiate(ctx context.Context, dirs []string) (*instance, err
 		WithStdout(stdout).
 		WithStderr(p.log).
 		WithSysWalltime().
-		WithSysNanotime().           // and a real sleep: instance.sleep
+		WithSysNanotime().
 		WithRandSource(rand.Reader). // wazero's default is the same numbers every run
 		WithFSConfig(fsConfig)
+	// A real sleep, which the call's time limit ends (instance.sleep).
 	in := &instance{limits: p.limits, log: p.log, stop: make(chan struct{})}
 	mod, err := p.runtime.InstantiateModule(ctx, p.compiled, cfg.WithNanosleep(in.sleep))
 	if err != nil {
