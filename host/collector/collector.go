@@ -116,10 +116,20 @@ func (c *Collector) deliver(e *event.Event) {
 // code the run ended with, waits until every callback has handled every event, closes the
 // callbacks and returns the stats.
 func (c *Collector) Finish(status string, rc int) *event.Stats {
+	return c.finish(status, rc, "")
+}
+
+// FinishError ends a run that an error stopped (a playbook that cannot be parsed, a missing
+// vars file) as Finish does, with status error and the error's message in the stats.
+func (c *Collector) FinishError(rc int, err error) *event.Stats {
+	return c.finish("error", rc, err.Error())
+}
+
+func (c *Collector) finish(status string, rc int, msg string) *event.Stats {
 	close(c.in)
 	<-c.done
 	st := c.stats.result()
-	st.Status, st.RC, st.Start, st.End = status, rc, c.start, time.Now()
+	st.Status, st.RC, st.Message, st.Start, st.End = status, rc, msg, c.start, time.Now()
 	if c.spill != nil {
 		// Every result is kept before the stats call offers them.
 		close(c.spill.q)

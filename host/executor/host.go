@@ -447,7 +447,10 @@ func (r *playRun) moduleTask(ctx context.Context, c *compiled, h *inventory.Host
 		Vars:        vars,
 		SearchPaths: r.searchPaths(c),
 		Render: func(text string) (string, error) {
-			return x.tmpl.RenderString(text, vars)
+			// As Ansible's template module, templates see ansible_managed, whatever the vars say.
+			tv := maps.Clone(vars)
+			tv["ansible_managed"] = x.cfg.AnsibleManaged
+			return x.tmpl.RenderString(text, tv)
 		},
 		Eval: func(expr string) (any, error) { return x.tmpl.Eval(expr, vars) },
 	}
@@ -582,6 +585,9 @@ func (r *playRun) become(c *compiled, vars map[string]any) (*connection.Become, 
 	b := &connection.Become{Method: c.becomeMethod, User: c.becomeUser, Password: r.x.cfg.BecomePass}
 	if b.User == "" {
 		b.User = r.x.cfg.BecomeUser
+	}
+	if b.Method == "" {
+		b.Method = r.x.cfg.BecomeMethod
 	}
 	// Later names win: ansible_become_password over the older ansible_become_pass.
 	for _, v := range []struct {

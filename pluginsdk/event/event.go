@@ -101,6 +101,7 @@ type HostStats struct {
 type Stats struct {
 	Status            string                    `json:"status"` // successful, failed, unreachable, interrupted, error
 	RC                int                       `json:"rc"`
+	Message           string                    `json:"message,omitempty"` // what ended the run, with status error
 	Start             time.Time                 `json:"start"`
 	End               time.Time                 `json:"end"`
 	Hosts             map[string]HostStats      `json:"hosts"`

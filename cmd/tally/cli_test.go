@@ -1,0 +1,116 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// cliProject writes a one-task playbook and a local inventory into a temporary directory, and
+// points tally's and Ansible's configuration at nothing, so that the machine's files do not
+// count. It returns the playbook and inventory.
+func cliProject(t *testing.T) (site, inv string) {
+	t.Helper()
+	dir := t.TempDir()
+	site = filepath.Join(dir, "site.yml")
+	inv = filepath.Join(dir, "inventory.ini")
+	writeFile(t, site, "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug:\n        msg: hi\n")
+	writeFile(t, inv, "h1 ansible_connection=local\n")
+	writeFile(t, filepath.Join(dir, "tally.yaml"), "")
+	t.Setenv("TALLY_CONFIG", filepath.Join(dir, "tally.yaml"))
+	t.Setenv("ANSIBLE_CONFIG", filepath.Join(dir, "no-ansible.cfg"))
+	t.Setenv("HOME", dir)
+	t.Setenv("TALLY_CALLBACK_PLUGINS", dir)
+	return site, inv
+}
+
+// runMain runs the command line args and returns its exit code, standard output and error.
+func runMain(args ...string) (int, string, string) {
+	var stdout, stderr strings.Builder
+	rc := mainRC(args, &stdout, &stderr)
+	return rc, stdout.String(), stderr.String()
+}
+
+// TestCommandLineMistakesExit2WithTheUsage pins what ansible-playbook's argument parser does
+// with a mistake, in every subcommand: the usage, the error, exit 2.
+func TestCommandLineMistakesExit2WithTheUsage(t *testing.T) {
+	site, inv := cliProject(t)
+	tests := []struct {
+		args        []string
+		usage, want string
+	}{
+		{[]string{"run", "-i", inv, "--bogus", site}, "Usage: tally run", "tally run: error: unknown flag: --bogus"},
+		{[]string{"run", "-i", inv, "-f", "abc", site}, "Usage: tally run", `tally run: error: invalid argument "abc" for "-f, --forks"`},
+		{[]string{"run", "-i", inv, "-f", "0", site}, "Usage: tally run", "the number of processes (--forks) must be >= 1"},
+		{[]string{"run", "-i", inv, "-f", "-3", site}, "Usage: tally run", "the number of processes (--forks) must be >= 1"},
+		{[]string{"run", "-i", inv, "--timeout", "x", site}, "Usage: tally run", `invalid argument "x" for "-T, --timeout"`},
+		{[]string{"run", "-i", inv}, "Usage: tally run", "the following arguments are required: PLAYBOOK"},
+		{[]string{"plugins", "--bogus", "list"}, "tally plugins list", "tally plugins: error: unknown flag: --bogus"},
+		{[]string{"plugins", "frob"}, "tally plugins list", `want a command: list, inspect or check, not "frob"`},
+		{[]string{"plugins", "inspect"}, "tally plugins list", "inspect takes 1 arguments, not 0"},
+		{[]string{"plugin", "--bogus", "new", "x"}, "tally plugin new NAME", "tally plugin: error: unknown flag: --bogus"},
+		{[]string{"plugin", "new", "x", "--lang", "rust", "--dir", filepath.Join(t.TempDir(), "x")}, "tally plugin new NAME", `--lang "rust": want go or c`},
+		{[]string{"plugin", "old", "x"}, "tally plugin new NAME", "want: new NAME"},
+		{[]string{"frob"}, "Usage:\n  tally run", `tally: error: unknown command "frob"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			rc, stdout, stderr := runMain(tt.args...)
+			if rc != 2 || !strings.Contains(stderr, tt.usage) || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit code %d, want 2; stderr has the usage %v and %q %v:\n%s%s", rc,
+					strings.Contains(stderr, tt.usage), tt.want, strings.Contains(stderr, tt.want), stdout, stderr)
+			}
+		})
+	}
+}
+
+// TestFlagsNotSupportedYetAreNamed pins that each flag of ansible-playbook that tally does not
+// implement yet is refused by name, not as an unknown flag, with its value or without.
+func TestFlagsNotSupportedYetAreNamed(t *testing.T) {
+	site, inv := cliProject(t)
+	for _, f := range notYet {
+		forms := [][]string{{"--" + f.long}}
+		if f.value {
+			forms = [][]string{{"--" + f.long, "x"}, {"--" + f.long + "=x"}}
+		}
+		if f.short != "" && !f.value {
+			forms = append(forms, []string{"-" + f.short})
+		}
+		for _, form := range forms {
+			t.Run(strings.Join(form, " "), func(t *testing.T) {
+				args := append(append([]string{"run", "-i", inv}, form...), site)
+				rc, _, stderr := runMain(args...)
+				want := "tally run: error: tally does not support --" + f.long + " yet"
+				if rc != 2 || !strings.Contains(stderr, want) {
+					t.Errorf("exit code %d, want 2 and %q:\n%s", rc, want, stderr)
+				}
+			})
+		}
+	}
+}
+
+// TestRunRefusesWhatAnsiblePlaybookRefuses pins the exit codes and messages of a run that
+// cannot start, as ansible-playbook's.
+func TestRunRefusesWhatAnsiblePlaybookRefuses(t *testing.T) {
+	site, inv := cliProject(t)
+	tests := []struct {
+		name string
+		args []string
+		rc   int
+		want string
+	}{
+		{"missing playbook", []string{"run", "-i", inv, filepath.Join(t.TempDir(), "nosuch.yml")}, 1, "nosuch.yml could not be found"},
+		{"playbook is a directory", []string{"run", "-i", inv, t.TempDir()}, 1, "does not appear to be a file"},
+		{"bad job ID", []string{"run", "-i", inv, "--job-id", "a/b", site}, 5, `invalid job ID "a/b"`},
+		{"limit matches nothing", []string{"run", "-i", inv, "-l", "nosuch", site}, 1, "ERROR! Specified inventory, host pattern and/or --limit leaves us with no hosts to target."},
+		{"limit matches nothing, listing", []string{"run", "-i", inv, "-l", "nosuch", "--list-hosts", site}, 1, "leaves us with no hosts to target"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc, stdout, stderr := runMain(tt.args...)
+			if rc != tt.rc || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit code %d, want %d and %q:\n%s%s", rc, tt.rc, tt.want, stdout, stderr)
+			}
+		})
+	}
+}
