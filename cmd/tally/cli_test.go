@@ -114,3 +114,26 @@ func TestRunRefusesWhatAnsiblePlaybookRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestRunReadsAnsibleCfgAndAnsibleEnvironment pins that a project's ansible.cfg and the
+// ANSIBLE_* variables give tally run its defaults, as ansible-playbook's: here the inventory
+// and the forks, with a warning naming the file and line of a key tally ignores.
+func TestRunReadsAnsibleCfgAndAnsibleEnvironment(t *testing.T) {
+	site, inv := cliProject(t)
+	cfg := filepath.Join(filepath.Dir(site), "ansible.cfg")
+	writeFile(t, cfg, "[defaults]\ninventory = inventory.ini\nforks = 0\n")
+	t.Setenv("ANSIBLE_CONFIG", cfg)
+	if rc, _, stderr := runMain("run", site); rc != 1 || !strings.Contains(stderr, "ansible.cfg:3: forks 0: must be >= 1") {
+		t.Errorf("forks = 0: exit code %d:\n%s", rc, stderr)
+	}
+	writeFile(t, cfg, "[defaults]\ninventory = inventory.ini\ngathering = smart\n")
+	rc, stdout, stderr := runMain("run", site)
+	if rc != 0 || !strings.Contains(stdout, "h1 ") || !strings.Contains(stderr, cfg+":3: tally ignores gathering in [defaults]") {
+		t.Errorf("with ansible.cfg's inventory: exit code %d:\n%s%s", rc, stdout, stderr)
+	}
+	t.Setenv("ANSIBLE_CONFIG", "")
+	t.Setenv("ANSIBLE_INVENTORY", inv)
+	if rc, stdout, stderr := runMain("run", site); rc != 0 || !strings.Contains(stdout, "h1 ") {
+		t.Errorf("with ANSIBLE_INVENTORY: exit code %d:\n%s%s", rc, stdout, stderr)
+	}
+}
