@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tallyrun/tally/pluginsdk/event"
 )
 
 // cliProject writes a one-task playbook and a local inventory into a temporary directory, and
@@ -135,5 +138,43 @@ func TestRunReadsAnsibleCfgAndAnsibleEnvironment(t *testing.T) {
 	t.Setenv("ANSIBLE_INVENTORY", inv)
 	if rc, stdout, stderr := runMain("run", site); rc != 0 || !strings.Contains(stdout, "h1 ") {
 		t.Errorf("with ANSIBLE_INVENTORY: exit code %d:\n%s%s", rc, stdout, stderr)
+	}
+}
+
+// TestErrorsBeforeTheFirstTaskAreRecorded pins that a run that ends before its first task
+// still reaches the plugins and the artifacts: playbook_on_start, then the stats with status
+// error and the message, with ansible-playbook's exit code.
+func TestErrorsBeforeTheFirstTaskAreRecorded(t *testing.T) {
+	site, inv := cliProject(t)
+	dir := filepath.Dir(site)
+	writeFile(t, filepath.Join(dir, "bad.yml"), "- hosts: all\n  tasks:\n    - nosuchmodule: {}\n")
+	writeFile(t, filepath.Join(dir, "badinv.yml"), "all: [unclosed\n")
+	writeFile(t, filepath.Join(dir, "vars.yml"), "- hosts: all\n  gather_facts: false\n  vars_files: [missing.yml]\n  tasks:\n    - debug: {}\n")
+	tests := []struct {
+		name string
+		args []string
+		rc   string
+		msg  string
+	}{
+		{"parse error", []string{"-i", inv, filepath.Join(dir, "bad.yml")}, "4", "nosuchmodule"},
+		{"bad inventory", []string{"-i", filepath.Join(dir, "badinv.yml"), site}, "4", "badinv.yml"},
+		{"limit matches nothing", []string{"-i", inv, "-l", "nosuch", site}, "1", "leaves us with no hosts"},
+		{"missing vars file", []string{"-i", inv, filepath.Join(dir, "vars.yml")}, "1", "missing.yml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			arts := t.TempDir()
+			rc, stdout, stderr := runMain(append([]string{"run", "--artifacts", arts}, tt.args...)...)
+			if fmt.Sprint(rc) != tt.rc || !strings.Contains(stderr, "ERROR! ") {
+				t.Fatalf("exit code %d, want %s and an error:\n%s%s", rc, tt.rc, stdout, stderr)
+			}
+			status, artRC, stats, events := readArtifacts(t, arts)
+			if status != "error" || artRC != tt.rc || !strings.Contains(fmt.Sprint(stats["message"]), tt.msg) {
+				t.Errorf("status %q rc %q message %q, want error, %s and %q", status, artRC, stats["message"], tt.rc, tt.msg)
+			}
+			if first, last := events[0], events[len(events)-1]; first.Event != event.PlaybookOnStart || last.Event != event.PlaybookOnStats {
+				t.Errorf("events %s ... %s, want playbook_on_start ... playbook_on_stats", first.Event, last.Event)
+			}
+		})
 	}
 }
