@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -176,5 +177,23 @@ func TestErrorsBeforeTheFirstTaskAreRecorded(t *testing.T) {
 				t.Errorf("events %s ... %s, want playbook_on_start ... playbook_on_stats", first.Event, last.Event)
 			}
 		})
+	}
+}
+
+// TestAnsibleManagedComesFromTheConfiguration pins that ansible.cfg's ansible_managed reaches
+// the template module.
+func TestAnsibleManagedComesFromTheConfiguration(t *testing.T) {
+	_, inv := cliProject(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "ansible.cfg"), "[defaults]\nansible_managed = Managed by ops\n")
+	writeFile(t, filepath.Join(dir, "m.j2"), "{{ ansible_managed }}")
+	out := filepath.Join(dir, "out.txt")
+	writeFile(t, filepath.Join(dir, "site.yml"), "- hosts: all\n  gather_facts: false\n  tasks:\n    - template: src=m.j2 dest="+out+"\n")
+	t.Setenv("ANSIBLE_CONFIG", filepath.Join(dir, "ansible.cfg"))
+	if rc, stdout, stderr := runMain("run", "-i", inv, filepath.Join(dir, "site.yml")); rc != 0 {
+		t.Fatalf("exit code %d:\n%s%s", rc, stdout, stderr)
+	}
+	if got, err := os.ReadFile(out); err != nil || string(got) != "Managed by ops" {
+		t.Errorf("rendered %q, %v", got, err)
 	}
 }
