@@ -19,15 +19,23 @@ build:
 
 ## plugins: every bundled plugin, plugins/NAME/ -> build/plugins/NAME.wasm: Go with the stock
 ## toolchain, anything else with the Makefile in its directory (given OUT, the file to write).
+## A plugin in C is built only when clang can build for WASI (clang, lld, wasi-libc and the
+## wasm32 builtins: make deps installs them), and skipped with a word otherwise, so that
+## make run needs nothing but Go.
+PLUGIN_SRC ?= $(wildcard plugins/*/)
+CLANG      ?= clang
 plugins:
 	@mkdir -p $(PLUGIN_DIR)
-	@for d in plugins/*/; do n=$$(basename $$d); \
+	@for d in $(PLUGIN_SRC); do d=$${d%/}; n=$$(basename $$d); \
 		if [ -f $$d/main.go ]; then \
 			echo "plugin $$n (Go)"; \
 			GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 $(GO) build -buildmode=c-shared -trimpath -o $(PLUGIN_DIR)/$$n.wasm ./$$d || exit 1; \
+		elif [ -f $$d/Makefile ] && ls $$d/*.c >/dev/null 2>&1 && \
+			! echo 'int tally_probe;' | $(CLANG) --target=wasm32-wasi -mexec-model=reactor -x c -o /dev/null - >/dev/null 2>&1; then \
+			echo "plugin $$n (C) skipped: $(CLANG) cannot build for WASI here (make deps installs clang, lld, wasi-libc, libclang-rt-14-dev-wasm32)"; \
 		elif [ -f $$d/Makefile ]; then \
 			echo "plugin $$n ($$d/Makefile)"; \
-			$(MAKE) -s -C $$d OUT=$(CURDIR)/$(PLUGIN_DIR)/$$n.wasm || exit 1; \
+			$(MAKE) -s -C $$d OUT=$(abspath $(PLUGIN_DIR))/$$n.wasm CLANG=$(CLANG) || exit 1; \
 		fi; \
 	done
 
