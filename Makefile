@@ -4,7 +4,7 @@ BIN      := bin/tally
 # Run as root, or with sudo when it is there, to install what the tests need.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: all build plugins install run test deps vet unit fuzz bench-collector bench-e2e clean
+.PHONY: all build plugins install run test deps vet unit unit-packages unit-cmd unit-compat fuzz bench-collector bench-e2e clean
 
 PLUGIN_DIR := build/plugins
 # Where make install puts the binary and the bundled plugins (the default plugin search path's
@@ -71,19 +71,31 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: the files above need formatting"; exit 1; }
 	$(GO) vet ./...
 
-unit:
-	$(GO) test -race -count=1 ./...
+## unit: every test under the race detector, in three go test runs, each with a time limit of its
+## own: the packages but cmd/tally, cmd/tally but its compatibility suites, and the suites
+## (TestCompat, TestCompatSSH: every compat playbook under ansible-playbook and tally, locally and
+## over SSH), by far the slowest part. The limits are for hangs, with room for a busy machine:
+## the suites take minutes on an idle one, and many times that under load.
+COMPAT := ^TestCompat(SSH)?$$
+unit: unit-packages unit-cmd unit-compat
+unit-packages:
+	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/cmd/tally$$')
+unit-cmd:
+	$(GO) test -race -count=1 -timeout 20m -skip '$(COMPAT)' ./cmd/tally
+unit-compat:
+	$(GO) test -race -count=1 -timeout 45m -run '$(COMPAT)' ./cmd/tally
 
-## fuzz: each parser's fuzz target for a fixed number of inputs (about 15 s each here):
+## fuzz: each parser's fuzz target for a fixed number of inputs (about 15 s each here, each run
+## with a time limit for hangs):
 ## inventories, playbooks, templates, and the plugins' event decoder. A count, not a duration:
 ## Go 1.26's fuzzing coordinator can fail a timed run with "context deadline exceeded" when the
 ## time runs out during an input (golang/go#75804, fixed in Go 1.27).
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzLoadINI$$' -fuzztime=12000x -fuzzminimizetime=2s ./host/inventory
-	$(GO) test -run='^$$' -fuzz='^FuzzLoadYAML$$' -fuzztime=12000x -fuzzminimizetime=2s ./host/inventory
-	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=30000x -fuzzminimizetime=2s ./host/playbook
-	$(GO) test -run='^$$' -fuzz='^FuzzRender$$' -fuzztime=200000x -fuzzminimizetime=2s ./host/template
-	$(GO) test -run='^$$' -fuzz='^FuzzDecodeBatch$$' -fuzztime=100000x -fuzzminimizetime=2s ./pluginsdk/wire
+	$(GO) test -timeout 20m -run='^$$' -fuzz='^FuzzLoadINI$$' -fuzztime=12000x -fuzzminimizetime=2s ./host/inventory
+	$(GO) test -timeout 20m -run='^$$' -fuzz='^FuzzLoadYAML$$' -fuzztime=12000x -fuzzminimizetime=2s ./host/inventory
+	$(GO) test -timeout 20m -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=30000x -fuzzminimizetime=2s ./host/playbook
+	$(GO) test -timeout 20m -run='^$$' -fuzz='^FuzzRender$$' -fuzztime=200000x -fuzzminimizetime=2s ./host/template
+	$(GO) test -timeout 20m -run='^$$' -fuzz='^FuzzDecodeBatch$$' -fuzztime=100000x -fuzzminimizetime=2s ./pluginsdk/wire
 
 ## bench-collector: events/s through the collector, and the heap of 1,000,000 kept results.
 bench-collector:

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/tallyrun/tally/pluginsdk/event"
+	"github.com/tallyrun/tally/pluginsdk/plugintest"
 )
 
 // cliProject writes a one-task playbook and a local inventory into a temporary directory, and
@@ -195,5 +197,21 @@ func TestAnsibleManagedComesFromTheConfiguration(t *testing.T) {
 	}
 	if got, err := os.ReadFile(out); err != nil || string(got) != "Managed by ops" {
 		t.Errorf("rendered %q, %v", got, err)
+	}
+}
+
+// TestSlowPluginAtTheEndIsNamed pins that a plugin still working a second after the run's end
+// is named, with the events it has left (those of the call it is in included): here one that
+// loops in the stats call until its time limit of 3 s stops it.
+func TestSlowPluginAtTheEndIsNamed(t *testing.T) {
+	site, inv := cliProject(t)
+	plugins := t.TempDir()
+	plugintest.Install(t, plugins, "hostile", plugintest.Build(t, "../../host/pluginhost/testdata/plugins/hostile"))
+	writeFile(t, os.Getenv("TALLY_CONFIG"), "callbacks:\n  hostile:\n    limits:\n      timeout: 3s\n")
+	rc, stdout, stderr := runMain("run", "-i", inv, "--callback-path", plugins, "--callbacks", "hostile",
+		"--callback-opt", "hostile.mode=loop", "--callback-opt", "hostile.on=playbook_on_stats", site)
+	want := regexp.MustCompile(`\[WARNING\]: the run is over; waiting for callback plugins still working: hostile \(\d+ events? left\)\n`)
+	if rc != 0 || len(want.FindAllString(stderr, -1)) != 1 {
+		t.Errorf("exit code %d, want 0 and one warning matching %s:\n%s%s", rc, want, stdout, stderr)
 	}
 }

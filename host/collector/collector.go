@@ -6,6 +6,7 @@ package collector
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -145,10 +146,59 @@ func (c *Collector) finish(status string, rc int, msg string) *event.Stats {
 	for _, s := range c.subs {
 		close(s.q)
 	}
-	for _, s := range c.subs {
-		<-s.done
-	}
+	c.waitCallbacks()
 	return st
+}
+
+// SlowCallbacks is how long Finish waits for the callbacks to handle the last events before it
+// says which are still working: the run is over, and a silent wait looks like a hang.
+var SlowCallbacks = time.Second
+
+// Backlog is implemented by a callback that queues events of its own (a plugin): Pending is
+// how many it has not finished handling.
+type Backlog interface {
+	Pending() int
+}
+
+// waitCallbacks waits until every callback has handled its last event and closed, saying once,
+// after SlowCallbacks, which ones are still working and how many events each has left.
+func (c *Collector) waitCallbacks() {
+	all := make(chan struct{})
+	go func() {
+		defer close(all)
+		for _, s := range c.subs {
+			<-s.done
+		}
+	}()
+	select {
+	case <-all:
+		return
+	case <-time.After(SlowCallbacks):
+	}
+	var busy []string
+	for _, s := range c.subs {
+		select {
+		case <-s.done:
+			continue
+		default:
+		}
+		left := len(s.q)
+		if b, ok := s.cb.(Backlog); ok {
+			left += b.Pending()
+		}
+		busy = append(busy, fmt.Sprintf("%s (%d %s left)", s.cb.Name(), left, plural(left, "event", "events")))
+	}
+	if len(busy) > 0 {
+		c.warn("the run is over; waiting for callback plugins still working: " + strings.Join(busy, ", "))
+	}
+	<-all
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // subscriber is one callback's queue and delivery goroutine.
