@@ -17,7 +17,7 @@ func TestMakePluginsSkipsTheCPluginWithoutClang(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name, clang, want string
-		built            bool
+		built             bool
 	}{
 		{"no clang", "tally-test-no-such-clang", "plugin tree (C) skipped: tally-test-no-such-clang cannot build for WASI here", false},
 		{"clang", "clang", "plugin tree (plugins/tree/Makefile)", true},

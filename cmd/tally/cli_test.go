@@ -215,3 +215,36 @@ func TestSlowPluginAtTheEndIsNamed(t *testing.T) {
 		t.Errorf("exit code %d, want 0 and one warning matching %s:\n%s%s", rc, want, stdout, stderr)
 	}
 }
+
+// TestVerbose3ShowsConnectionsAndCommands pins -vvv: the connection, each command and its exit
+// status reach the display through the runner_verbose event, with no_log respected; -vv shows
+// none of it.
+func TestVerbose3ShowsConnectionsAndCommands(t *testing.T) {
+	site, inv := cliProject(t)
+	writeFile(t, site, "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo visible\n    - command: echo hidden\n      no_log: true\n")
+	rc, stdout, stderr := runMain("run", "-vvv", "-i", inv, site)
+	if rc != 0 {
+		t.Fatalf("exit code %d:\n%s%s", rc, stdout, stderr)
+	}
+	var lines []string
+	for _, l := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(l, "<h1> ") {
+			lines = append(lines, l)
+		}
+	}
+	if !strings.Contains(stdout, "exec echo visible'\n") {
+		t.Errorf("-vvv does not show the command:\n%s", stdout)
+	}
+	got := strings.Join(lines, "\n")
+	for _, want := range []string{"<h1> ESTABLISH LOCAL CONNECTION FOR USER: ", "<h1> EXEC /bin/sh -c '", "<h1> rc=0, stdout 18 bytes", "<h1> EXEC (command censored due to no log)", "<h1> rc=0, stdout and stderr censored due to no log"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("-vvv lines do not say %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "hidden") {
+		t.Errorf("-vvv shows a no_log command:\n%s", got)
+	}
+	if _, stdout, _ := runMain("run", "-vv", "-i", inv, site); strings.Contains(stdout, "<h1> ") {
+		t.Errorf("-vv shows connection lines:\n%s", stdout)
+	}
+}

@@ -482,13 +482,26 @@ func (r *playRun) moduleTask(ctx context.Context, c *compiled, h *inventory.Host
 		if err != nil {
 			return nil, &connection.UnreachableError{Host: key, Err: err}
 		}
-		return x.cfg.Connect(ctx, key, cv)
+		conn, err := x.cfg.Connect(ctx, key, cv)
+		if d, ok := conn.(connection.Describer); ok && x.cfg.Verbosity >= 3 {
+			r.verbose(c, h, d.Endpoint().Established())
+		}
+		return conn, err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	mt.Conn = conn
+	if x.cfg.Verbosity >= 3 {
+		mt.Conn = connection.Verbose(conn, func(msg string) { r.verbose(c, h, msg) }, r.flag(c.noLog, vars))
+	}
 	return mt, delegated, nil
+}
+
+// verbose reports a line of -vvv about host h's connection during task c.
+func (r *playRun) verbose(c *compiled, h *inventory.Host, msg string) {
+	r.x.emit(&event.Event{ParentUUID: c.task.UUID, Event: event.RunnerVerbose,
+		Data: event.Data{Playbook: r.pb.Path, Play: r.play.Name, Host: h.Name, Task: c.info, Result: map[string]any{"msg": msg}}})
 }
 
 // connVars returns the connection variables of a host with the keyword and command-line

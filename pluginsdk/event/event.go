@@ -24,6 +24,9 @@ const (
 	PlaybookOnNotify           Type = "playbook_on_notify"
 	RunnerOnStart              Type = "runner_on_start"
 	RunnerRetry                Type = "runner_retry"
+	// RunnerVerbose is tally's own: at -vvv, a line about a host's connection (connecting, a
+	// command run and its exit status), as Ansible's display prints at -vvv; res.msg holds it.
+	RunnerVerbose              Type = "runner_verbose"
 	RunnerItemOnOK             Type = "runner_item_on_ok"
 	RunnerItemOnFailed         Type = "runner_item_on_failed"
 	RunnerItemOnSkipped        Type = "runner_item_on_skipped"
