@@ -218,13 +218,9 @@ func lookup(getenv func(string) string, name string) (string, bool) {
 // headers, key = value or key: value, # and ; comments, ; after a space ends a value, indented
 // lines continue it. It returns the keys tally reads by "section.key" and warns about the others.
 func loadINI(path string, warn func(string)) (map[string]value, error) {
-	data, err := os.ReadFile(path)
+	data, dir, err := readFile(path, "ansible configuration")
 	if err != nil {
-		return nil, fmt.Errorf("read ansible configuration: %w", err)
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, fmt.Errorf("read ansible configuration: %w", err)
+		return nil, err
 	}
 	known := map[string]bool{}
 	for _, s := range ansibleSettings {
@@ -266,7 +262,7 @@ func loadINI(path string, warn func(string)) (map[string]value, error) {
 			last = ""
 			continue
 		}
-		out[key], last = value{text: stripComment(strings.TrimSpace(trimmed[i+1:])), source: source, dir: filepath.Dir(abs)}, key
+		out[key], last = value{text: stripComment(strings.TrimSpace(trimmed[i+1:])), source: source, dir: dir}, key
 	}
 	return out, sc.Err()
 }

@@ -153,21 +153,31 @@ func Read(getenv func(string) string, warn func(string)) (*Config, error) {
 // Load reads the configuration file at path. Relative paths in it are relative to its
 // directory, as Ansible resolves paths in ansible.cfg.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, dir, err := readFile(path, "configuration")
 	if err != nil {
-		return nil, fmt.Errorf("read configuration: %w", err)
+		return nil, err
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, fmt.Errorf("read configuration: %w", err)
-	}
-	p := parser{path: path, dir: filepath.Dir(abs)}
+	p := parser{path: path, dir: dir}
 	c, err := p.parse(data)
 	if err != nil {
 		return nil, err
 	}
 	c.Path = path
 	return c, nil
+}
+
+// readFile returns the content of the what file at path, and the absolute directory that its
+// relative paths are relative to.
+func readFile(path, what string) (data []byte, dir string, err error) {
+	data, err = os.ReadFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", what, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", what, err)
+	}
+	return data, filepath.Dir(abs), nil
 }
 
 // parser turns the YAML document into a Config, naming file:line in every error.
