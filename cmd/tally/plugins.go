@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -35,8 +36,10 @@ func pluginsCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	sub, rest := fs.Arg(0), fs.Args()[min(1, fs.NArg()):]
 	want := map[string]int{"list": 0, "inspect": 1, "check": 1}
-	if n, ok := want[sub]; !ok {
-		return usageFailed(fs, fmt.Errorf("want a command: list, inspect or check, not %q", sub), stderr)
+	if n, ok := want[sub]; sub == "" {
+		return usageFailed(fs, errors.New("want a command: list, inspect or check"), stderr)
+	} else if !ok {
+		return usageFailed(fs, fmt.Errorf("unknown command %q: want list, inspect or check", sub), stderr)
 	} else if len(rest) != n {
 		return usageFailed(fs, fmt.Errorf("%s takes %d arguments, not %d", sub, n, len(rest)), stderr)
 	}
