@@ -21,28 +21,27 @@ const pluginsUsage = `Usage:
 Flags:
 %s`
 
-// pluginsCommand runs tally plugins and returns the exit code: 0, or 1 when a plugin could
-// not be found, loaded or checked, or the command line is wrong.
+// pluginsCommand runs tally plugins and returns the exit code: 0, 1 when a plugin could not be
+// found, loaded or checked, RCUsage when the command line is wrong.
 func pluginsCommand(args []string, stdout, stderr io.Writer) int {
 	var flags pluginhost.Flags
 	var playbooks []string
 	fs := pflag.NewFlagSet("tally plugins", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.SortFlags = false
 	fs.StringArrayVar(&playbooks, "playbook", nil, "also search the callback_plugins directory next to this playbook, first (repeatable)")
 	addCallbackFlags(fs, &flags)
 	fs.Usage = func() { fmt.Fprintf(stderr, pluginsUsage, fs.FlagUsages()) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		return 1
+	if rc, done := parseFlags(fs, args, stderr); done {
+		return rc
 	}
 	sub, rest := fs.Arg(0), fs.Args()[min(1, fs.NArg()):]
 	want := map[string]int{"list": 0, "inspect": 1, "check": 1}
-	if n, ok := want[sub]; !ok || len(rest) != n {
-		fs.Usage()
-		return 1
+	if n, ok := want[sub]; sub == "" {
+		return usageFailed(fs, errors.New("want a command: list, inspect or check"), stderr)
+	} else if !ok {
+		return usageFailed(fs, fmt.Errorf("unknown command %q: want list, inspect or check", sub), stderr)
+	} else if len(rest) != n {
+		return usageFailed(fs, fmt.Errorf("%s takes %d arguments, not %d", sub, n, len(rest)), stderr)
 	}
 	warn := func(msg string) { fmt.Fprintf(stderr, "[WARNING]: %s\n", msg) }
 	cfg, err := config.Read(os.Getenv, warn)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/tallyrun/tally/host/config"
 	"github.com/tallyrun/tally/host/connection"
 	"github.com/tallyrun/tally/host/inventory"
 	"github.com/tallyrun/tally/host/playbook"
@@ -62,9 +63,13 @@ type Config struct {
 	Connection string         // -c; default "ssh", as Ansible's "smart"
 	Become     bool           // -b
 	BecomeUser string
-	BecomePass string // -K; a host's ansible_become_password overrides it
-	Verbosity  int
-	Emitter    Emitter
+	// BecomeMethod is --become-method: the method when neither play nor host sets one.
+	BecomeMethod string
+	BecomePass   string // -K; a host's ansible_become_password overrides it
+	Verbosity    int
+	// AnsibleManaged is ansible_managed in the template module; default "Ansible managed".
+	AnsibleManaged string
+	Emitter        Emitter
 	// Connect opens connections; nil uses SSHConnector with Ansible's SSH defaults.
 	Connect Connector
 	// Warn receives warnings about the run (a missing handler, an inventory pattern that
@@ -118,6 +123,9 @@ func New(cfg Config) *Executor {
 	}
 	if cfg.Warn == nil {
 		cfg.Warn = func(string) {}
+	}
+	if cfg.AnsibleManaged == "" {
+		cfg.AnsibleManaged = config.DefaultAnsibleManaged
 	}
 	return &Executor{
 		cfg:         cfg,

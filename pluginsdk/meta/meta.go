@@ -111,7 +111,7 @@ type Metadata struct {
 var AllEvents = []event.Type{
 	event.PlaybookOnStart, event.PlaybookOnPlayStart, event.PlaybookOnNoHostsMatched,
 	event.PlaybookOnTaskStart, event.PlaybookOnHandlerTaskStart, event.PlaybookOnInclude,
-	event.PlaybookOnNotify, event.RunnerOnStart, event.RunnerRetry, event.RunnerItemOnOK,
+	event.PlaybookOnNotify, event.RunnerOnStart, event.RunnerVerbose, event.RunnerRetry, event.RunnerItemOnOK,
 	event.RunnerItemOnFailed, event.RunnerItemOnSkipped, event.RunnerOnOK, event.RunnerOnFailed,
 	event.RunnerOnSkipped, event.RunnerOnUnreachable, event.PlaybookOnNoHostsRemaining,
 	event.PlaybookOnStats,
