@@ -260,7 +260,7 @@ func TestParseExtraVars(t *testing.T) {
 	if err := os.WriteFile(file, []byte("from_file: 1\nlist: [a, b]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got, err := parseExtraVars([]string{"a=1 b='two words'", `{"c": true}`, "{d: [1, 2]}", "@" + file, "a=override"})
+	got, err := parseExtraVars([]string{"a=1 b='two words'", `{"c": true}`, "{d: [1, 2]}", "@" + file, "a=override"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func TestParseExtraVars(t *testing.T) {
 		t.Errorf("got %v\nwant %v", got, want)
 	}
 	for _, bad := range []string{"novalue", "@/nonexistent/file.yml", "{unclosed"} {
-		if _, err := parseExtraVars([]string{bad}); err == nil {
+		if _, err := parseExtraVars([]string{bad}, nil); err == nil {
 			t.Errorf("parseExtraVars(%q) succeeded", bad)
 		}
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/tallyrun/tally/host/inventory"
 	"github.com/tallyrun/tally/host/playbook"
 	"github.com/tallyrun/tally/host/pluginhost"
+	"github.com/tallyrun/tally/host/vault"
 )
 
 // runFlags are the flags of tally run, with ansible-playbook's names and meanings.
@@ -52,6 +53,7 @@ type runFlags struct {
 	commonArgs  string
 	extraArgs   string
 	callbacks   pluginhost.Flags
+	vault       vault.Sources
 }
 
 func runCommand(args []string, stdout, stderr io.Writer) int {
@@ -84,6 +86,10 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.jobID, "job-id", "", "the run's job ID (default: $TALLY_JOB_ID, else a new UUIDv7)")
 	fs.StringVar(&f.artifacts, "artifacts", "", "write the run's events, stats, status and rc under `DIR`/<job_id>/")
 	fs.CountVarP(&f.verbose, "verbose", "v", "more output (repeatable: -vvv)")
+	fs.StringArrayVar(&f.vault.IDs, "vault-id", nil, "a vault password as `LABEL@SOURCE` or SOURCE: a file, an executable, or prompt (repeatable)")
+	fs.StringArrayVar(&f.vault.PasswordFiles, "vault-password-file", nil, "read the vault password from this `FILE`, or run it if executable (repeatable)")
+	fs.BoolVarP(&f.vault.AskVaultPass, "ask-vault-password", "J", false, "ask for the vault password (on the terminal)")
+	fs.BoolVar(&f.vault.AskVaultPass, "ask-vault-pass", false, "ask for the vault password (on the terminal)")
 	addCallbackFlags(fs, &f.callbacks)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -105,11 +111,20 @@ func errorf(stderr io.Writer, err error) {
 func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 	warn := func(msg string) { fmt.Fprintf(stderr, "[WARNING]: %s\n", msg) }
 
+	keys, err := vaultKeys(f.vault, os.Getenv, warn)
+	if err != nil {
+		errorf(stderr, err)
+		return executor.RCError
+	}
 	var pbs []*playbook.Playbook
 	for _, p := range playbookPaths {
-		pb, err := playbook.Load(p)
+		pb, err := playbook.LoadWith(p, playbook.Options{Vault: keys})
 		if err != nil {
 			errorf(stderr, err)
+			var perr *playbook.Error
+			if !errors.As(err, &perr) {
+				return executor.RCError // a vault error, as Ansible's exit code for it
+			}
 			return executor.RCUnreachable
 		}
 		pbs = append(pbs, pb)
@@ -121,7 +136,7 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 		return executor.RCOK
 	}
 
-	inv, err := inventory.LoadWith(f.inventories, inventory.Options{Warn: warn})
+	inv, err := inventory.LoadWith(f.inventories, inventory.Options{Warn: warn, Vault: keys})
 	if err != nil {
 		errorf(stderr, err)
 		return executor.RCUnreachable
@@ -141,7 +156,7 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 			return executor.RCError
 		}
 	}
-	extra, err := parseExtraVars(f.extraVars)
+	extra, err := parseExtraVars(f.extraVars, keys)
 	if err != nil {
 		errorf(stderr, err)
 		return executor.RCError
@@ -211,6 +226,7 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 		Verbosity:  f.verbose,
 		Emitter:    col,
 		Connect:    executor.SSHConnector(sshOpts),
+		Vault:      keys,
 		Warn:       warn,
 	})
 	out := x.Run(ctx, pbs)
@@ -274,21 +290,48 @@ func sshOptions(f runFlags, cfg *config.Config) (opts connection.SSHOptions, bec
 	return opts, becomePass, nil
 }
 
-// parseExtraVars reads -e values as ansible-playbook does: @file, a JSON or YAML mapping, or
-// key=value pairs (values stay strings).
-func parseExtraVars(values []string) (map[string]any, error) {
+// vaultKeys reads the vault passwords the flags name, after those of the environment:
+// $TALLY_VAULT_IDENTITY_LIST (else $ANSIBLE_VAULT_IDENTITY_LIST, comma-separated
+// LABEL@SOURCE) and $TALLY_VAULT_PASSWORD_FILE (else $ANSIBLE_VAULT_PASSWORD_FILE), as
+// ansible-playbook does.
+func vaultKeys(src vault.Sources, getenv func(string) string, warn func(string)) (*vault.Keyring, error) {
+	if ids := envFirst(getenv, "TALLY_VAULT_IDENTITY_LIST", "ANSIBLE_VAULT_IDENTITY_LIST"); ids != "" {
+		var list []string
+		for _, id := range strings.Split(ids, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				list = append(list, id)
+			}
+		}
+		src.IDs = append(list, src.IDs...)
+	}
+	if file := envFirst(getenv, "TALLY_VAULT_PASSWORD_FILE", "ANSIBLE_VAULT_PASSWORD_FILE"); file != "" {
+		src.PasswordFiles = append(src.PasswordFiles, file)
+	}
+	return vault.Load(src, connection.PromptPassword, warn)
+}
+
+// envFirst is the value of the first of names that is set.
+func envFirst(getenv func(string) string, names ...string) string {
+	for _, n := range names {
+		if v := getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// parseExtraVars reads -e values as ansible-playbook does: @file (a vars file, vault
+// encrypted or not), a JSON or YAML mapping, or key=value pairs (values stay strings).
+func parseExtraVars(values []string, keys *vault.Keyring) (map[string]any, error) {
 	out := map[string]any{}
 	for _, v := range values {
 		v = strings.TrimSpace(v)
 		var m map[string]any
 		switch {
 		case strings.HasPrefix(v, "@"):
-			data, err := os.ReadFile(v[1:])
-			if err != nil {
+			var err error
+			if m, err = playbook.LoadVarsFile(v[1:], playbook.Options{Vault: keys}); err != nil {
 				return nil, fmt.Errorf("extra vars: %w", err)
-			}
-			if err := yaml.Unmarshal(data, &m); err != nil {
-				return nil, fmt.Errorf("extra vars %s: %w", v[1:], err)
 			}
 		case strings.HasPrefix(v, "{") || strings.HasPrefix(v, "["):
 			if err := json.Unmarshal([]byte(v), &m); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/tallyrun/tally/host/inventory"
 	"github.com/tallyrun/tally/host/playbook"
 	"github.com/tallyrun/tally/host/template"
+	"github.com/tallyrun/tally/host/vault"
 	"github.com/tallyrun/tally/pluginsdk/event"
 )
 
@@ -67,6 +68,8 @@ type Config struct {
 	Emitter    Emitter
 	// Connect opens connections; nil uses SSHConnector with Ansible's SSH defaults.
 	Connect Connector
+	// Vault opens vault-encrypted vars files and included task files; nil has no secrets.
+	Vault *vault.Keyring
 	// Warn receives warnings about the run (a missing handler, an inventory pattern that
 	// matched nothing); nil drops them.
 	Warn func(string)

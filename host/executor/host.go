@@ -446,6 +446,7 @@ func (r *playRun) moduleTask(ctx context.Context, c *compiled, h *inventory.Host
 		Host:        h.Name,
 		Vars:        vars,
 		SearchPaths: r.searchPaths(c),
+		Vault:       x.cfg.Vault,
 		Render: func(text string) (string, error) {
 			return x.tmpl.RenderString(text, vars)
 		},

@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/tallyrun/tally/host/inventory"
 	"github.com/tallyrun/tally/host/playbook"
@@ -126,13 +123,9 @@ func (x *Executor) playVars(play *playbook.Play) (map[string]any, error) {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(play.Dir, path)
 		}
-		data, err := os.ReadFile(path)
+		m, err := playbook.LoadVarsFile(path, playbook.Options{Vault: x.cfg.Vault})
 		if err != nil {
 			return nil, fmt.Errorf("%s: vars_files: %w", play.Pos, err)
-		}
-		var m map[string]any
-		if err := yaml.Unmarshal(data, &m); err != nil {
-			return nil, fmt.Errorf("%s: vars_files %s: %w", play.Pos, path, err)
 		}
 		for k, v := range m {
 			vars[k] = v

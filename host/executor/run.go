@@ -342,7 +342,7 @@ func (r *playRun) runIncludes(ctx context.Context, c *compiled, outs []*outcome,
 		if len(hosts) == 0 {
 			continue
 		}
-		tasks, err := playbook.LoadTasks(g.inc.path)
+		tasks, err := playbook.LoadTasksWith(g.inc.path, playbook.Options{Vault: r.x.cfg.Vault})
 		if err != nil {
 			return err
 		}
