@@ -19,6 +19,7 @@ import (
 
 	"github.com/tallyrun/tally/host/connection"
 	"github.com/tallyrun/tally/host/inventory"
+	"github.com/tallyrun/tally/host/lookup"
 	"github.com/tallyrun/tally/host/playbook"
 	"github.com/tallyrun/tally/host/template"
 	"github.com/tallyrun/tally/host/vault"
@@ -84,10 +85,11 @@ type Outcome struct {
 
 // Executor runs playbooks. It is used for one run, from one goroutine.
 type Executor struct {
-	cfg   Config
-	tmpl  *template.Engine
-	conns connCache
-	omit  string
+	cfg     Config
+	tmpl    *template.Engine
+	lookups *lookup.Registry
+	conns   connCache
+	omit    string
 
 	// Host state that outlives a play, keyed by inventory host name. Written only between
 	// tasks (see the package comment).
@@ -122,9 +124,13 @@ func New(cfg Config) *Executor {
 	if cfg.Warn == nil {
 		cfg.Warn = func(string) {}
 	}
+	tmpl := template.New()
+	lookups := lookup.New(tmpl, cfg.Vault, cfg.Warn)
+	tmpl.SetLookups(lookups)
 	return &Executor{
 		cfg:         cfg,
-		tmpl:        template.New(),
+		tmpl:        tmpl,
+		lookups:     lookups,
 		omit:        "__omit_place_holder__" + uuid.NewString(),
 		hosts:       map[string]*hostState{},
 		failed:      map[string]bool{},

@@ -63,7 +63,18 @@ func (r *playRun) hostVars(h *inventory.Host, c *compiled) map[string]any {
 	}
 	maps.Copy(v, x.cfg.ExtraVars)
 	r.magic(v, h)
+	if c != nil {
+		v["ansible_search_path"] = stringsToAny(r.searchPaths(c))
+	}
 	return v
+}
+
+func stringsToAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, e := range s {
+		out[i] = e
+	}
+	return out
 }
 
 func (r *playRun) injectFacts(v map[string]any, hs *hostState) {
@@ -249,40 +260,57 @@ func (r *playRun) runLoop(ctx context.Context, c *compiled, info *event.Task, h 
 	return res
 }
 
-// loopItems evaluates a task's loop (or with_items) to its list of items.
+// loopItems evaluates a task's loop to its list of items: loop's list, or what the lookup
+// of a with_<lookup> gives for its terms.
 func (r *playRun) loopItems(c *compiled, vars map[string]any) ([]any, error) {
+	if name, ok := strings.CutPrefix(c.task.LoopKeyword, "with_"); ok {
+		return r.lookupLoop(c, name, vars)
+	}
 	v, err := r.x.tmpl.Render(c.task.Loop, vars)
 	if err != nil {
 		return nil, fmt.Errorf("'%s' %s", c.task.LoopKeyword, undefinedMsg(err))
 	}
-	var items []any
 	switch l := v.(type) {
 	case []any:
-		items = l
+		return l, nil
 	case nil:
+		return nil, nil
 	case string:
-		if c.task.LoopKeyword != "with_items" {
-			return nil, fmt.Errorf("Invalid data passed to 'loop', it requires a list, got this instead: %s. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.", l)
-		}
-		items = []any{l}
+		return nil, fmt.Errorf("Invalid data passed to 'loop', it requires a list, got this instead: %s. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.", l)
 	default:
-		if c.task.LoopKeyword != "with_items" {
-			return nil, fmt.Errorf("Invalid data passed to 'loop', it requires a list, got this instead: %v.", l)
-		}
-		items = []any{l}
+		return nil, fmt.Errorf("Invalid data passed to 'loop', it requires a list, got this instead: %v.", l)
 	}
-	if c.task.LoopKeyword == "with_items" {
-		var flat []any
-		for _, it := range items {
-			if l, ok := it.([]any); ok {
-				flat = append(flat, l...)
-			} else {
-				flat = append(flat, it)
+}
+
+// lookupLoop runs the lookup of a with_<name> loop on its terms, templated as Ansible's
+// listify_lookup_plugin_terms does: a string or a dict is one term. For first_found, terms
+// using undefined variables are dropped instead of failing the task.
+func (r *playRun) lookupLoop(c *compiled, name string, vars map[string]any) ([]any, error) {
+	raw := c.task.Loop
+	if s, ok := raw.(string); ok {
+		raw = strings.TrimSpace(s)
+	}
+	var v any
+	var err error
+	if l, ok := raw.([]any); ok && name == "first_found" {
+		var terms []any
+		for _, t := range l {
+			if rt, err := r.x.tmpl.Render(t, vars); err == nil {
+				terms = append(terms, rt)
 			}
 		}
-		items = flat
+		v = terms
+	} else if v, err = r.x.tmpl.Render(raw, vars); err != nil {
+		if name != "first_found" {
+			return nil, fmt.Errorf("'%s' %s", c.task.LoopKeyword, undefinedMsg(err))
+		}
+		v = []any{}
 	}
-	return items, nil
+	terms, ok := v.([]any)
+	if !ok {
+		terms = []any{v}
+	}
+	return r.x.lookups.Loop(name, terms, vars, c.action())
 }
 
 // runIteration runs task c once (one loop item, or the task without a loop): condition, args,

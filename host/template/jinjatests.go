@@ -405,13 +405,6 @@ func semVersion(s string) ([]any, error) {
 	return append(out, []any{[]any{0}, pre}), nil
 }
 
-// unsupported is a global that fails clearly when called.
-func unsupported(name string) *function {
-	return &function{name: name, call: func(*state, []any, map[string]any) (any, error) {
-		return nil, fmt.Errorf("%s() is not supported: lookup plugins are not implemented", name)
-	}}
-}
-
 // globals are the functions templates may call by name.
 var globals = map[string]any{
 	"range": &function{name: "range", call: func(_ *state, args []any, kw map[string]any) (any, error) {
@@ -487,9 +480,6 @@ var globals = map[string]any{
 		}
 		return ns, nil
 	}},
-	"lookup": unsupported("lookup"),
-	"query":  unsupported("query"),
-	"q":      unsupported("q"),
 	"undef": &function{name: "undef", call: func(_ *state, args []any, kw map[string]any) (any, error) {
 		a, err := bindArgs("undef", args, kw, []string{"hint"}, nil)
 		if err != nil {

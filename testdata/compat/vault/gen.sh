@@ -12,6 +12,7 @@ enc() { out=$1; shift; ansible-vault encrypt --output "$out" "$@" -; }
 printf 'file_secret: from a vault file\n' | enc secret_vars.yml --vault-password-file alpha.pass
 printf 'extra_secret: from -e @file\n' | enc extra_vars.yml --vault-id dev@beta.pass
 printf 'line one\nline two\n' | enc secret.txt --vault-password-file alpha.pass
+printf 'vaulted for lookups\n' | enc ../files/lookup/vaulted.txt --vault-password-file alpha.pass
 {
 	ansible-vault encrypt_string --vault-password-file alpha.pass --name inline11 'v1.1 value'
 	echo
