@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -122,6 +123,10 @@ func (x *Executor) playVars(play *playbook.Play) (map[string]any, error) {
 		path := fmt.Sprint(name)
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(play.Dir, path)
+		}
+		if _, err := os.Stat(path); err != nil {
+			// Ansible's AnsibleFileNotFound, an error (1), not a parse error (4)
+			return nil, fmt.Errorf("%s: vars file %s was not found: %w", play.Pos, name, err)
 		}
 		m, err := playbook.LoadVarsFile(path, playbook.Options{Vault: x.cfg.Vault})
 		if err != nil {
