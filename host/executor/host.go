@@ -184,6 +184,13 @@ func (r *playRun) runOnHost(ctx context.Context, c *compiled, info *event.Task, 
 func (r *playRun) runLoop(ctx context.Context, c *compiled, info *event.Task, h *inventory.Host, vars map[string]any, o *outcome, data func() event.Data, noLog bool) map[string]any {
 	items, err := r.loopItems(c, vars)
 	if err != nil {
+		// As Ansible, a loop over undefined data fails only a task whose when holds.
+		var undefined *loopUndefinedError
+		if errors.As(err, &undefined) {
+			if ok, cerr := r.x.tmpl.Cond(c.when, vars); cerr == nil && !ok {
+				return map[string]any{"changed": false, "skipped": true, "skip_reason": "Conditional result was False"}
+			}
+		}
 		return failure(err.Error())
 	}
 	if len(items) == 0 {
@@ -268,7 +275,7 @@ func (r *playRun) loopItems(c *compiled, vars map[string]any) ([]any, error) {
 	}
 	v, err := r.x.tmpl.Render(c.task.Loop, vars)
 	if err != nil {
-		return nil, fmt.Errorf("'%s' %s", c.task.LoopKeyword, undefinedMsg(err))
+		return nil, loopError(c, err)
 	}
 	switch l := v.(type) {
 	case []any:
@@ -280,6 +287,21 @@ func (r *playRun) loopItems(c *compiled, vars map[string]any) ([]any, error) {
 	default:
 		return nil, fmt.Errorf("Invalid data passed to 'loop', it requires a list, got this instead: %v.", l)
 	}
+}
+
+// loopUndefinedError is a loop whose value uses an undefined variable.
+type loopUndefinedError struct{ msg string }
+
+func (e *loopUndefinedError) Error() string { return e.msg }
+
+// loopError is the error templating a task's loop gave, naming the loop keyword.
+func loopError(c *compiled, err error) error {
+	msg := fmt.Sprintf("'%s' %s", c.task.LoopKeyword, undefinedMsg(err))
+	var u *template.UndefinedError
+	if errors.As(err, &u) {
+		return &loopUndefinedError{msg: msg}
+	}
+	return errors.New(msg)
 }
 
 // lookupLoop runs the lookup of a with_<name> loop on its terms, templated as Ansible's
@@ -302,15 +324,11 @@ func (r *playRun) lookupLoop(c *compiled, name string, vars map[string]any) ([]a
 		v = terms
 	} else if v, err = r.x.tmpl.Render(raw, vars); err != nil {
 		if name != "first_found" {
-			return nil, fmt.Errorf("'%s' %s", c.task.LoopKeyword, undefinedMsg(err))
+			return nil, loopError(c, err)
 		}
 		v = []any{}
 	}
-	terms, ok := v.([]any)
-	if !ok {
-		terms = []any{v}
-	}
-	return r.x.lookups.Loop(name, terms, vars, c.action())
+	return r.x.lookups.Loop(name, v, vars, c.action())
 }
 
 // runIteration runs task c once (one loop item, or the task without a loop): condition, args,

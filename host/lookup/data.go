@@ -3,7 +3,6 @@ package lookup
 import (
 	"bufio"
 	"crypto/rand"
-	"encoding/csv"
 	"fmt"
 	"hash/fnv"
 	"maps"
@@ -265,21 +264,13 @@ func (c *call) readCSV(path, key, delim string, col, def any) (any, error) {
 	if len(r) != 1 {
 		return nil, fmt.Errorf("csvfile: \"delimiter\" must be a 1-character string")
 	}
-	n, err := strconv.Atoi(fmt.Sprint(col))
-	if err != nil {
-		return nil, fmt.Errorf("csvfile: invalid literal for int() with base 10: '%v'", col)
-	}
-	cr := csv.NewReader(strings.NewReader(string(data)))
-	cr.Comma, cr.FieldsPerRecord, cr.LazyQuotes = r[0], -1, true
-	for {
-		row, err := cr.Read()
-		if err != nil {
-			if err.Error() == "EOF" {
-				return def, nil
-			}
-			return nil, fmt.Errorf("csvfile: %w", err)
-		}
+	for _, row := range pyCSV(string(data), r[0]) {
 		if len(row) > 0 && row[0] == key {
+			// col is read only for a matching row, as Ansible's read_csv does
+			n, err := strconv.Atoi(fmt.Sprint(col))
+			if err != nil {
+				return nil, fmt.Errorf("csvfile: invalid literal for int() with base 10: '%v'", col)
+			}
 			if n < 0 {
 				n += len(row)
 			}
@@ -289,6 +280,68 @@ func (c *call) readCSV(path, key, delim string, col, def any) (any, error) {
 			return row[n], nil
 		}
 	}
+	return def, nil
+}
+
+// pyCSV splits text into rows as Python's csv.reader does with the excel dialect: a field
+// starting with a double quote is quoted ("" is a quote, and text after the closing quote
+// is kept), quotes inside an unquoted field are plain characters.
+func pyCSV(text string, delim rune) [][]string {
+	var rows [][]string
+	var row []string
+	var field strings.Builder
+	const (
+		start = iota
+		plain
+		quoted
+		afterQuote
+	)
+	state := start
+	endField := func() {
+		row = append(row, field.String())
+		field.Reset()
+		state = start
+	}
+	rs := []rune(text)
+	for i := 0; i < len(rs); i++ {
+		c := rs[i]
+		switch {
+		case state == quoted && c == '"':
+			if i+1 < len(rs) && rs[i+1] == '"' {
+				field.WriteRune('"')
+				i++
+			} else {
+				state = afterQuote
+			}
+		case state == quoted:
+			field.WriteRune(c)
+		case c == delim:
+			endField()
+		case c == '\n' || c == '\r':
+			if c == '\r' && i+1 < len(rs) && rs[i+1] == '\n' {
+				i++
+			}
+			if state != start || len(row) > 0 {
+				endField()
+			}
+			if len(row) > 0 {
+				rows = append(rows, row)
+			}
+			row = nil
+		case state == start && c == '"':
+			state = quoted
+		default:
+			field.WriteRune(c)
+			if state == start {
+				state = plain
+			}
+		}
+	}
+	if state != start || len(row) > 0 {
+		endField()
+		rows = append(rows, row)
+	}
+	return rows
 }
 
 // Python's string module constants, for the password lookup's chars.

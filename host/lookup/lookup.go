@@ -133,12 +133,31 @@ func (r *Registry) Lookup(name string, terms []any, opts, vars map[string]any) (
 }
 
 // Loop runs the lookup of a with_<name> loop on its terms (the loop's value, templated), as
-// Ansible's TaskExecutor._get_loop_items does; action is the task's module, which tells
+// Ansible's TaskExecutor._get_loop_items does: a list is the terms, a dict is given to the
+// plugin as it is (with_dict takes it; with_list and with_indexed_items refuse it; the others
+// see its keys), anything else is one term. action is the task's module, which tells
 // first_found where to look (templates/ for template, vars/ for include_vars, else files/).
-func (r *Registry) Loop(name string, terms []any, vars map[string]any, action string) ([]any, error) {
-	p, ok := plugins[shortName(name)]
+func (r *Registry) Loop(name string, value any, vars map[string]any, action string) ([]any, error) {
+	name = shortName(name)
+	p, ok := plugins[name]
 	if !ok {
 		return nil, fmt.Errorf("lookup plugin (%s) not found", name)
+	}
+	var terms []any
+	switch v := value.(type) {
+	case []any:
+		terms = v
+	case map[string]any:
+		switch name {
+		case "dict":
+			terms = []any{v}
+		case "list", "indexed_items":
+			return nil, fmt.Errorf("with_%s expects a list", name)
+		default:
+			terms = toAny(sortedKeys(v))
+		}
+	default:
+		terms = []any{v}
 	}
 	subdir := "files"
 	for _, s := range []string{"template", "var", "file"} {
@@ -147,7 +166,7 @@ func (r *Registry) Loop(name string, terms []any, vars map[string]any, action st
 			break
 		}
 	}
-	ran, err := p(&call{r: r, name: shortName(name), opts: map[string]any{}, vars: vars, subdir: subdir}, terms)
+	ran, err := p(&call{r: r, name: name, opts: map[string]any{}, vars: vars, subdir: subdir}, terms)
 	return nonNil(ran), err
 }
 

@@ -206,3 +206,20 @@ func TestPasswordCreatesFileOnce(t *testing.T) {
 		t.Error("an unknown parameter was accepted")
 	}
 }
+
+// TestPyCSV pins the rows Python's csv.reader (excel dialect) gives.
+func TestPyCSV(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"a,b\nc,d\n", `[["a","b"],["c","d"]]`},
+		{"\"x, y\",z\r\n", `[["x, y","z"]]`},
+		{"\"\"\"The Rock\"\" Johnson\",Dwayne\n", `[["\"The Rock\" Johnson","Dwayne"]]`},
+		{"Example,\"crazy email\"@example.com,9876\nnext,1\n", `[["Example","crazy email@example.com","9876"],["next","1"]]`},
+		{"a\"b,c\n\n", `[["a\"b","c"]]`},
+		{"a,\n\"multi\nline\",x", `[["a",""],["multi\nline","x"]]`},
+	}
+	for _, tt := range tests {
+		if got := js(pyCSV(tt.in, ',')); got != tt.want {
+			t.Errorf("pyCSV(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
