@@ -66,8 +66,11 @@ func iniLookup(c *call, terms []any) ([]any, error) {
 		if err != nil {
 			return nil, err
 		}
+		text, err := decodeText(data, fmt.Sprint(p["encoding"]))
+		if err != nil {
+			return nil, err
+		}
 		section := fmt.Sprint(p["section"])
-		text := string(data)
 		if p["type"] == "properties" {
 			text, section = "[java_properties]\n"+text, "java_properties"
 		}
@@ -506,4 +509,33 @@ func randomPassword(length int, chars string, seed any) (string, error) {
 		out[i] = set[n]
 	}
 	return string(out), nil
+}
+
+// iso885915 are the code points where ISO-8859-15 differs from Latin-1.
+var iso885915 = map[byte]rune{0xA4: '€', 0xA6: 'Š', 0xA8: 'š', 0xB4: 'Ž', 0xB8: 'ž', 0xBC: 'Œ', 0xBD: 'œ', 0xBE: 'Ÿ'}
+
+// decodeText decodes a file's bytes as the encoding option says: UTF-8, Latin-1 or
+// ISO-8859-15 (the encodings Python names utf-8, latin-1/iso-8859-1, iso-8859-15).
+func decodeText(data []byte, encoding string) (string, error) {
+	switch strings.NewReplacer("_", "-", " ", "-").Replace(strings.ToLower(encoding)) {
+	case "utf-8", "utf8", "":
+		return string(data), nil
+	case "latin-1", "latin1", "iso-8859-1", "iso8859-1", "l1":
+		return decode8bit(data, nil), nil
+	case "iso-8859-15", "iso8859-15", "latin-9", "latin9":
+		return decode8bit(data, iso885915), nil
+	}
+	return "", fmt.Errorf("unknown encoding: %s (tally reads utf-8, latin-1 and iso-8859-15)", encoding)
+}
+
+func decode8bit(data []byte, over map[byte]rune) string {
+	var b strings.Builder
+	for _, c := range data {
+		if r, ok := over[c]; ok {
+			b.WriteRune(r)
+		} else {
+			b.WriteRune(rune(c))
+		}
+	}
+	return b.String()
 }
