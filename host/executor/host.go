@@ -64,18 +64,11 @@ func (r *playRun) hostVars(h *inventory.Host, c *compiled) map[string]any {
 	maps.Copy(v, x.cfg.ExtraVars)
 	r.magic(v, h)
 	if c != nil {
-		v["ansible_search_path"] = stringsToAny(r.searchPaths(c))
+		v["ansible_search_path"] = r.searchPaths(c)
 	}
 	return v
 }
 
-func stringsToAny(s []string) []any {
-	out := make([]any, len(s))
-	for i, e := range s {
-		out[i] = e
-	}
-	return out
-}
 
 func (r *playRun) injectFacts(v map[string]any, hs *hostState) {
 	v["ansible_facts"] = hs.facts

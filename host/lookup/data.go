@@ -22,13 +22,10 @@ import (
 // iniLookup reads keys from an INI file (or a Java properties file with type=properties);
 // options come as keywords or inline ("key section=s file=f").
 func iniLookup(c *call, terms []any) ([]any, error) {
-	params := map[string]any{"type": "ini", "file": "ansible.ini", "section": "global", "re": false,
-		"encoding": "utf-8", "default": "", "case_sensitive": false, "allow_no_value": false, "allow_none": false}
-	for k, v := range c.opts {
-		if _, ok := params[k]; !ok {
-			return nil, &OptionsError{Msg: fmt.Sprintf("Invalid option %q for the ini lookup", k)}
-		}
-		params[k] = v
+	params, err := c.params(map[string]any{"type": "ini", "file": "ansible.ini", "section": "global", "re": false,
+		"encoding": "utf-8", "default": "", "case_sensitive": false, "allow_no_value": false, "allow_none": false})
+	if err != nil {
+		return nil, err
 	}
 	out := []any{}
 	for _, t := range terms {
@@ -58,11 +55,7 @@ func iniLookup(c *call, terms []any) ([]any, error) {
 			}
 		}
 		file := fmt.Sprint(p["file"])
-		path, ok := c.findOrWarn("files", file)
-		if !ok {
-			return nil, fmt.Errorf("could not locate file in lookup: %s", file)
-		}
-		data, err := c.readFile(path)
+		data, err := c.readFound("files", file, fmt.Errorf("could not locate file in lookup: %s", file))
 		if err != nil {
 			return nil, err
 		}
@@ -211,12 +204,9 @@ func parseINI(text string, caseSensitive bool) (*iniFile, error) {
 
 // csvfileLookup returns column col of the first row whose first field is the key.
 func csvfileLookup(c *call, terms []any) ([]any, error) {
-	params := map[string]any{"file": "ansible.csv", "delimiter": "TAB", "col": "1", "default": nil, "encoding": "utf-8"}
-	for k, v := range c.opts {
-		if _, ok := params[k]; !ok {
-			return nil, &OptionsError{Msg: fmt.Sprintf("Invalid option %q for the csvfile lookup", k)}
-		}
-		params[k] = v
+	params, err := c.params(map[string]any{"file": "ansible.csv", "delimiter": "TAB", "col": "1", "default": nil, "encoding": "utf-8"})
+	if err != nil {
+		return nil, err
 	}
 	out := []any{}
 	for _, t := range terms {

@@ -21,6 +21,16 @@ func (c *call) readFile(path string) ([]byte, error) {
 	return c.r.vault.Plain(data, path)
 }
 
+// readFound finds name in the search path (in subdir first) and reads it; notFound is the
+// error when it is not there.
+func (c *call) readFound(subdir, name string, notFound error) ([]byte, error) {
+	path, ok := c.findOrWarn(subdir, name)
+	if !ok {
+		return nil, notFound
+	}
+	return c.readFile(path)
+}
+
 // fileLookup returns each file's content (vault-encrypted files decrypted), stripped at the
 // end (rstrip, default true) and at the start (lstrip, default false).
 func fileLookup(c *call, terms []any) ([]any, error) {
@@ -31,13 +41,9 @@ func fileLookup(c *call, terms []any) ([]any, error) {
 	out := []any{}
 	for _, t := range terms {
 		term := fmt.Sprint(t)
-		path, ok := c.findOrWarn("files", term)
-		if !ok {
-			return nil, fmt.Errorf("could not locate file in lookup: %s", term)
-		}
-		data, err := c.readFile(path)
+		data, err := c.readFound("files", term, fmt.Errorf("could not locate file in lookup: %s", term))
 		if err != nil {
-			return nil, fmt.Errorf("could not locate file in lookup: %s", term)
+			return nil, err
 		}
 		s := string(data)
 		if lstrip {
@@ -56,11 +62,7 @@ func unvaultLookup(c *call, terms []any) ([]any, error) {
 	out := []any{}
 	for _, t := range terms {
 		term := fmt.Sprint(t)
-		path, ok := c.findOrWarn("files", term)
-		if !ok {
-			return nil, fmt.Errorf("Unable to find file matching \"%s\" ", term)
-		}
-		data, err := c.readFile(path)
+		data, err := c.readFound("files", term, fmt.Errorf("Unable to find file matching \"%s\" ", term))
 		if err != nil {
 			return nil, err
 		}

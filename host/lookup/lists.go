@@ -5,7 +5,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,6 +13,8 @@ import (
 	"github.com/tallyrun/tally/host/template"
 	"github.com/tallyrun/tally/internal/pytext"
 )
+
+func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
 
 // flatten is LookupBase._flatten: lists in terms are spliced in, one level deep.
 func flatten(terms []any) []any {
@@ -44,15 +46,6 @@ func dictLookup(_ *call, terms []any) ([]any, error) {
 		}
 	}
 	return out, nil
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // indexedItemsLookup pairs each item of the flattened terms with its index.
@@ -319,18 +312,9 @@ func (s *sequence) parseKV(term string) error {
 		delete(kv, "format")
 	}
 	if len(kv) > 0 {
-		keys := sortedKeys(kv)
-		return fmt.Errorf("unrecognized arguments to with_sequence: %s", pytext.Repr(toAny(keys)))
+		return fmt.Errorf("unrecognized arguments to with_sequence: %s", pytext.Repr(sortedKeys(kv)))
 	}
 	return nil
-}
-
-func toAny(s []string) []any {
-	out := make([]any, len(s))
-	for i, x := range s {
-		out[i] = x
-	}
-	return out
 }
 
 // generate is the sequence's sanity_check and generate_sequence.

@@ -154,7 +154,9 @@ func (r *Registry) Loop(name string, value any, vars map[string]any, action stri
 		case "list", "indexed_items":
 			return nil, fmt.Errorf("with_%s expects a list", name)
 		default:
-			terms = toAny(sortedKeys(v))
+			for _, k := range sortedKeys(v) {
+				terms = append(terms, k)
+			}
 		}
 	default:
 		terms = []any{v}
@@ -202,6 +204,16 @@ func (c *call) strictOpts(known ...string) error {
 		}
 	}
 	return nil
+}
+
+// params are the plugin's options: defaults, overridden by the keyword options, which must
+// be among them.
+func (c *call) params(defaults map[string]any) (map[string]any, error) {
+	if err := c.strictOpts(slices.Collect(maps.Keys(defaults))...); err != nil {
+		return nil, err
+	}
+	maps.Copy(defaults, c.opts)
+	return defaults, nil
 }
 
 // render templates v with the caller's variables.
