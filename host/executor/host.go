@@ -69,7 +69,6 @@ func (r *playRun) hostVars(h *inventory.Host, c *compiled) map[string]any {
 	return v
 }
 
-
 func (r *playRun) injectFacts(v map[string]any, hs *hostState) {
 	v["ansible_facts"] = hs.facts
 	for k, f := range hs.facts {
