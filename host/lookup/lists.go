@@ -401,6 +401,11 @@ func subelementsLookup(c *call, terms []any) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	switch first.(type) {
+	case []any, map[string]any:
+	default:
+		first = []any{first} // listify_lookup_plugin_terms: a scalar is a one-item list
+	}
 	key, ok := terms[1].(string)
 	var elements []any
 	switch x := first.(type) {

@@ -87,6 +87,7 @@ func TestLookups(t *testing.T) {
 			want: `[[{"g":{"o":0},"n":"a"},1]]`},
 		{name: "subelements", terms: []any{[]any{map[string]any{"n": "b"}}, "k"}, wantErr: "could not find 'k' key in iterated item '{'n': 'b'}'"},
 		{name: "subelements", terms: []any{"x"}, wantErr: "subelements lookup expects a list of two or three items, "},
+		{name: "subelements", terms: []any{9001, "k"}, wantErr: "subelements lookup expects a dictionary, got '9001'"},
 		{name: "first_found", terms: []any{"nope", "b.txt"}, want: `["` + abs(t, "testdata/play/b.txt") + `"]`},
 		{name: "first_found", terms: []any{map[string]any{"files": "nope,a.txt", "paths": "files"}}, want: `["` + abs(t, "testdata/play/files/a.txt") + `"]`},
 		{name: "first_found", terms: []any{"a.txt"}, searchPath: []string{"roles/web", "."}, want: `["` + abs(t, "testdata/play/roles/web/files/a.txt") + `"]`},
