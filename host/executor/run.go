@@ -399,7 +399,8 @@ func (r *playRun) includePath(c *compiled, name string) string {
 // searchPaths is the task's search path, Ansible's task.get_search_path plus the playbook
 // directory: where relative file names of modules (copy's src, ...) and lookups are looked up
 // (the lookups read it as the ansible_search_path variable). A task in a role should list the
-// role paths first, the innermost role last, as Ansible's dependency chain does.
+// role paths first: its own role, then the roles that depend on it (Ansible reverses the
+// dependency chain).
 func (r *playRun) searchPaths(c *compiled) []string {
 	dirs := []string{filepath.Dir(c.task.Pos.File)}
 	if r.play.Dir != dirs[0] {
