@@ -87,9 +87,18 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.artifacts, "artifacts", "", "write the run's events, stats, status and rc under `DIR`/<job_id>/")
 	fs.CountVarP(&f.verbose, "verbose", "v", "more output (repeatable: -vvv)")
 	fs.StringArrayVar(&f.vault.IDs, "vault-id", nil, "a vault password as `LABEL@SOURCE` or SOURCE: a file, an executable, or prompt (repeatable)")
-	fs.StringArrayVar(&f.vault.PasswordFiles, "vault-password-file", nil, "read the vault password from this `FILE`, or run it if executable (repeatable)")
-	fs.BoolVarP(&f.vault.AskVaultPass, "ask-vault-password", "J", false, "ask for the vault password (on the terminal)")
-	fs.BoolVar(&f.vault.AskVaultPass, "ask-vault-pass", false, "ask for the vault password (on the terminal)")
+	fs.StringArrayVar(&f.vault.PasswordFiles, "vault-password-file", nil, "read the vault password from this `FILE`, or run it if executable (repeatable; also --vault-pass-file)")
+	fs.BoolVar(&f.vault.AskVaultPass, "ask-vault-password", false, "ask for the vault password on the terminal (also --ask-vault-pass)")
+	// ansible-playbook's other spellings of the vault flags
+	fs.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		switch name {
+		case "vault-pass-file":
+			name = "vault-password-file"
+		case "ask-vault-pass":
+			name = "ask-vault-password"
+		}
+		return pflag.NormalizedName(name)
+	})
 	addCallbackFlags(fs, &f.callbacks)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -99,6 +108,10 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "ERROR! You must specify a playbook file to run")
+		return 5
+	}
+	if f.vault.AskVaultPass && len(f.vault.PasswordFiles) > 0 {
+		fmt.Fprintln(stderr, "ERROR! --ask-vault-password and --vault-password-file are mutually exclusive")
 		return 5
 	}
 	return run(f, fs.Args(), stdout, stderr)
