@@ -39,6 +39,10 @@ var settings = map[string]setting{
 	"COLOR_ERROR":                 {"ANSIBLE_COLOR_ERROR", "red", "str"},
 	"COLOR_SKIP":                  {"ANSIBLE_COLOR_SKIP", "cyan", "str"},
 	"ANSIBLE_NOCOLOR":             {"ANSIBLE_NOCOLOR", false, "bool"},
+	"ANSIBLE_COW_ACCEPTLIST": {"ANSIBLE_COW_ACCEPTLIST", []any{"bud-frogs", "bunny", "cheese", "daemon", "default", "dragon",
+		"elephant-in-snake", "elephant", "eyes", "hellokitty", "kitty", "luke-koala", "meow", "milk", "moofasa", "moose",
+		"ren", "sheep", "small", "stegosaurus", "stimpy", "supermilker", "three-eyes", "turkey", "turtle", "tux", "udder",
+		"vader-koala", "vader", "www"}, "list"},
 }
 
 // configLookup returns the values of Ansible configuration keys tally knows (settings),
@@ -49,20 +53,41 @@ func configLookup(c *call, terms []any) ([]any, error) {
 	}
 	missing, ok := c.opt("on_missing", "error").(string)
 	if !ok || (missing != "error" && missing != "warn" && missing != "skip") {
-		return nil, &OptionsError{Msg: fmt.Sprintf("\"on_missing\" must be a string and one of \"error\", \"warn\" or \"skip\", not %v", c.opt("on_missing", nil))}
+		return nil, &OptionsError{Msg: fmt.Sprintf("Invalid value \"%v\" for configuration option \"on_missing\", valid values are: ['error', 'warn', 'skip']", c.opt("on_missing", nil))}
 	}
 	ptype, pname := c.opt("plugin_type", nil), c.opt("plugin_name", nil)
 	if (ptype != nil) != (pname != nil) {
 		return nil, &OptionsError{Msg: "Both plugin_type and plugin_name are required, cannot use one without the other"}
 	}
+	var plugin map[string]pluginSetting
 	if ptype != nil {
-		return nil, &OptionsError{Msg: "tally's config lookup does not read plugin settings (plugin_type, plugin_name)"}
+		if plugin, ok = pluginSettings[fmt.Sprintf("%v/%v", ptype, pname)]; !ok {
+			return nil, &OptionsError{Msg: fmt.Sprintf("tally's config lookup knows no settings of the %v plugin %v", ptype, pname)}
+		}
 	}
 	out := []any{}
 	for _, t := range terms {
 		key, ok := t.(string)
 		if !ok {
 			return nil, &OptionsError{Msg: fmt.Sprintf("Invalid setting identifier, \"%v\" is not a string, its a %T", t, t)}
+		}
+		if plugin != nil {
+			ps, ok := plugin[key]
+			if !ok {
+				if missing == "error" {
+					return nil, &Error{Msg: "Unable to find setting " + key}
+				}
+				continue
+			}
+			v, err := c.pluginValue(ps)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+			continue
+		}
+		if constantsFuncs[key] {
+			return nil, &Error{Msg: fmt.Sprintf("Invalid setting \"%s\" attempted", key)}
 		}
 		s, ok := settings[key]
 		if !ok {
@@ -81,6 +106,54 @@ func configLookup(c *call, terms []any) ([]any, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// constantsFuncs are the callables of Ansible's constants module, which its config lookup
+// refuses as settings.
+var constantsFuncs = map[string]bool{"ConfigManager": true, "Sequence": true, "add_internal_fqcns": true,
+	"set_constant": true, "to_text": true}
+
+// pluginSetting is a setting of a connection or shell plugin: the variables that set it
+// (the last one defined wins, as Ansible's variable sources) and its default.
+type pluginSetting struct {
+	vars []string
+	def  any
+	int  bool
+}
+
+// pluginSettings are the plugin settings the config lookup knows, by "type/name".
+var pluginSettings = map[string]map[string]pluginSetting{
+	"connection/ssh": {
+		"remote_user": {vars: []string{"ansible_user", "ansible_ssh_user"}},
+		"port":        {vars: []string{"ansible_port", "ansible_ssh_port"}, int: true},
+		"host":        {vars: []string{"inventory_hostname", "ansible_host", "ansible_ssh_host"}},
+	},
+	"shell/sh": {
+		"remote_tmp": {vars: []string{"ansible_remote_tmp"}, def: "~/.ansible/tmp"},
+	},
+}
+
+func (c *call) pluginValue(ps pluginSetting) (any, error) {
+	v := ps.def
+	for _, name := range ps.vars {
+		raw, ok := c.vars[name]
+		if !ok {
+			continue
+		}
+		r, err := c.render(raw)
+		if err != nil {
+			return nil, err
+		}
+		v = r
+	}
+	if ps.int && v != nil {
+		n, err := strconv.Atoi(fmt.Sprint(v))
+		if err != nil {
+			return nil, fmt.Errorf("Invalid type for configuration option port: %v", v)
+		}
+		v = n
+	}
+	return v, nil
 }
 
 func (s setting) value() (any, error) {

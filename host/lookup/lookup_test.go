@@ -34,6 +34,7 @@ func playVars(t *testing.T, searchPath ...string) map[string]any {
 		sp = append(sp, filepath.Join(dir, p))
 	}
 	return map[string]any{"playbook_dir": dir, "ansible_search_path": sp, "greeting": "hello",
+		"ansible_user": "{{ login }}", "login": "me", "ansible_ssh_port": "2022",
 		"inventory_hostname": "h1", "hostvars": map[string]any{"h1": map[string]any{"from_hostvars": "hv"}}}
 }
 
@@ -106,6 +107,10 @@ func TestLookups(t *testing.T) {
 		{name: "config", terms: []any{"DEFAULT_BECOME_USER", "DEFAULT_VAULT_IDENTITY"}, want: `["root","default"]`},
 		{name: "config", terms: []any{"NOPE"}, wantErr: "Unable to find setting NOPE"},
 		{name: "config", terms: []any{"NOPE"}, opts: map[string]any{"on_missing": "skip"}, want: `[]`},
+		{name: "config", terms: []any{"ConfigManager"}, wantErr: `Invalid setting "ConfigManager" attempted`},
+		{name: "config", terms: []any{"x"}, opts: map[string]any{"on_missing": "boo"}, wantErr: "valid values are: ['error', 'warn', 'skip']"},
+		{name: "config", terms: []any{"remote_user", "port"}, opts: map[string]any{"plugin_type": "connection", "plugin_name": "ssh"}, want: `["me",2022]`},
+		{name: "config", terms: []any{"remote_tmp"}, opts: map[string]any{"plugin_type": "shell", "plugin_name": "sh"}, want: `["~/.ansible/tmp"]`},
 		{name: "no_such", terms: []any{"x"}, wantErr: "lookup plugin (no_such) not found"},
 	}
 	for _, tt := range tests {
