@@ -2,8 +2,10 @@ package playbook
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/tallyrun/tally/host/vault"
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // Options tune LoadWith, LoadTasksWith and LoadVarsFile.
@@ -13,8 +15,9 @@ type Options struct {
 	Vault *vault.Keyring
 }
 
-// LoadVarsFile reads a vars file (vars_files, -e @file): a YAML or JSON mapping, vault
-// encrypted or not, with !vault values; an empty file gives an empty map. The errors are
+// LoadVarsFile reads a vars file (vars_files, -e @file): YAML or JSON, vault encrypted or
+// not, with !vault values, holding a mapping or a list of mappings; an empty file gives an
+// empty map. The errors are
 // Ansible's (a vault error is the vault's own message, naming the file).
 func LoadVarsFile(path string, opts Options) (map[string]any, error) {
 	ld := &loader{vault: opts.Vault}
@@ -29,9 +32,18 @@ func LoadVarsFile(path string, opts Options) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, ok := v.(map[string]any)
+	// As Ansible's preprocess_vars: a mapping, or a list of mappings merged in order.
+	list, ok := v.([]any)
 	if !ok {
-		return nil, &Error{Pos: Pos{File: path}, Msg: fmt.Sprintf("vars file %s must be stored as a dictionary/hash", path)}
+		list = []any{v}
 	}
-	return m, nil
+	out := map[string]any{}
+	for _, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			return nil, &Error{Pos: Pos{File: path}, Msg: fmt.Sprintf("variable files must contain either a dictionary of variables, or a list of dictionaries. Got: %s (%s)", pytext.Repr(v), pytext.TypeName(v))}
+		}
+		maps.Copy(out, m)
+	}
+	return out, nil
 }

@@ -203,7 +203,7 @@ func init() {
 		"all":             testSig(nil, nil, func(in any, _ []any) (bool, error) { return anyAll(in, false) }),
 		"subset":          testSig([]string{"superset"}, nil, func(in any, a []any) (bool, error) { return subset(in, a[0]) }),
 		"superset":        testSig([]string{"subset"}, nil, func(in any, a []any) (bool, error) { return subset(a[0], in) }),
-		"vault_encrypted": is(func(any) bool { return false }),
+		"vault_encrypted": is(func(v any) bool { _, ok := v.(Secret); return ok }), // a variable's: evalTest
 		"abs":             testSig(nil, nil, func(in any, _ []any) (bool, error) { return strings.HasPrefix(pyStrLenient(in), "/"), nil }),
 		"exists":          pathTest(func(os.FileInfo) bool { return true }, true),
 		"file":            pathTest(func(fi os.FileInfo) bool { return fi.Mode().IsRegular() }, true),

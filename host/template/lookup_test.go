@@ -63,3 +63,25 @@ func TestLookupResultShapes(t *testing.T) {
 		t.Error("a failing plugin did not fail the template")
 	}
 }
+
+type fakeSecret string
+
+func (s fakeSecret) Reveal() (string, error) { return string(s), nil }
+
+// TestSecretsRevealOnUse pins !vault values: decrypted when read, never templated, and
+// "is vault_encrypted" on the variable itself.
+func TestSecretsRevealOnUse(t *testing.T) {
+	vars := map[string]any{"s": fakeSecret("{{ not templated }}"), "plain": "x"}
+	for src, want := range map[string]string{
+		"{{ s }}":                           "{{ not templated }}",
+		"{{ s | length }}":                  "19",
+		"{{ s is vault_encrypted }}":        "True",
+		"{{ plain is vault_encrypted }}":    "False",
+		"{{ (s ~ '') is vault_encrypted }}": "False",
+	} {
+		got, err := New().Render(src, vars)
+		if err != nil || pyStrLenient(got) != want {
+			t.Errorf("Render(%q) = %v, %v; want %s", src, got, err, want)
+		}
+	}
+}
