@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tallyrun/tally/host/vault"
 	"github.com/tallyrun/tally/pluginsdk/event"
 	"github.com/tallyrun/tally/pluginsdk/plugintest"
 )
@@ -260,7 +261,7 @@ func TestParseExtraVars(t *testing.T) {
 	if err := os.WriteFile(file, []byte("from_file: 1\nlist: [a, b]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got, err := parseExtraVars([]string{"a=1 b='two words'", `{"c": true}`, "{d: [1, 2]}", "@" + file, "a=override"})
+	got, err := parseExtraVars([]string{"a=1 b='two words'", `{"c": true}`, "{d: [1, 2]}", "@" + file, "a=override"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,8 +270,52 @@ func TestParseExtraVars(t *testing.T) {
 		t.Errorf("got %v\nwant %v", got, want)
 	}
 	for _, bad := range []string{"novalue", "@/nonexistent/file.yml", "{unclosed"} {
-		if _, err := parseExtraVars([]string{bad}); err == nil {
+		if _, err := parseExtraVars([]string{bad}, nil); err == nil {
 			t.Errorf("parseExtraVars(%q) succeeded", bad)
 		}
+	}
+}
+
+// TestVaultKeysFromEnvironmentAndFlags pins where vault passwords come from: the environment's
+// identity list and password file (TALLY_ before ANSIBLE_) besides the flags.
+func TestVaultKeysFromEnvironmentAndFlags(t *testing.T) {
+	dir := compatDir + "/vault"
+	secretVars, err := os.ReadFile(dir + "/secret_vars.yml") // password alpha
+	if err != nil {
+		t.Fatal(err)
+	}
+	extraVars, err := os.ReadFile(dir + "/extra_vars.yml") // password beta, vault ID dev
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		env    map[string]string
+		flags  vault.Sources
+		opens  [][]byte
+		closed [][]byte
+	}{
+		{"flags", nil, vault.Sources{PasswordFiles: []string{dir + "/alpha.pass"}}, [][]byte{secretVars}, [][]byte{extraVars}},
+		{"ANSIBLE_VAULT_PASSWORD_FILE", map[string]string{"ANSIBLE_VAULT_PASSWORD_FILE": dir + "/beta.pass"}, vault.Sources{}, [][]byte{extraVars}, [][]byte{secretVars}},
+		{"TALLY_ before ANSIBLE_", map[string]string{"TALLY_VAULT_PASSWORD_FILE": dir + "/alpha.pass", "ANSIBLE_VAULT_PASSWORD_FILE": dir + "/beta.pass"}, vault.Sources{}, [][]byte{secretVars}, [][]byte{extraVars}},
+		{"identity list and a flag", map[string]string{"ANSIBLE_VAULT_IDENTITY_LIST": "dev@" + dir + "/beta.pass, other@" + dir + "/pass.sh"}, vault.Sources{}, [][]byte{secretVars, extraVars}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			keys, err := vaultKeys(tt.flags, func(k string) string { return tt.env[k] }, func(string) {})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, data := range tt.opens {
+				if _, err := keys.Decrypt(data, "f"); err != nil {
+					t.Errorf("did not open %.40q: %v", data, err)
+				}
+			}
+			for _, data := range tt.closed {
+				if _, err := keys.Decrypt(data, "f"); err == nil {
+					t.Errorf("opened %.40q", data)
+				}
+			}
+		})
 	}
 }

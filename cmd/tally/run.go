@@ -26,6 +26,7 @@ import (
 	"github.com/tallyrun/tally/host/inventory"
 	"github.com/tallyrun/tally/host/playbook"
 	"github.com/tallyrun/tally/host/pluginhost"
+	"github.com/tallyrun/tally/host/vault"
 	"github.com/tallyrun/tally/pluginsdk/event"
 )
 
@@ -55,6 +56,7 @@ type runFlags struct {
 	commonArgs   string
 	extraArgs    string
 	callbacks    pluginhost.Flags
+	vault        vault.Sources
 }
 
 func runCommand(args []string, stdout, stderr io.Writer) int {
@@ -87,6 +89,19 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.jobID, "job-id", "", "the run's job ID (default: $TALLY_JOB_ID, else a new UUIDv7)")
 	fs.StringVar(&f.artifacts, "artifacts", "", "write the run's events, stats, status and rc under `DIR`/<job_id>/")
 	fs.CountVarP(&f.verbose, "verbose", "v", "more output (repeatable: -vvv)")
+	fs.StringArrayVar(&f.vault.IDs, "vault-id", nil, "a vault password as `LABEL@SOURCE` or SOURCE: a file, an executable, or prompt (repeatable)")
+	fs.StringArrayVar(&f.vault.PasswordFiles, "vault-password-file", nil, "read the vault password from this `FILE`, or run it if executable (repeatable; also --vault-pass-file)")
+	fs.BoolVar(&f.vault.AskVaultPass, "ask-vault-password", false, "ask for the vault password on the terminal (also --ask-vault-pass)")
+	// ansible-playbook's other spellings of the vault flags
+	fs.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		switch name {
+		case "vault-pass-file":
+			name = "vault-password-file"
+		case "ask-vault-pass":
+			name = "ask-vault-password"
+		}
+		return pflag.NormalizedName(name)
+	})
 	addCallbackFlags(fs, &f.callbacks)
 	addNotYetFlags(fs)
 	if rc, done := parseFlags(fs, args, stderr); done {
@@ -97,6 +112,10 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		return usageFailed(fs, errors.New("the following arguments are required: PLAYBOOK"), stderr)
 	case fs.Changed("forks") && f.forks < 1:
 		return usageFailed(fs, errors.New("the number of processes (--forks) must be >= 1"), stderr)
+	}
+	if f.vault.AskVaultPass && len(f.vault.PasswordFiles) > 0 {
+		errorf(stderr, errors.New("--ask-vault-password and --vault-password-file are mutually exclusive"))
+		return RCBadOptions
 	}
 	return run(f, fs, fs.Args(), stdout, stderr)
 }
@@ -205,6 +224,7 @@ func run(f runFlags, fs *pflag.FlagSet, playbookPaths []string, stdout, stderr i
 		AnsibleManaged: cfg.AnsibleManaged,
 		Emitter:        col,
 		Connect:        executor.SSHConnector(sshOpts),
+		Vault:          in.vault,
 		Warn:           warn,
 	})
 	out := x.Run(ctx, in.playbooks)
@@ -226,6 +246,7 @@ type loaded struct {
 	playbooks []*playbook.Playbook
 	inventory *inventory.Inventory
 	extraVars map[string]any
+	vault     *vault.Keyring
 }
 
 // load reads the playbooks, the inventory with the limit applied, and the extra variables. An
@@ -233,9 +254,17 @@ type loaded struct {
 // parsed, 1 otherwise.
 func load(f runFlags, playbookPaths []string, warn func(string)) (loaded, int, error) {
 	var in loaded
+	var err error
+	if in.vault, err = vaultKeys(f.vault, os.Getenv, warn); err != nil {
+		return in, executor.RCError, err
+	}
 	for _, p := range playbookPaths {
-		pb, err := playbook.Load(p)
+		pb, err := playbook.LoadWith(p, playbook.Options{Vault: in.vault})
 		if err != nil {
+			var perr *playbook.Error
+			if !errors.As(err, &perr) {
+				return in, executor.RCError, err // a vault error, as Ansible's exit code for it
+			}
 			return in, executor.RCUnreachable, err
 		}
 		in.playbooks = append(in.playbooks, pb)
@@ -243,7 +272,7 @@ func load(f runFlags, playbookPaths []string, warn func(string)) (loaded, int, e
 	if f.syntaxCheck {
 		return in, executor.RCOK, nil
 	}
-	inv, err := inventory.LoadWith(f.inventories, inventory.Options{Warn: warn})
+	inv, err := inventory.LoadWith(f.inventories, inventory.Options{Warn: warn, Vault: in.vault})
 	if err != nil {
 		return in, executor.RCUnreachable, err
 	}
@@ -269,7 +298,7 @@ func load(f runFlags, playbookPaths []string, warn func(string)) (loaded, int, e
 	} else if len(hosts) == 0 && !empty {
 		return in, executor.RCError, errors.New("Specified inventory, host pattern and/or --limit leaves us with no hosts to target.")
 	}
-	if in.extraVars, err = parseExtraVars(f.extraVars); err != nil {
+	if in.extraVars, err = parseExtraVars(f.extraVars, in.vault); err != nil {
 		return in, executor.RCError, err
 	}
 	return in, executor.RCOK, nil
@@ -347,21 +376,48 @@ func sshOptions(f runFlags, cfg *config.Config) (opts connection.SSHOptions, bec
 	return opts, becomePass, nil
 }
 
-// parseExtraVars reads -e values as ansible-playbook does: @file, a JSON or YAML mapping, or
-// key=value pairs (values stay strings).
-func parseExtraVars(values []string) (map[string]any, error) {
+// vaultKeys reads the vault passwords the flags name, after those of the environment:
+// $TALLY_VAULT_IDENTITY_LIST (else $ANSIBLE_VAULT_IDENTITY_LIST, comma-separated
+// LABEL@SOURCE) and $TALLY_VAULT_PASSWORD_FILE (else $ANSIBLE_VAULT_PASSWORD_FILE), as
+// ansible-playbook does.
+func vaultKeys(src vault.Sources, getenv func(string) string, warn func(string)) (*vault.Keyring, error) {
+	if ids := envFirst(getenv, "TALLY_VAULT_IDENTITY_LIST", "ANSIBLE_VAULT_IDENTITY_LIST"); ids != "" {
+		var list []string
+		for _, id := range strings.Split(ids, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				list = append(list, id)
+			}
+		}
+		src.IDs = append(list, src.IDs...)
+	}
+	if file := envFirst(getenv, "TALLY_VAULT_PASSWORD_FILE", "ANSIBLE_VAULT_PASSWORD_FILE"); file != "" {
+		src.PasswordFiles = append(src.PasswordFiles, file)
+	}
+	return vault.Load(src, connection.PromptPassword, warn)
+}
+
+// envFirst is the value of the first of names that is set.
+func envFirst(getenv func(string) string, names ...string) string {
+	for _, n := range names {
+		if v := getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// parseExtraVars reads -e values as ansible-playbook does: @file (a vars file, vault
+// encrypted or not), a JSON or YAML mapping, or key=value pairs (values stay strings).
+func parseExtraVars(values []string, keys *vault.Keyring) (map[string]any, error) {
 	out := map[string]any{}
 	for _, v := range values {
 		v = strings.TrimSpace(v)
 		var m map[string]any
 		switch {
 		case strings.HasPrefix(v, "@"):
-			data, err := os.ReadFile(v[1:])
-			if err != nil {
+			var err error
+			if m, err = playbook.LoadVarsFile(v[1:], playbook.Options{Vault: keys}); err != nil {
 				return nil, fmt.Errorf("extra vars: %w", err)
-			}
-			if err := yaml.Unmarshal(data, &m); err != nil {
-				return nil, fmt.Errorf("extra vars %s: %w", v[1:], err)
 			}
 		case strings.HasPrefix(v, "{") || strings.HasPrefix(v, "["):
 			if err := json.Unmarshal([]byte(v), &m); err != nil {

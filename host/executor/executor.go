@@ -20,8 +20,10 @@ import (
 	"github.com/tallyrun/tally/host/config"
 	"github.com/tallyrun/tally/host/connection"
 	"github.com/tallyrun/tally/host/inventory"
+	"github.com/tallyrun/tally/host/lookup"
 	"github.com/tallyrun/tally/host/playbook"
 	"github.com/tallyrun/tally/host/template"
+	"github.com/tallyrun/tally/host/vault"
 	"github.com/tallyrun/tally/pluginsdk/event"
 )
 
@@ -72,6 +74,8 @@ type Config struct {
 	Emitter        Emitter
 	// Connect opens connections; nil uses SSHConnector with Ansible's SSH defaults.
 	Connect Connector
+	// Vault opens vault-encrypted vars files and included task files; nil has no secrets.
+	Vault *vault.Keyring
 	// Warn receives warnings about the run (a missing handler, an inventory pattern that
 	// matched nothing); nil drops them.
 	Warn func(string)
@@ -86,10 +90,11 @@ type Outcome struct {
 
 // Executor runs playbooks. It is used for one run, from one goroutine.
 type Executor struct {
-	cfg   Config
-	tmpl  *template.Engine
-	conns connCache
-	omit  string
+	cfg     Config
+	tmpl    *template.Engine
+	lookups *lookup.Registry
+	conns   connCache
+	omit    string
 
 	// Host state that outlives a play, keyed by inventory host name. Written only between
 	// tasks (see the package comment).
@@ -127,9 +132,13 @@ func New(cfg Config) *Executor {
 	if cfg.AnsibleManaged == "" {
 		cfg.AnsibleManaged = config.DefaultAnsibleManaged
 	}
+	tmpl := template.New()
+	lookups := lookup.New(tmpl, cfg.Vault, cfg.Warn)
+	tmpl.SetLookups(lookups)
 	return &Executor{
 		cfg:         cfg,
-		tmpl:        template.New(),
+		tmpl:        tmpl,
+		lookups:     lookups,
 		omit:        "__omit_place_holder__" + uuid.NewString(),
 		hosts:       map[string]*hostState{},
 		failed:      map[string]bool{},

@@ -63,6 +63,9 @@ func (r *playRun) hostVars(h *inventory.Host, c *compiled) map[string]any {
 	}
 	maps.Copy(v, x.cfg.ExtraVars)
 	r.magic(v, h)
+	if c != nil {
+		v["ansible_search_path"] = r.searchPaths(c)
+	}
 	return v
 }
 
@@ -173,6 +176,13 @@ func (r *playRun) runOnHost(ctx context.Context, c *compiled, info *event.Task, 
 func (r *playRun) runLoop(ctx context.Context, c *compiled, info *event.Task, h *inventory.Host, vars map[string]any, o *outcome, data func() event.Data, noLog bool) map[string]any {
 	items, err := r.loopItems(c, vars)
 	if err != nil {
+		// As Ansible, a loop over undefined data fails only a task whose when holds.
+		var undefined *loopUndefinedError
+		if errors.As(err, &undefined) {
+			if ok, cerr := r.x.tmpl.Cond(c.when, vars); cerr == nil && !ok {
+				return map[string]any{"changed": false, "skipped": true, "skip_reason": "Conditional result was False"}
+			}
+		}
 		return failure(err.Error())
 	}
 	if len(items) == 0 {
@@ -249,40 +259,68 @@ func (r *playRun) runLoop(ctx context.Context, c *compiled, info *event.Task, h 
 	return res
 }
 
-// loopItems evaluates a task's loop (or with_items) to its list of items.
+// loopItems evaluates a task's loop to its list of items: loop's list, or what the lookup
+// of a with_<lookup> gives for its terms.
 func (r *playRun) loopItems(c *compiled, vars map[string]any) ([]any, error) {
+	if name, ok := strings.CutPrefix(c.task.LoopKeyword, "with_"); ok {
+		return r.lookupLoop(c, name, vars)
+	}
 	v, err := r.x.tmpl.Render(c.task.Loop, vars)
 	if err != nil {
-		return nil, fmt.Errorf("'%s' %s", c.task.LoopKeyword, undefinedMsg(err))
+		return nil, loopError(c, err)
 	}
-	var items []any
 	switch l := v.(type) {
 	case []any:
-		items = l
+		return l, nil
 	case nil:
+		return nil, nil
 	case string:
-		if c.task.LoopKeyword != "with_items" {
-			return nil, fmt.Errorf("Invalid data passed to 'loop', it requires a list, got this instead: %s. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.", l)
-		}
-		items = []any{l}
+		return nil, fmt.Errorf("Invalid data passed to 'loop', it requires a list, got this instead: %s. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.", l)
 	default:
-		if c.task.LoopKeyword != "with_items" {
-			return nil, fmt.Errorf("Invalid data passed to 'loop', it requires a list, got this instead: %v.", l)
-		}
-		items = []any{l}
+		return nil, fmt.Errorf("Invalid data passed to 'loop', it requires a list, got this instead: %v.", l)
 	}
-	if c.task.LoopKeyword == "with_items" {
-		var flat []any
-		for _, it := range items {
-			if l, ok := it.([]any); ok {
-				flat = append(flat, l...)
-			} else {
-				flat = append(flat, it)
+}
+
+// loopUndefinedError is a loop whose value uses an undefined variable.
+type loopUndefinedError struct{ msg string }
+
+func (e *loopUndefinedError) Error() string { return e.msg }
+
+// loopError is the error templating a task's loop gave, naming the loop keyword.
+func loopError(c *compiled, err error) error {
+	msg := fmt.Sprintf("'%s' %s", c.task.LoopKeyword, undefinedMsg(err))
+	var u *template.UndefinedError
+	if errors.As(err, &u) {
+		return &loopUndefinedError{msg: msg}
+	}
+	return errors.New(msg)
+}
+
+// lookupLoop runs the lookup of a with_<name> loop on its terms, templated as Ansible's
+// listify_lookup_plugin_terms does: a string or a dict is one term. For first_found, terms
+// using undefined variables are dropped instead of failing the task.
+func (r *playRun) lookupLoop(c *compiled, name string, vars map[string]any) ([]any, error) {
+	raw := c.task.Loop
+	if s, ok := raw.(string); ok {
+		raw = strings.TrimSpace(s)
+	}
+	var v any
+	var err error
+	if l, ok := raw.([]any); ok && name == "first_found" {
+		var terms []any
+		for _, t := range l {
+			if rt, err := r.x.tmpl.Render(t, vars); err == nil {
+				terms = append(terms, rt)
 			}
 		}
-		items = flat
+		v = terms
+	} else if v, err = r.x.tmpl.Render(raw, vars); err != nil {
+		if name != "first_found" {
+			return nil, loopError(c, err)
+		}
+		v = []any{}
 	}
-	return items, nil
+	return r.x.lookups.Loop(name, v, vars, c.action())
 }
 
 // runIteration runs task c once (one loop item, or the task without a loop): condition, args,
@@ -446,6 +484,7 @@ func (r *playRun) moduleTask(ctx context.Context, c *compiled, h *inventory.Host
 		Host:        h.Name,
 		Vars:        vars,
 		SearchPaths: r.searchPaths(c),
+		Vault:       x.cfg.Vault,
 		Render: func(text string) (string, error) {
 			// As Ansible's template module, templates see ansible_managed, whatever the vars say.
 			tv := maps.Clone(vars)

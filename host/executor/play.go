@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/tallyrun/tally/host/inventory"
 	"github.com/tallyrun/tally/host/playbook"
 	"github.com/tallyrun/tally/host/template"
@@ -126,13 +124,13 @@ func (x *Executor) playVars(play *playbook.Play) (map[string]any, error) {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(play.Dir, path)
 		}
-		data, err := os.ReadFile(path)
+		if _, err := os.Stat(path); err != nil {
+			// Ansible's AnsibleFileNotFound, an error (1), not a parse error (4)
+			return nil, fmt.Errorf("%s: vars file %s was not found: %w", play.Pos, name, err)
+		}
+		m, err := playbook.LoadVarsFile(path, playbook.Options{Vault: x.cfg.Vault})
 		if err != nil {
 			return nil, fmt.Errorf("%s: vars_files: %w", play.Pos, err)
-		}
-		var m map[string]any
-		if err := yaml.Unmarshal(data, &m); err != nil {
-			return nil, fmt.Errorf("%s: vars_files %s: %w", play.Pos, path, err)
 		}
 		for k, v := range m {
 			vars[k] = v

@@ -342,7 +342,7 @@ func (r *playRun) runIncludes(ctx context.Context, c *compiled, outs []*outcome,
 		if len(hosts) == 0 {
 			continue
 		}
-		tasks, err := playbook.LoadTasks(g.inc.path)
+		tasks, err := playbook.LoadTasksWith(g.inc.path, playbook.Options{Vault: r.x.cfg.Vault})
 		if err != nil {
 			return err
 		}
@@ -396,6 +396,11 @@ func (r *playRun) includePath(c *compiled, name string) string {
 	return filepath.Join(filepath.Dir(c.task.Pos.File), name)
 }
 
+// searchPaths is the task's search path, Ansible's task.get_search_path plus the playbook
+// directory: where relative file names of modules (copy's src, ...) and lookups are looked up
+// (the lookups read it as the ansible_search_path variable). A task in a role should list the
+// role paths first: its own role, then the roles that depend on it (Ansible reverses the
+// dependency chain).
 func (r *playRun) searchPaths(c *compiled) []string {
 	dirs := []string{filepath.Dir(c.task.Pos.File)}
 	if r.play.Dir != dirs[0] {

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/tallyrun/tally/host/vault"
 	"github.com/tallyrun/tally/internal/pytext"
 )
 
@@ -111,6 +112,9 @@ type Options struct {
 	// once. nil discards them. It may be called from Select while the Inventory is locked,
 	// so it must not call back into the Inventory.
 	Warn func(msg string)
+	// Vault opens vault-encrypted inventory and vars files and !vault values; nil has no
+	// secrets.
+	Vault *vault.Keyring
 }
 
 // Inventory holds hosts and groups. Build it with Load or LoadWith, then call AddVarsDir
@@ -133,6 +137,7 @@ type Inventory struct {
 	files    map[string]any // vars files loaded, by path
 
 	warnFunc func(string)
+	vault    *vault.Keyring
 
 	mu        sync.Mutex // guards the fields below
 	localhost *Host      // the first localhost-like host, or the implicit localhost

@@ -585,7 +585,6 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 		{"hosts.yml", "web:\n  hosts:\n    h1: text\n", 3, "expected dictionary"},
 		{"hosts.yml", "web:\n  children:\n    c: text\n", 3, "c is not a known host nor group"},
 		{"hosts.yml", "web:\n  hosts:\n    h1:\n---\nx:\n", 4, "expected a single document"},
-		{"hosts.yml", "web:\n  vars:\n    x: !vault |\n      $ANSIBLE_VAULT;1.1;AES256\n", 3, "Vault"},
 		{"hosts.yml", "plugin: constructed\n", 1, "inventory plugins"},
 		{"hosts.yml", "a: &a [*a]\n", 1, "contains itself"},
 		{"hosts.yml", "[]\n", 0, "parsed empty YAML file"},

@@ -27,6 +27,7 @@ func Load(sources []string) (*Inventory, error) { return LoadWith(sources, Optio
 // LoadWith is Load with options.
 func LoadWith(sources []string, opts Options) (*Inventory, error) {
 	inv := newInventory(opts.Warn)
+	inv.vault = opts.Vault
 	parsed := false
 	for _, src := range sources {
 		if src == "" {
@@ -151,8 +152,8 @@ func (inv *Inventory) parseFile(path string) error {
 	if err != nil {
 		return &ParseError{File: path, Err: err}
 	}
-	if isEncrypted(data) {
-		return &ParseError{File: path, Err: errVault}
+	if data, err = inv.vault.Plain(data, path); err != nil {
+		return err
 	}
 	dir := filepath.Dir(path)
 	if abs, err := filepath.Abs(dir); err == nil {

@@ -176,7 +176,7 @@ func (inv *Inventory) loadVarsFile(path string) (map[string]any, error) {
 		if err != nil {
 			return nil, &ParseError{File: path, Err: err}
 		}
-		if v, err = loadData(path, data, func(msg string) { inv.warnf("%s", msg) }); err != nil {
+		if v, err = loadData(path, data, func(msg string) { inv.warnf("%s", msg) }, inv.vault); err != nil {
 			return nil, err
 		}
 		inv.files[path] = v

@@ -23,7 +23,7 @@ func (p *yamlParser) errorf(line int, format string, args ...any) error {
 // data was a YAML mapping at all, to tell a broken YAML inventory from another format.
 func (inv *Inventory) parseYAML(file string, data []byte) (shaped bool, err error) {
 	p := &yamlParser{inv: inv, file: file}
-	v, err := loadData(file, data, func(msg string) { inv.warnf("%s", msg) })
+	v, err := loadData(file, data, func(msg string) { inv.warnf("%s", msg) }, inv.vault)
 	if err != nil {
 		return false, err
 	}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tallyrun/tally/host/vault"
 	"github.com/tallyrun/tally/internal/pytext"
 	"gopkg.in/yaml.v3"
 )
@@ -90,22 +91,17 @@ func plainList(v []any) []any {
 	return out
 }
 
-// isEncrypted reports whether data is an Ansible Vault file.
-func isEncrypted(data []byte) bool {
-	return bytes.HasPrefix(data, []byte("$ANSIBLE_VAULT"))
-}
-
-var errVault = errors.New("file is encrypted with Ansible Vault, which tally does not support")
-
-// loadData parses a JSON or YAML document. Mappings come back as *omap.
-func loadData(file string, data []byte, warn func(string)) (any, error) {
-	if isEncrypted(data) {
-		return nil, &ParseError{File: file, Err: errVault}
+// loadData parses a JSON or YAML document, decrypting it first when it is vault text.
+// Mappings come back as *omap; !vault values as *vault.Value, opened by keys when used.
+func loadData(file string, data []byte, warn func(string), keys *vault.Keyring) (any, error) {
+	data, err := keys.Plain(data, file)
+	if err != nil {
+		return nil, err
 	}
 	if v, err := loadJSON(data); err == nil {
 		return v, nil
 	}
-	return loadYAML(file, data, warn)
+	return loadYAML(file, data, warn, keys)
 }
 
 // loadJSON parses data as Python's json.loads would (int or float by the number's form,
@@ -178,7 +174,7 @@ func jsonValue(dec *json.Decoder) (any, error) {
 }
 
 // loadYAML parses a single YAML document (none gives nil).
-func loadYAML(file string, data []byte, warn func(string)) (any, error) {
+func loadYAML(file string, data []byte, warn func(string), keys *vault.Keyring) (any, error) {
 	doc, err := parseYAML(data)
 	if err != nil {
 		return nil, &ParseError{File: file, Line: yamlErrorLine(data, err), Err: errors.New(yamlMessage(err))}
@@ -189,7 +185,7 @@ func loadYAML(file string, data []byte, warn func(string)) (any, error) {
 	if err := checkAnchors(file, doc, map[string]bool{}); err != nil {
 		return nil, err
 	}
-	c := &constructor{file: file, warn: warn, expanding: map[*yaml.Node]bool{}, flat: map[*yaml.Node][][2]*yaml.Node{}}
+	c := &constructor{file: file, warn: warn, vault: keys, expanding: map[*yaml.Node]bool{}, flat: map[*yaml.Node][][2]*yaml.Node{}}
 	return c.construct(doc)
 }
 
@@ -281,6 +277,7 @@ func yamlErrorLine(data []byte, err error) int {
 type constructor struct {
 	file                   string
 	warn                   func(string)
+	vault                  *vault.Keyring
 	expanding              map[*yaml.Node]bool
 	flat                   map[*yaml.Node][][2]*yaml.Node
 	decoded, aliased, deep int
@@ -404,8 +401,6 @@ func (c *constructor) sequence(n *yaml.Node, tag string) (any, error) {
 
 func (c *constructor) unknownTag(n *yaml.Node, tag string) error {
 	switch tag {
-	case "!vault", "!vault-encrypted":
-		return c.errorf(n, "%s: values encrypted with Ansible Vault are not supported by tally", tag)
 	case "!!str", "!!int", "!!float", "!!bool", "!!null", "!!timestamp", "!!binary",
 		"!!map", "!!seq", "!!set", "!!omap", "!!pairs":
 		kinds := map[yaml.Kind]string{yaml.ScalarNode: "scalar", yaml.SequenceNode: "sequence", yaml.MappingNode: "mapping"}
@@ -564,6 +559,8 @@ func (c *constructor) scalar(n *yaml.Node, tag string) (any, error) {
 	switch tag {
 	case "!!str", "!!python/unicode", "!unsafe":
 		return v, nil
+	case "!vault", "!vault-encrypted":
+		return vault.NewValue(v, c.vault), nil
 	case "!!null":
 		return nil, nil
 	case "!!bool":

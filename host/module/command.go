@@ -271,6 +271,17 @@ func runScript(ctx context.Context, t *Task, args map[string]any) (Result, error
 	if err != nil {
 		return nil, fmt.Errorf("read script: %w", err)
 	}
+	decrypt := true
+	if v, ok := args["decrypt"]; ok && v != nil {
+		if decrypt, err = boolean(v); err != nil {
+			return nil, fmt.Errorf("decrypt: %w", err)
+		}
+	}
+	if decrypt {
+		if data, err = t.Vault.Plain(data, source); err != nil {
+			return nil, err
+		}
+	}
 	var suffix [8]byte
 	if _, err := rand.Read(suffix[:]); err != nil {
 		return nil, err

@@ -100,11 +100,19 @@ func checkVarName(k string) error {
 
 // runSetFact returns its arguments as facts. cacheable is accepted and ignored: tally keeps
 // no fact cache.
-func runSetFact(_ context.Context, _ *Task, args map[string]any) (Result, error) {
+func runSetFact(_ context.Context, t *Task, args map[string]any) (Result, error) {
 	facts := map[string]any{}
 	for k, v := range args {
 		if k == "cacheable" {
 			continue
+		}
+		// As Ansible's set_fact action, the names are templated too.
+		if t.Render != nil {
+			name, err := t.Render(k)
+			if err != nil {
+				return nil, err
+			}
+			k = name
 		}
 		if err := checkVarName(k); err != nil {
 			return nil, err

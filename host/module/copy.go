@@ -20,6 +20,7 @@ var copySpec = &argSpec{module: "copy", options: withAttrs(map[string]option{
 	"content": {kind: kindRaw, noLog: true},
 	"dest":    {kind: kindPath},
 	"force":   {kind: kindBool, def: true, aliases: []string{"thirsty"}},
+	"decrypt": {kind: kindBool, def: true},
 })}
 
 var templateSpec = &argSpec{module: "template", options: withAttrs(map[string]option{
@@ -67,7 +68,7 @@ func copyModule(ctx context.Context, t *Task, p params) (Result, error) {
 		if f.src, err = findFile(t, "files", src); err != nil {
 			return nil, err
 		}
-		if err := f.readSource(); err != nil {
+		if err := f.readSource(t, p.bool("decrypt")); err != nil {
 			return nil, err
 		}
 		f.name = path.Base(src)
@@ -91,7 +92,7 @@ func templateModule(ctx context.Context, t *Task, p params) (Result, error) {
 	if f.src, err = findFile(t, "templates", p.str("src")); err != nil {
 		return nil, err
 	}
-	if err := f.readSource(); err != nil {
+	if err := f.readSource(t, true); err != nil {
 		return nil, err
 	}
 	text, err := t.Render(string(f.data))
@@ -113,7 +114,9 @@ type fileToPut struct {
 	force     bool
 }
 
-func (f *fileToPut) readSource() error {
+// readSource reads the source file on the controller; vault text is decrypted (in memory
+// only) when decrypt is set, as Ansible's copy and template actions do.
+func (f *fileToPut) readSource(t *Task, decrypt bool) error {
 	fi, err := os.Stat(f.src)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", f.src, err)
@@ -126,7 +129,10 @@ func (f *fileToPut) readSource() error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", f.src, err)
 	}
-	return nil
+	if decrypt {
+		f.data, err = t.Vault.Plain(f.data, f.src)
+	}
+	return err
 }
 
 // put makes dest hold the data with one Exec to learn dest's state (a directory dest gets the

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tallyrun/tally/host/connection"
+	"github.com/tallyrun/tally/host/vault"
 )
 
 // Task is what a module sees of the task it runs for one host.
@@ -26,6 +27,9 @@ type Task struct {
 	// looks in each directory and in its files/ (copy, script) or templates/ (template)
 	// subdirectory.
 	SearchPaths []string
+	// Vault opens vault-encrypted source files on the controller (copy, template); nil has
+	// no secrets.
+	Vault *vault.Keyring
 }
 
 // Result is a module's result, with Ansible's keys.

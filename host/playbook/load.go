@@ -10,14 +10,19 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/tallyrun/tally/host/module"
+	"github.com/tallyrun/tally/host/vault"
 	"github.com/tallyrun/tally/internal/pytext"
 	"gopkg.in/yaml.v3"
 )
 
 // Load reads the playbook at path, with each import_playbook replaced by the plays of the
 // file it names (relative to the importing file). Every error is an *Error.
-func Load(path string) (*Playbook, error) {
-	plays, err := new(loader).playbook(path, Pos{})
+func Load(path string) (*Playbook, error) { return LoadWith(path, Options{}) }
+
+// LoadWith is Load with options. A file that cannot be decrypted gives the vault's error
+// (*vault.Error or *vault.FormatError), not an *Error: for Ansible it is no parse error.
+func LoadWith(path string, opts Options) (*Playbook, error) {
+	plays, err := (&loader{vault: opts.Vault}).playbook(path, Pos{})
 	if err != nil {
 		return nil, err
 	}
@@ -26,14 +31,18 @@ func Load(path string) (*Playbook, error) {
 
 // LoadTasks reads the task file at path, as include_tasks does at run time. Its import_tasks
 // are relative to the file's directory. Every error is an *Error.
-func LoadTasks(path string) ([]*Task, error) {
-	return new(loader).taskFile(path, Pos{}, taskCtx{playDir: filepath.Dir(path)})
+func LoadTasks(path string) ([]*Task, error) { return LoadTasksWith(path, Options{}) }
+
+// LoadTasksWith is LoadTasks with options.
+func LoadTasksWith(path string, opts Options) ([]*Task, error) {
+	return (&loader{vault: opts.Vault}).taskFile(path, Pos{}, taskCtx{playDir: filepath.Dir(path)})
 }
 
 // loader holds what the files of one Load or LoadTasks share.
 type loader struct {
 	nodes int      // YAML nodes visited, against maxNodes
 	stack []string // absolute paths of the files being read, against import cycles
+	vault *vault.Keyring
 }
 
 // enter marks file as being read, failing on an import cycle; the returned func unmarks it.

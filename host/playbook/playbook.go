@@ -74,8 +74,8 @@ type Task struct {
 	Static bool
 
 	When        []string // conditions, all of which must hold; a YAML bool becomes "True"/"False"
-	Loop        any      // loop or with_items: a list, or a template giving one
-	LoopKeyword string   // "loop" or "with_items" ("" with no loop)
+	Loop        any      // loop (a list, or a template giving one) or with_<lookup>'s terms
+	LoopKeyword string   // "loop" or "with_<lookup>" ("" with no loop)
 	LoopControl LoopControl
 	Register    string
 	Notify      []string

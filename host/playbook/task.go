@@ -95,6 +95,17 @@ var lookups = keySet(nil, "config", "csvfile", "dict", "env", "file", "fileglob"
 	"indexed_items", "ini", "inventory_hostnames", "items", "lines", "list", "nested", "password", "pipe",
 	"random_choice", "sequence", "subelements", "template", "together", "unvault", "url", "varnames", "vars")
 
+// lookupsNotRun are the builtin lookups tally does not have: with_<lookup> is refused.
+var lookupsNotRun = keySet(nil, "inventory_hostnames", "url")
+
+func init() {
+	for name := range lookups {
+		if !lookupsNotRun[name] {
+			taskKeywords["with_"+name] = taskKeywords["with_items"]
+		}
+	}
+}
+
 // isLoopKey reports whether key is loop or with_<lookup>.
 func isLoopKey(key string) bool {
 	name, ok := strings.CutPrefix(key, "with_")
@@ -280,7 +291,7 @@ func taskVars(d *doc, key string, t *Task, n *yaml.Node) (err error) {
 	return err
 }
 
-// loopField reads loop or with_items.
+// loopField reads loop or a with_<lookup>.
 func loopField(d *doc, key string, t *Task, n *yaml.Node) (err error) {
 	if t.LoopKeyword != "" {
 		return d.errorf(n, "duplicate loop in task: items")

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tallyrun/tally/host/vault"
 	"github.com/tallyrun/tally/internal/pytext"
 	"gopkg.in/yaml.v3"
 )
@@ -63,6 +64,9 @@ func (ld *loader) readYAML(file string, from Pos) (*doc, *yaml.Node, error) {
 			return nil, nil, &Error{Pos: Pos{File: file}, Msg: reason.Error(), Err: err}
 		}
 		return nil, nil, &Error{Pos: from, Msg: fmt.Sprintf("cannot read imported file %s: %v", file, reason), Err: err}
+	}
+	if data, err = ld.vault.Plain(data, file); err != nil {
+		return nil, nil, err // Ansible's message names the file; an AnsibleVaultError, not a parse error
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var root, next yaml.Node
@@ -267,11 +271,7 @@ func (d *doc) value(n *yaml.Node, depth int) (any, error) {
 		}
 		return s, nil
 	case yaml.ScalarNode:
-		v, err := d.scalar(n)
-		if s, ok := v.(string); ok && err == nil {
-			err = d.noLookup(n, s)
-		}
-		return v, err
+		return d.scalar(n)
 	}
 	return nil, d.errorf(n, "unexpected YAML node")
 }
@@ -303,7 +303,9 @@ func (d *doc) scalar(n *yaml.Node) (any, error) {
 	case "!!binary":
 		b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(v), ""))
 		out, ok = string(b), err == nil
-	case "!vault", "!unsafe":
+	case "!vault", "!vault-encrypted":
+		return vault.NewValue(v, d.ld.vault), nil
+	case "!unsafe":
 		return nil, d.errorf(n, "tally does not support the %s tag yet", n.Tag)
 	default:
 		return nil, d.errorf(n, "unknown YAML tag %s", n.Tag)

@@ -77,6 +77,7 @@ func TestValueConversion(t *testing.T) {
 		{"duplicate key, last wins", "a: 1\na: 2", `{"a":2}`},
 		{"non-string keys as Python str", "1: a\nyes: b\n~: c", `{"1":"a","None":"c","True":"b"}`},
 		{"block scalar", "a: |\n  x\n  y\n", `{"a":"x\ny\n"}`},
+		{"vault stays encrypted", "a: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\n", `{"a":{"__ansible_vault":"$ANSIBLE_VAULT;1.1;AES256\n6162\n"}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,7 +100,7 @@ func TestValueConversionErrors(t *testing.T) {
 	tests := []struct {
 		name, src, want string
 	}{
-		{"vault", "a: !vault |\n  $ANSIBLE_VAULT", "test.yml:1: tally does not support the !vault tag yet"},
+		{"unsafe", "a: !unsafe '{{ x }}'", "test.yml:1: tally does not support the !unsafe tag yet"},
 		{"unknown tag", "a: !foo x", "test.yml:1: unknown YAML tag !foo"},
 		{"bad int", "a: !!int x", `test.yml:1: cannot read "x" as !!int`},
 		{"list key", "? [a]\n: b", "test.yml:1: a mapping key must be a scalar, got a list"},

@@ -28,7 +28,12 @@
 // undefined, not the whole variable. Callers should wrap registered results
 // and facts with Unsafe so that they are never templated at all.
 //
-// Not supported: lookup plugins, macros, include/import, call and filter
+// lookup(), query() and q() run lookup plugins through the Lookups the
+// engine is given (SetLookups; host/lookup implements them), with Ansible's
+// wantlist and result shapes. A !vault value (a Secret) is decrypted when a
+// template uses it, and its text is never templated.
+//
+// Not supported: macros, include/import, call and filter
 // blocks, recursive loops, loop controls, inline if-expressions nested in
 // parentheses or arguments (gonja's parser only reads them at the top of
 // {{ }} and {% set %}), and Python regular-expression features RE2 lacks

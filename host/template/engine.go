@@ -39,6 +39,8 @@ type cacheKey struct {
 // Engine renders templates. It is safe for concurrent use and caches parsed
 // templates and expressions by their source text.
 type Engine struct {
+	lookups Lookups // nil: lookup() and query() fail
+
 	mu    sync.RWMutex
 	cache map[cacheKey]*program
 	bytes int

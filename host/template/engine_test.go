@@ -157,7 +157,7 @@ func TestLazyVariables(t *testing.T) {
 		"{{ self }}":                  "variable 'self' refers to itself (self -> self)",
 		"{{ ping }}":                  "variable 'ping' refers to itself (ping -> pong -> ping)",
 		"{{ undefined }}":             "{{ nope }}: 'nope' is undefined",
-		"{{ lookup('env', 'HOME') }}": "lookup() is not supported",
+		"{{ lookup('env', 'HOME') }}": "lookup plugin (env) not found",
 	} {
 		if _, err := e.Render(src, vars); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Render(%q) error = %v, want it to contain %q", src, err, want)

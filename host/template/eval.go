@@ -554,6 +554,15 @@ func firstUndefined(in any, args []any, kw map[string]any) error {
 }
 
 func (st *state) evalTest(n *nodes.TestExpression, sc *scope) (any, error) {
+	if n.Test.Name == "vault_encrypted" {
+		// A variable read is already decrypted: look at what the variable holds.
+		if name, ok := n.Expression.(*nodes.Name); ok {
+			if _, local := sc.lookup(name.Name.Val); !local {
+				_, secret := st.vars[name.Name.Val].(Secret)
+				return secret, nil
+			}
+		}
+	}
 	v, err := st.eval(n.Expression, sc)
 	if err != nil {
 		return nil, err

@@ -203,7 +203,7 @@ func init() {
 		"all":             testSig(nil, nil, func(in any, _ []any) (bool, error) { return anyAll(in, false) }),
 		"subset":          testSig([]string{"superset"}, nil, func(in any, a []any) (bool, error) { return subset(in, a[0]) }),
 		"superset":        testSig([]string{"subset"}, nil, func(in any, a []any) (bool, error) { return subset(a[0], in) }),
-		"vault_encrypted": is(func(any) bool { return false }),
+		"vault_encrypted": is(func(v any) bool { _, ok := v.(Secret); return ok }), // a variable's: evalTest
 		"abs":             testSig(nil, nil, func(in any, _ []any) (bool, error) { return strings.HasPrefix(pyStrLenient(in), "/"), nil }),
 		"exists":          pathTest(func(os.FileInfo) bool { return true }, true),
 		"file":            pathTest(func(fi os.FileInfo) bool { return fi.Mode().IsRegular() }, true),
@@ -405,13 +405,6 @@ func semVersion(s string) ([]any, error) {
 	return append(out, []any{[]any{0}, pre}), nil
 }
 
-// unsupported is a global that fails clearly when called.
-func unsupported(name string) *function {
-	return &function{name: name, call: func(*state, []any, map[string]any) (any, error) {
-		return nil, fmt.Errorf("%s() is not supported: lookup plugins are not implemented", name)
-	}}
-}
-
 // globals are the functions templates may call by name.
 var globals = map[string]any{
 	"range": &function{name: "range", call: func(_ *state, args []any, kw map[string]any) (any, error) {
@@ -487,9 +480,6 @@ var globals = map[string]any{
 		}
 		return ns, nil
 	}},
-	"lookup": unsupported("lookup"),
-	"query":  unsupported("query"),
-	"q":      unsupported("q"),
 	"undef": &function{name: "undef", call: func(_ *state, args []any, kw map[string]any) (any, error) {
 		a, err := bindArgs("undef", args, kw, []string{"hint"}, nil)
 		if err != nil {

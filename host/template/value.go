@@ -36,6 +36,12 @@ type unsafeValue struct{ v any }
 // the wrapped value itself.
 func Unsafe(v any) any { return unsafeValue{v: v} }
 
+// Secret is a value kept encrypted until a template uses it (a !vault string). Its text is
+// data, never templated, as Ansible never templates an AnsibleVaultEncryptedUnicode.
+type Secret interface {
+	Reveal() (string, error)
+}
+
 // function is a callable value: a global such as range, or a bound method.
 type function struct {
 	name string
@@ -71,6 +77,9 @@ func transform(v any, leaf func(string) (any, bool, error)) (any, bool, error) {
 	case unsafeValue:
 		out, _, err := transform(x.v, nil)
 		return out, true, err
+	case Secret:
+		text, err := x.Reveal()
+		return text, true, err
 	case []any:
 		var out []any
 		for i, e := range x {

@@ -1,0 +1,49 @@
+package playbook
+
+import (
+	"fmt"
+	"maps"
+
+	"github.com/tallyrun/tally/host/vault"
+	"github.com/tallyrun/tally/internal/pytext"
+)
+
+// Options tune LoadWith, LoadTasksWith and LoadVarsFile.
+type Options struct {
+	// Vault opens vault-encrypted files and !vault values; nil has no secrets, so that
+	// such data fails when it is used, as in Ansible without a vault password.
+	Vault *vault.Keyring
+}
+
+// LoadVarsFile reads a vars file (vars_files, -e @file): YAML or JSON, vault encrypted or
+// not, with !vault values, holding a mapping or a list of mappings; an empty file gives an
+// empty map. The errors are
+// Ansible's (a vault error is the vault's own message, naming the file).
+func LoadVarsFile(path string, opts Options) (map[string]any, error) {
+	ld := &loader{vault: opts.Vault}
+	d, root, err := ld.readYAML(path, Pos{})
+	if err != nil {
+		return nil, err
+	}
+	if root == nil {
+		return map[string]any{}, nil
+	}
+	v, err := d.value(root, 0)
+	if err != nil {
+		return nil, err
+	}
+	// As Ansible's preprocess_vars: a mapping, or a list of mappings merged in order.
+	list, ok := v.([]any)
+	if !ok {
+		list = []any{v}
+	}
+	out := map[string]any{}
+	for _, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			return nil, &Error{Pos: Pos{File: path}, Msg: fmt.Sprintf("variable files must contain either a dictionary of variables, or a list of dictionaries. Got: %s (%s)", pytext.Repr(v), pytext.TypeName(v))}
+		}
+		maps.Copy(out, m)
+	}
+	return out, nil
+}
