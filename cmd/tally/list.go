@@ -29,8 +29,8 @@ func list(stdout, stderr io.Writer, inv *inventory.Inventory, pbs []*playbook.Pl
 			}
 			if f.listTasks {
 				fmt.Fprintln(stdout, "    tasks:")
-				for _, section := range [][]*playbook.Task{play.PreTasks, play.Tasks, play.PostTasks} {
-					listTasks(stdout, section, play.Tags, f)
+				for _, section := range [][]*playbook.Task{play.PreTasks, play.RoleBlocks, play.Tasks, play.PostTasks} {
+					listTasks(stdout, section, play.Tags, "", f)
 				}
 			}
 		}
@@ -38,11 +38,16 @@ func list(stdout, stderr io.Writer, inv *inventory.Inventory, pbs []*playbook.Pl
 	return executor.RCOK
 }
 
-func listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, f runFlags) {
+// listTasks lists tasks with the tags they inherit, in the role called role ("" outside roles).
+func listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, role string, f runFlags) {
 	for _, t := range tasks {
 		tags := append(append([]string{}, inherited...), t.Tags...)
 		if t.IsBlock() {
-			listTasks(w, t.Block, tags, f) // as Ansible, rescue and always are not listed
+			inner := role
+			if t.Role != nil {
+				inner = t.Role.Name
+			}
+			listTasks(w, t.Block, tags, inner, f) // as Ansible, rescue and always are not listed
 			continue
 		}
 		if !executor.Selected(tags, f.tags, f.skipTags) {
@@ -51,6 +56,9 @@ func listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, f runFla
 		name := t.Name
 		if name == "" {
 			name = t.Action
+		}
+		if role != "" {
+			name = role + " : " + name
 		}
 		fmt.Fprintf(w, "      %s\tTAGS: [%s]\n", name, strings.Join(tags, ", "))
 	}

@@ -105,9 +105,14 @@ func errorf(stderr io.Writer, err error) {
 func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 	warn := func(msg string) { fmt.Fprintf(stderr, "[WARNING]: %s\n", msg) }
 
+	cfg, err := config.Read(os.Getenv, warn)
+	if err != nil {
+		errorf(stderr, err)
+		return executor.RCError
+	}
 	var pbs []*playbook.Playbook
 	for _, p := range playbookPaths {
-		pb, err := playbook.Load(p)
+		pb, err := playbook.LoadWith(p, roleOptions(cfg, os.Getenv))
 		if err != nil {
 			errorf(stderr, err)
 			return executor.RCUnreachable
@@ -150,11 +155,6 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 		return list(stdout, stderr, inv, pbs, f)
 	}
 
-	cfg, err := config.Read(os.Getenv, warn)
-	if err != nil {
-		errorf(stderr, err)
-		return executor.RCError
-	}
 	sshOpts, becomePass, err := sshOptions(f, cfg)
 	if err != nil {
 		errorf(stderr, err)

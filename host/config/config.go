@@ -42,6 +42,11 @@ type Config struct {
 	HostKeyChecking *bool
 	// Timeout bounds connecting to each host (timeout); zero when unset.
 	Timeout time.Duration
+	// RolesPath are the directories searched for roles (roles_path), absolute.
+	RolesPath []string
+	// CollectionsPath are the directories searched for collections' roles
+	// (collections_path), absolute.
+	CollectionsPath []string
 }
 
 // Callback is one plugin's section of the file.
@@ -157,10 +162,7 @@ func (p *parser) parse(data []byte) (*Config, error) {
 	for k, v := range pairs(root) {
 		switch k.Value {
 		case "callback_plugins":
-			c.CallbackPlugins, err = p.list(v, ":")
-			for i, dir := range c.CallbackPlugins {
-				c.CallbackPlugins[i] = p.resolve(dir)
-			}
+			c.CallbackPlugins, err = p.paths(v)
 		case "stdout_callback":
 			c.StdoutCallback, err = p.str(v)
 		case "callbacks_enabled":
@@ -183,6 +185,10 @@ func (p *parser) parse(data []byte) (*Config, error) {
 			c.HostKeyChecking = &b
 		case "timeout":
 			c.Timeout, err = p.duration(v)
+		case "roles_path":
+			c.RolesPath, err = p.paths(v)
+		case "collections_path":
+			c.CollectionsPath, err = p.paths(v)
 		default:
 			err = p.errorf(k, "unknown setting %q (tally knows %s)", k.Value, strings.Join(settings, ", "))
 		}
@@ -194,7 +200,7 @@ func (p *parser) parse(data []byte) (*Config, error) {
 }
 
 // settings are the top-level settings, for errors.
-var settings = []string{"callback_plugins", "stdout_callback", "callbacks_enabled", "on_plugin_error", "callback_log", "callback_limits", "callbacks", "host_key_checking", "timeout"}
+var settings = []string{"callback_plugins", "stdout_callback", "callbacks_enabled", "on_plugin_error", "callback_log", "callback_limits", "callbacks", "host_key_checking", "timeout", "roles_path", "collections_path"}
 
 // pairs yields a mapping node's keys and values.
 func pairs(n *yaml.Node) func(yield func(k, v *yaml.Node) bool) {
@@ -282,6 +288,15 @@ func (p *parser) list(n *yaml.Node, sep string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// paths reads a list of directories, or one string of them separated by ':', absolute.
+func (p *parser) paths(n *yaml.Node) ([]string, error) {
+	dirs, err := p.list(n, ":")
+	for i, dir := range dirs {
+		dirs[i] = p.resolve(dir)
+	}
+	return dirs, err
 }
 
 // resolve makes a path from the file absolute, expanding ~.

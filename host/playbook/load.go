@@ -17,7 +17,12 @@ import (
 // Load reads the playbook at path, with each import_playbook replaced by the plays of the
 // file it names (relative to the importing file). Every error is an *Error.
 func Load(path string) (*Playbook, error) {
-	plays, err := new(loader).playbook(path, Pos{})
+	return LoadWith(path, Options{})
+}
+
+// LoadWith is Load with roles searched as opts say.
+func LoadWith(path string, opts Options) (*Playbook, error) {
+	plays, err := (&loader{opts: opts}).playbook(path, Pos{})
 	if err != nil {
 		return nil, err
 	}
@@ -27,13 +32,17 @@ func Load(path string) (*Playbook, error) {
 // LoadTasks reads the task file at path, as include_tasks does at run time. Its import_tasks
 // are relative to the file's directory. Every error is an *Error.
 func LoadTasks(path string) ([]*Task, error) {
-	return new(loader).taskFile(path, Pos{}, taskCtx{playDir: filepath.Dir(path)})
+	dir := filepath.Dir(path)
+	ld := &loader{roles: &roleSet{dir: dir, cache: map[string]*Role{}}}
+	return ld.taskFile(path, Pos{}, taskCtx{playDir: dir})
 }
 
 // loader holds what the files of one Load or LoadTasks share.
 type loader struct {
 	nodes int      // YAML nodes visited, against maxNodes
 	stack []string // absolute paths of the files being read, against import cycles
+	opts  Options
+	roles *roleSet // the roles of the play being read
 }
 
 // enter marks file as being read, failing on an import cycle; the returned func unmarks it.
@@ -154,11 +163,14 @@ var playKeywords = map[string]setter[*Play]{
 	"ignore_errors":       rawField(func(p *Play) *any { return &p.IgnoreErrors }),
 	"tags":                tagsField(func(p *Play) *[]string { return &p.Tags }),
 	"environment":         rawField(func(p *Play) *any { return &p.Environment }),
+	"roles":               rolesField,
 }
 
 // play reads the play n with keys ps.
 func (d *doc) play(n *yaml.Node, ps []pair) (*Play, error) {
 	p := &Play{Pos: d.pos(n), UUID: uuid.NewString(), Dir: filepath.Dir(d.file)}
+	p.roles = &roleSet{opts: d.ld.opts, dir: p.Dir, cache: map[string]*Role{}}
+	d.ld.roles = p.roles
 	hosts := false
 	for _, kv := range ps {
 		key := kv.key
@@ -176,7 +188,7 @@ func (d *doc) play(n *yaml.Node, ps []pair) (*Play, error) {
 				return nil, err
 			}
 			hosts = hosts || key == "hosts"
-		case (key == "roles" || key == "vars_prompt") && isEmpty(kv.v):
+		case key == "vars_prompt" && isEmpty(kv.v):
 			// an empty list asks for nothing tally lacks
 		case ansiblePlayKeys[key]:
 			return nil, d.errorf(kv.k, "tally does not support '%s' on a play yet", key)
@@ -190,6 +202,7 @@ func (d *doc) play(n *yaml.Node, ps []pair) (*Play, error) {
 	if p.Name == "" {
 		p.Name = p.Hosts // as Ansible names an unnamed play
 	}
+	p.addRoles()
 	return p, nil
 }
 
