@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/tallyrun/tally/host/executor"
@@ -53,14 +54,14 @@ func listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, role str
 		if !executor.Selected(tags, f.tags, f.skipTags) {
 			continue
 		}
-		name := t.Name
-		if name == "" {
-			name = t.Action
+		name := t.Action // as Ansible, an unnamed task is listed by its action, without its role
+		if t.Name != "" && role != "" {
+			name = role + " : " + t.Name
+		} else if t.Name != "" {
+			name = t.Name
 		}
-		if role != "" {
-			name = role + " : " + name
-		}
-		fmt.Fprintf(w, "      %s\tTAGS: [%s]\n", name, strings.Join(tags, ", "))
+		shown := slices.Compact(slices.Sorted(slices.Values(tags)))
+		fmt.Fprintf(w, "      %s\tTAGS: [%s]\n", name, strings.Join(shown, ", "))
 	}
 }
 

@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 
@@ -21,10 +22,20 @@ func (c *compiled) role() *playbook.Role {
 }
 
 // displayName is the name Ansible shows for a task called name: "role : name" in a role
-// (Task.get_name), the action when unnamed.
+// (Task.get_name), the action when unnamed; an include_role is "include_role : ROLE" when
+// unnamed, and never has its role's prefix (IncludeRole.get_name).
 func (c *compiled) displayName(name string) string {
 	r := c.role()
 	switch {
+	case c.task.Action != "" && c.action() == "include_role":
+		if name != "" {
+			return name
+		}
+		role := c.task.Args["name"]
+		if role == nil {
+			role = c.task.Args["role"]
+		}
+		return fmt.Sprintf("%s : %v", c.task.Action, role)
 	case r == nil:
 		return name
 	case name == "":
@@ -182,6 +193,7 @@ func (r *playRun) loadRole(c *compiled, inc include) ([]*playbook.Task, error) {
 		block = &apply
 	}
 	r.addHandlers(playbook.RoleHandlers(block), c.includedScope(inc))
+	r.addImportedRoles(role.Tasks, c.includedScope(inc))
 	return []*playbook.Task{block}, nil
 }
 

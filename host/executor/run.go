@@ -30,7 +30,8 @@ func (r *playRun) runList(ctx context.Context, tasks []*compiled, hosts []*inven
 			if c.task.Role != nil {
 				r.roleComplete(c.task.Role, hosts)
 			}
-		} else if hosts := r.notRun(c, hosts); len(hosts) > 0 && Selected(c.tags, r.x.cfg.Tags, r.x.cfg.SkipTags) {
+		} else if hosts := r.notRun(c, hosts); len(hosts) > 0 && (c.task.Handler || // handlers run whatever the tags
+			Selected(c.tags, r.x.cfg.Tags, r.x.cfg.SkipTags)) {
 			err = r.runTask(ctx, c, hosts, rescuable)
 		}
 		if err != nil {
@@ -377,7 +378,9 @@ func (r *playRun) runIncludes(ctx context.Context, c *compiled, outs []*outcome,
 			continue
 		}
 		s := c.includedScope(g.inc)
-		r.addImportedRoles(loaded[i], s)
+		if g.inc.role == nil {
+			r.addImportedRoles(loaded[i], s)
+		}
 		if _, err := r.runList(ctx, compileAll(loaded[i], s, c.task.Handler), hosts, rescuable); err != nil {
 			return err
 		}
@@ -396,7 +399,7 @@ type include struct {
 }
 
 func (a include) equal(b include) bool {
-	return a.path == b.path && fmt.Sprint(a.role) == fmt.Sprint(b.role) && a.public == b.public && fmt.Sprint(a.vars) == fmt.Sprint(b.vars)
+	return a.path == b.path && a.role.Key() == b.role.Key() && a.public == b.public && fmt.Sprint(a.vars) == fmt.Sprint(b.vars)
 }
 
 // includedScope is the scope of what include task c brings in: the include's own conditions

@@ -84,6 +84,19 @@ type RoleSpec struct {
 	AllowDuplicates *bool // nil: meta/main.yml says
 }
 
+// Key tells one use of a role from another: uses with equal keys are the same role (Ansible
+// hashes the same parameters). A nil spec has the empty key.
+func (s *RoleSpec) Key() string {
+	if s == nil {
+		return ""
+	}
+	dup := "meta"
+	if s.AllowDuplicates != nil {
+		dup = fmt.Sprint(*s.AllowDuplicates)
+	}
+	return fmt.Sprint(s.Name, s.Params, s.Vars, s.From, s.Keys, s.FromInclude, dup)
+}
+
 // roleSet is the roles of one play: the search options and the roles already loaded.
 type roleSet struct {
 	opts  Options
@@ -153,7 +166,7 @@ func (ld *loader) role(spec RoleSpec, parentDir string, pos Pos) (*Role, error) 
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs // role_path is absolute, as Ansible's
 	}
-	key := fmt.Sprint(path, spec.Params, spec.Vars, spec.From, spec.Keys, spec.FromInclude, spec.AllowDuplicates)
+	key := path + "\x00" + spec.Key()
 	if r := rs.cache[key]; r != nil {
 		return r, nil
 	}
