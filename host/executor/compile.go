@@ -30,9 +30,9 @@ type scope struct {
 	// roles is the chain of roles the task is in, outermost first: the last is its role
 	// (Ansible's dependency chain).
 	roles []*playbook.Role
-	// parentRoles names the roles that imported or included the task's role, innermost
-	// first (ansible_parent_role_names).
-	parentRoles []any
+	// parentRoles are the roles that imported or included the task's role, innermost first
+	// (ansible_parent_role_names and _paths).
+	parentRoles []*playbook.Role
 }
 
 // compiled is a task (or block) with its inherited keywords resolved.
@@ -95,7 +95,7 @@ func (parent scope) inherit(t *playbook.Task) scope {
 	setS(&s.delegateTo, t.DelegateTo)
 	if t.Role != nil {
 		if t.Role.FromInclude && len(parent.roles) > 0 {
-			s.parentRoles = append([]any{parent.roles[len(parent.roles)-1].Name}, parent.parentRoles...)
+			s.parentRoles = append([]*playbook.Role{parent.roles[len(parent.roles)-1]}, parent.parentRoles...)
 		}
 		s.roles = append(slices.Clip(parent.roles), t.Role)
 	}

@@ -77,7 +77,11 @@ func (r *playRun) hostVars(h *inventory.Host, c *compiled) map[string]any {
 			maps.Copy(v, rl.Params)
 		}
 		if len(c.parentRoles) > 0 {
-			v["ansible_parent_role_names"] = c.parentRoles
+			names, paths := make([]any, len(c.parentRoles)), make([]any, len(c.parentRoles))
+			for i, p := range c.parentRoles {
+				names[i], paths[i] = p.Name, p.Path
+			}
+			v["ansible_parent_role_names"], v["ansible_parent_role_paths"] = names, paths
 		}
 		maps.Copy(v, c.includeVars)
 	}
@@ -106,7 +110,7 @@ func (r *playRun) magic(v map[string]any, h *inventory.Host) {
 	v["play_hosts"] = v["ansible_play_hosts"]
 	v["ansible_play_batch"] = names(r.active(r.batch))
 	v["ansible_play_name"] = r.play.Name
-	v["playbook_dir"] = r.play.Dir
+	v["playbook_dir"] = absPath(r.play.Dir)
 	v["ansible_check_mode"] = false
 	v["ansible_verbosity"] = x.cfg.Verbosity
 	v["omit"] = x.omit

@@ -121,8 +121,7 @@ func (iv *includedVars) load(path string, exts []string) error {
 }
 
 func validExt(path string, exts []string) bool {
-	ext := filepath.Ext(path)
-	return ext != "" && slices.Contains(exts, ext[1:])
+	return slices.Contains(exts, strings.TrimPrefix(filepath.Ext(path), "."))
 }
 
 // loadDir reads the vars files of dir, directory by directory in name order, down to depth.

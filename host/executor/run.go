@@ -403,10 +403,10 @@ func (a include) equal(b include) bool {
 }
 
 // includedScope is the scope of what include task c brings in: the include's own conditions
-// and tags are not inherited (its parent is not static), its parameters are.
+// and tags are not inherited (its parent is not static), its parents' and its parameters are.
 func (c *compiled) includedScope(inc include) scope {
 	s := c.scope
-	s.when, s.tags = c.scope.when[:len(c.scope.when)-len(c.task.When)], nil
+	s.when, s.tags = c.scope.when[:len(c.scope.when)-len(c.task.When)], c.scope.tags[:len(c.scope.tags)-len(c.task.Tags)]
 	s.includeVars = inc.vars
 	return s
 }

@@ -170,10 +170,10 @@ func (ld *loader) role(spec RoleSpec, parentDir string, pos Pos) (*Role, error) 
 	if r := rs.cache[key]; r != nil {
 		return r, nil
 	}
-	if slices.Contains(rs.stack, path) {
+	if slices.Contains(rs.stack, key) {
 		return nil, &Error{Pos: pos, Msg: "A recursion loop was detected with the roles specified. Make sure child roles do not have dependencies on parent roles"}
 	}
-	rs.stack = append(rs.stack, path)
+	rs.stack = append(rs.stack, key)
 	defer func() { rs.stack = rs.stack[:len(rs.stack)-1] }()
 
 	r := &Role{Name: name, Path: path, Params: spec.Params, EntryVars: spec.Vars, FromInclude: spec.FromInclude}
@@ -212,13 +212,19 @@ func roleFiles(r *Role, subdir, from string, allowDir bool) ([]string, error) {
 	}
 	name, exts := "main", []string{".yml", ".yaml", ".json", ""}
 	if from != "" {
-		name, exts = filepath.Base(from), []string{"", ".yml", ".yaml", ".json"}
+		name, exts = from, []string{"", ".yml", ".yaml", ".json"}
 	}
 	for _, ext := range exts {
-		p := filepath.Join(dir, name+ext)
+		p := name + ext
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
 		st, err := os.Stat(p)
 		if err != nil {
 			continue
+		}
+		if rel, err := filepath.Rel(dir, p); err != nil || strings.HasPrefix(rel, "..") {
+			return nil, fmt.Errorf("Failed loading '%s' for role (%s) as it is not inside the expected role path: '%s'", p, r.Name, dir)
 		}
 		if !st.IsDir() {
 			return []string{p}, nil
@@ -445,7 +451,7 @@ func (d *doc) roleEntry(n *yaml.Node, parentDir, key string) (*Task, error) {
 
 // roleBody is what a use of r runs: its dependencies, then its tasks.
 func roleBody(r *Role) []*Task {
-	return append(slices.Clone(r.Deps), r.Tasks...)
+	return append(append([]*Task{}, r.Deps...), r.Tasks...) // never nil: a block, even if empty
 }
 
 // roleHandlers returns the handler blocks of the roles the blocks use, dependencies first,
@@ -601,7 +607,7 @@ func RoleSpecOf(args, vars map[string]any) (RoleSpec, error) {
 	spec.Name = s
 	for _, k := range []string{"tasks", "vars", "defaults", "handlers"} {
 		if v, ok := args[k+"_from"].(string); ok {
-			spec.From[k] = filepath.Base(v)
+			spec.From[k] = v
 		}
 	}
 	dup := true // IncludeRole's default, whatever meta/main.yml says
@@ -622,6 +628,9 @@ func (d *doc) importRole(t *Task, n *yaml.Node) error {
 	spec, err := RoleSpecOf(t.Args, t.Vars)
 	if err != nil {
 		return d.errorf(n, "%v", err)
+	}
+	for k, f := range spec.From {
+		spec.From[k] = filepath.Base(f) // as IncludeRole.load; include_role keeps the path
 	}
 	r, err := d.ld.role(spec, "", d.pos(n))
 	if err != nil {
