@@ -79,7 +79,7 @@ func (r *playRun) hostVars(h *inventory.Host, c *compiled) map[string]any {
 		if len(c.parentRoles) > 0 {
 			names, paths := make([]any, len(c.parentRoles)), make([]any, len(c.parentRoles))
 			for i, p := range c.parentRoles {
-				names[i], paths[i] = p.Name, p.Path
+				names[i], paths[i] = p.Name, absPath(p.Path)
 			}
 			v["ansible_parent_role_names"], v["ansible_parent_role_paths"] = names, paths
 		}

@@ -156,7 +156,7 @@ func (r *playRun) roleMagic(v map[string]any, c *compiled) {
 	}
 	if role := c.role(); role != nil {
 		v["role_name"] = role.Name
-		v["role_path"] = role.Path
+		v["role_path"] = absPath(role.Path)
 		v["ansible_role_name"] = role.Name
 	}
 }

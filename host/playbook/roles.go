@@ -24,7 +24,8 @@ type Role struct {
 	// Name is the role's name as Ansible shows it: the last element of a path, or
 	// "ns.coll.role" for a collection's role.
 	Name string
-	// Path is the role's directory.
+	// Path is the role's directory, as found (relative when found from a relative
+	// directory).
 	Path     string
 	Defaults map[string]any // defaults/
 	Vars     map[string]any // vars/
@@ -162,9 +163,6 @@ func (ld *loader) role(spec RoleSpec, parentDir string, pos Pos) (*Role, error) 
 	name, path, err := rs.findRole(spec.Name, parentDir)
 	if err != nil {
 		return nil, &Error{Pos: pos, Msg: err.Error()}
-	}
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs // role_path is absolute, as Ansible's
 	}
 	key := path + "\x00" + spec.Key()
 	if r := rs.cache[key]; r != nil {
