@@ -80,17 +80,17 @@ func (r *playRun) includeVarsResult(c *compiled, args, vars map[string]any) map[
 func (r *playRun) includeVarsDir(c *compiled, dir string) string {
 	if role := c.role(); role != nil {
 		if strings.Split(dir, "/")[0] == "vars" {
-			if p := filepath.Join(role.Path, dir); exists(p) {
+			if p := filepath.Join(absPath(role.Path), dir); exists(p) {
 				return p
 			}
 			return dir
 		}
-		return filepath.Join(role.Path, "vars", dir)
+		return filepath.Join(absPath(role.Path), "vars", dir)
 	}
 	if filepath.IsAbs(dir) {
 		return dir
 	}
-	return filepath.Join(filepath.Dir(c.task.Pos.File), dir)
+	return filepath.Join(absPath(filepath.Dir(c.task.Pos.File)), dir)
 }
 
 func exists(p string) bool {
@@ -197,7 +197,7 @@ func (iv *includedVars) loadDir(dir string, role *playbook.Role, args map[string
 		names := filesIn[root]
 		slices.Sort(names)
 		for _, name := range names {
-			if role != nil && filepath.Join(role.Path, name) == filepath.Join(root, "vars", "main.yml") {
+			if role != nil && filepath.Join(absPath(role.Path), name) == filepath.Join(root, "vars", "main.yml") {
 				continue
 			}
 			if matcher != nil && !matcher.MatchString(name) {

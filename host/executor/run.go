@@ -435,9 +435,9 @@ func (r *playRun) includePath(c *compiled, name string) string {
 func (r *playRun) searchPaths(c *compiled) []string {
 	var dirs []string
 	for i := len(c.roles) - 1; i >= 0; i-- {
-		dirs = append(dirs, c.roles[i].Path)
+		dirs = append(dirs, absPath(c.roles[i].Path))
 	}
-	for _, d := range []string{filepath.Dir(c.task.Pos.File), r.play.Dir} {
+	for _, d := range []string{absPath(filepath.Dir(c.task.Pos.File)), absPath(r.play.Dir)} {
 		if !slices.Contains(dirs, d) {
 			dirs = append(dirs, d)
 		}
