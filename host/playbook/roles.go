@@ -41,6 +41,8 @@ type Role struct {
 	AllowDuplicates bool
 	// FromInclude is set for a role brought in by import_role or include_role.
 	FromInclude bool
+
+	argSpecs any // argument_specs of meta/main.yml
 }
 
 // AllDeps returns every dependency of r, recursively, deepest first (Role.get_all_dependencies).
@@ -182,6 +184,9 @@ func (ld *loader) role(spec RoleSpec, parentDir string, pos Pos) (*Role, error) 
 		return nil, err
 	}
 	if err := ld.roleMeta(r, pos); err != nil {
+		return nil, err
+	}
+	if err := ld.refuseArgSpecs(r, spec.From["tasks"], pos); err != nil {
 		return nil, err
 	}
 	if spec.AllowDuplicates != nil {
@@ -344,6 +349,10 @@ func (ld *loader) roleMeta(r *Role, pos Pos) error {
 				return err
 			}
 			r.AllowDuplicates = truthy(v)
+		case "argument_specs":
+			if r.argSpecs, err = d.value(p.v, 0); err != nil {
+				return err
+			}
 		case "dependencies":
 			n, err := d.resolve(p.v, 0)
 			if err != nil {
@@ -363,6 +372,31 @@ func (ld *loader) roleMeta(r *Role, pos Pos) error {
 				r.Deps = append(r.Deps, dep)
 			}
 		}
+	}
+	return nil
+}
+
+// refuseArgSpecs fails on a role whose entry point (tasks_from, else main) has an argument
+// spec: Ansible would validate the role's parameters in a task of its own, which tally lacks.
+func (ld *loader) refuseArgSpecs(r *Role, entry string, pos Pos) error {
+	specs := r.argSpecs
+	for _, ext := range []string{".yml", ".yaml", ".json"} {
+		f := filepath.Join(r.Path, "meta", "argument_specs"+ext)
+		if !exists(f) {
+			continue
+		}
+		m, err := ld.varsFile(f, pos, "argument_specs must be a mapping")
+		if err != nil {
+			return err
+		}
+		specs = m["argument_specs"]
+		break
+	}
+	if entry == "" {
+		entry = "main"
+	}
+	if m, ok := specs.(map[string]any); ok && m[filepath.Base(entry)] != nil {
+		return &Error{Pos: pos, Msg: fmt.Sprintf("tally does not support role argument specs yet: role '%s' has one for '%s' (meta/argument_specs)", r.Name, entry)}
 	}
 	return nil
 }
