@@ -110,9 +110,16 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 		errorf(stderr, err)
 		return executor.RCError
 	}
+	extra, err := parseExtraVars(f.extraVars)
+	if err != nil {
+		errorf(stderr, err)
+		return executor.RCError
+	}
+	opts := roleOptions(cfg, os.Getenv)
+	opts.ExtraVars = extra
 	var pbs []*playbook.Playbook
 	for _, p := range playbookPaths {
-		pb, err := playbook.LoadWith(p, roleOptions(cfg, os.Getenv))
+		pb, err := playbook.LoadWith(p, opts)
 		if err != nil {
 			errorf(stderr, err)
 			return executor.RCUnreachable
@@ -145,11 +152,6 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 			errorf(stderr, err)
 			return executor.RCError
 		}
-	}
-	extra, err := parseExtraVars(f.extraVars)
-	if err != nil {
-		errorf(stderr, err)
-		return executor.RCError
 	}
 	if f.listHosts || f.listTasks {
 		return list(stdout, stderr, inv, pbs, f)

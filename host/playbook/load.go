@@ -1,6 +1,7 @@
 package playbook
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -172,6 +173,10 @@ func (d *doc) play(n *yaml.Node, ps []pair) (*Play, error) {
 	p.roles = &roleSet{opts: d.ld.opts, dir: p.Dir, cache: map[string]*Role{}}
 	d.ld.roles = p.roles
 	hosts := false
+	// vars first: role names and import_role's arguments are templated with them.
+	slices.SortStableFunc(ps, func(a, b pair) int {
+		return cmp.Compare(boolInt(a.key != "vars"), boolInt(b.key != "vars"))
+	})
 	for _, kv := range ps {
 		key := kv.key
 		if key == "user" {
@@ -187,6 +192,7 @@ func (d *doc) play(n *yaml.Node, ps []pair) (*Play, error) {
 			if err := set(d, key, p, kv.v); err != nil {
 				return nil, err
 			}
+			p.roles.vars = p.Vars
 			hosts = hosts || key == "hosts"
 		case key == "vars_prompt" && isEmpty(kv.v):
 			// an empty list asks for nothing tally lacks
@@ -204,6 +210,13 @@ func (d *doc) play(n *yaml.Node, ps []pair) (*Play, error) {
 	}
 	p.addRoles()
 	return p, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // isEmpty reports whether n is null or an empty list.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/tallyrun/tally/host/module"
+	"github.com/tallyrun/tally/host/template"
 	"gopkg.in/yaml.v3"
 )
 
@@ -62,6 +63,9 @@ type Options struct {
 	RolesPath []string
 	// CollectionsPath are the directories holding ansible_collections/NS/COLL/roles/ROLE.
 	CollectionsPath []string
+	// ExtraVars are the run's extra vars, which role names and import_role's arguments are
+	// templated with, as are the play's vars.
+	ExtraVars map[string]any
 }
 
 // DefaultRolesPath and DefaultCollectionsPath are Ansible's defaults; home is the user's home
@@ -103,7 +107,8 @@ func (s *RoleSpec) Key() string {
 // roleSet is the roles of one play: the search options and the roles already loaded.
 type roleSet struct {
 	opts  Options
-	dir   string // the play's directory
+	dir   string         // the play's directory
+	vars  map[string]any // the play's vars, for templated role names
 	cache map[string]*Role
 	// stack holds the roles being loaded, against dependency cycles.
 	stack []string
@@ -159,9 +164,11 @@ func isDir(p string) bool {
 // same as an earlier one.
 func (ld *loader) role(spec RoleSpec, parentDir string, pos Pos) (*Role, error) {
 	rs := ld.roles
-	if isTemplate(spec.Name) {
-		return nil, &Error{Pos: pos, Msg: fmt.Sprintf("tally does not support templated role names outside include_role yet: %s", spec.Name)}
+	name, err := rs.render(spec.Name, nil)
+	if err != nil {
+		return nil, &Error{Pos: pos, Msg: fmt.Sprintf("role name %s: %v", spec.Name, err)}
 	}
+	spec.Name = name
 	name, path, err := rs.findRole(spec.Name, parentDir)
 	if err != nil {
 		return nil, &Error{Pos: pos, Msg: err.Error()}
@@ -650,14 +657,35 @@ func RoleSpecOf(args, vars map[string]any) (RoleSpec, error) {
 	return spec, nil
 }
 
+// render templates s, a role name or an import_role argument, with the play's vars, the
+// extra vars and more (an import_role's task vars), as Ansible does when it reads the play.
+func (rs *roleSet) render(s string, more map[string]any) (string, error) {
+	if !isTemplate(s) {
+		return s, nil
+	}
+	vars := map[string]any{"playbook_dir": rs.dir}
+	if abs, err := filepath.Abs(rs.dir); err == nil {
+		vars["playbook_dir"] = abs
+	}
+	maps.Copy(vars, rs.vars)
+	maps.Copy(vars, more)
+	maps.Copy(vars, rs.opts.ExtraVars)
+	return template.New().RenderString(s, vars)
+}
+
 // importRole loads the role of an import_role task t, which becomes a static block running it.
 func (d *doc) importRole(t *Task, n *yaml.Node) error {
-	for k, v := range t.Args {
-		if s, ok := v.(string); ok && isTemplate(s) && k != "apply" {
-			return d.errorf(n, "tally does not support templated arguments of import_role yet: %s: %s", k, s)
+	args := maps.Clone(t.Args)
+	for k, v := range args {
+		if s, ok := v.(string); ok {
+			r, err := d.ld.roles.render(s, t.Vars)
+			if err != nil {
+				return d.errorf(n, "import_role %s: %v", k, err)
+			}
+			args[k] = r
 		}
 	}
-	spec, err := RoleSpecOf(t.Args, t.Vars)
+	spec, err := RoleSpecOf(args, t.Vars)
 	if err != nil {
 		return d.errorf(n, "%v", err)
 	}
