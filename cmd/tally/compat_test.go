@@ -64,21 +64,7 @@ func TestCompatSSH(t *testing.T) {
 		t.Skip("the headers record the local runs; the suite runs ansible-playbook (not with -short)")
 	}
 	srv := sshtest.Start(t, sshtest.Options{})
-	src, err := os.ReadFile(filepath.Join(compatDir, "inventory.ini"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	local := "\nansible_connection=local\n"
-	if !strings.Contains(string(src), local) {
-		t.Fatalf("inventory.ini has no %q line in [all:vars] to replace", strings.TrimSpace(local))
-	}
-	viaSSH := fmt.Sprintf("\nansible_connection=ssh\nansible_host=%s\nansible_port=%d\nansible_user=%s\n"+
-		"ansible_ssh_private_key_file=%s\nansible_ssh_common_args='-o UserKnownHostsFile=%s'\n",
-		srv.Host, srv.Port, srv.User, srv.KeyFile, srv.KnownHostsFile)
-	inv := filepath.Join(t.TempDir(), "inventory.ini")
-	if err := os.WriteFile(inv, []byte(strings.Replace(string(src), local, viaSSH, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	inv := sshInventory(t, srv, filepath.Join(compatDir, "inventory.ini"))
 	whoami, err := filepath.Abs("testdata/whoami.yml")
 	if err != nil {
 		t.Fatal(err)
@@ -89,8 +75,32 @@ func TestCompatSSH(t *testing.T) {
 	runCompat(t, compatSetup{inventory: inv, sharedOut: true})
 }
 
+// sshInventory writes a copy of the inventory file src in which every host that the
+// "ansible_connection=local" line of [all:vars] made local is reached over SSH on srv, and
+// returns its path.
+func sshInventory(t *testing.T, srv *sshtest.Server, src string) string {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := "\nansible_connection=local\n"
+	if !strings.Contains(string(data), local) {
+		t.Fatalf("%s has no %q line in [all:vars] to replace", src, strings.TrimSpace(local))
+	}
+	viaSSH := fmt.Sprintf("\nansible_connection=ssh\nansible_host=%s\nansible_port=%d\nansible_user=%s\n"+
+		"ansible_ssh_private_key_file=%s\nansible_ssh_common_args='-o UserKnownHostsFile=%s'\n",
+		srv.Host, srv.Port, srv.User, srv.KeyFile, srv.KnownHostsFile)
+	inv := filepath.Join(t.TempDir(), filepath.Base(src))
+	if err := os.WriteFile(inv, []byte(strings.Replace(string(data), local, viaSSH, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
 // compatSetup is how one compat suite runs its playbooks.
 type compatSetup struct {
+	dir         string // where the runs start; compatDir when empty
 	inventory   string // the inventory both runs get, relative to compatDir or absolute
 	checkHeader bool   // compare ansible-playbook with the result recorded in the header
 	sharedOut   bool   // "out" must be writable by every user (the SSH login user)
@@ -254,6 +264,7 @@ func withCompatResult(src string, r runResult) string {
 
 // runResult is what one run of a playbook left.
 type runResult struct {
+	out            string // the directory the run's tasks wrote to (the extra var "out")
 	rc             int
 	stdout, stderr string
 	recap          map[string]hostStats
@@ -282,13 +293,16 @@ func runPlaybook(t *testing.T, setup compatSetup, command, args []string, playbo
 	argv := append(slices.Clone(command[1:]), "-i", setup.inventory, "-e", "out="+out)
 	argv = append(append(argv, args...), playbook)
 	cmd := exec.CommandContext(ctx, command[0], argv...)
-	cmd.Dir = compatDir
+	cmd.Dir = setup.dir
+	if cmd.Dir == "" {
+		cmd.Dir = compatDir
+	}
 	cmd.Env = append(append(os.Environ(), compatEnv...), setup.env...)
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	r := runResult{stdout: stdout.String(), stderr: stderr.String()}
+	r := runResult{out: out, stdout: stdout.String(), stderr: stderr.String()}
 	var exitErr *exec.ExitError
 	switch {
 	case err == nil:

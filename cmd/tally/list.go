@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/tallyrun/tally/host/executor"
@@ -29,8 +30,8 @@ func list(stdout, stderr io.Writer, inv *inventory.Inventory, pbs []*playbook.Pl
 			}
 			if f.listTasks {
 				fmt.Fprintln(stdout, "    tasks:")
-				for _, section := range [][]*playbook.Task{play.PreTasks, play.Tasks, play.PostTasks} {
-					listTasks(stdout, section, play.Tags, f)
+				for _, section := range [][]*playbook.Task{play.PreTasks, play.RoleBlocks, play.Tasks, play.PostTasks} {
+					listTasks(stdout, section, play.Tags, "", f)
 				}
 			}
 		}
@@ -38,21 +39,29 @@ func list(stdout, stderr io.Writer, inv *inventory.Inventory, pbs []*playbook.Pl
 	return executor.RCOK
 }
 
-func listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, f runFlags) {
+// listTasks lists tasks with the tags they inherit, in the role called role ("" outside roles).
+func listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, role string, f runFlags) {
 	for _, t := range tasks {
 		tags := append(append([]string{}, inherited...), t.Tags...)
 		if t.IsBlock() {
-			listTasks(w, t.Block, tags, f) // as Ansible, rescue and always are not listed
+			inner := role
+			if t.Role != nil {
+				inner = t.Role.Name
+			}
+			listTasks(w, t.Block, tags, inner, f) // as Ansible, rescue and always are not listed
 			continue
 		}
 		if !executor.Selected(tags, f.tags, f.skipTags) {
 			continue
 		}
-		name := t.Name
-		if name == "" {
-			name = t.Action
+		name := t.Action // as Ansible, an unnamed task is listed by its action, without its role
+		if t.Name != "" && role != "" {
+			name = role + " : " + t.Name
+		} else if t.Name != "" {
+			name = t.Name
 		}
-		fmt.Fprintf(w, "      %s\tTAGS: [%s]\n", name, strings.Join(tags, ", "))
+		shown := slices.Compact(slices.Sorted(slices.Values(tags)))
+		fmt.Fprintf(w, "      %s\tTAGS: [%s]\n", name, strings.Join(shown, ", "))
 	}
 }
 

@@ -142,7 +142,7 @@ func run(f runFlags, fs *pflag.FlagSet, playbookPaths []string, stdout, stderr i
 	}
 	f.fillFrom(fs, cfg)
 	if f.syntaxCheck || f.listHosts || f.listTasks {
-		in, rc, err := load(f, playbookPaths, warn)
+		in, rc, err := load(f, cfg, playbookPaths, warn)
 		if err != nil {
 			errorf(stderr, err)
 			return rc
@@ -187,7 +187,7 @@ func run(f runFlags, fs *pflag.FlagSet, playbookPaths []string, stdout, stderr i
 
 	// From here every run is recorded: an error before the first task still reaches the
 	// plugins and the artifacts, as a run that started and ended in error.
-	in, rc, err := load(f, playbookPaths, warn)
+	in, rc, err := load(f, cfg, playbookPaths, warn)
 	if err != nil {
 		col.Emit(&event.Event{Event: event.PlaybookOnStart, Data: event.Data{Playbook: playbookPaths[0]}})
 		col.FinishError(rc, err)
@@ -252,14 +252,20 @@ type loaded struct {
 // load reads the playbooks, the inventory with the limit applied, and the extra variables. An
 // error comes with the run's exit code, as ansible-playbook's: 4 for a file that cannot be
 // parsed, 1 otherwise.
-func load(f runFlags, playbookPaths []string, warn func(string)) (loaded, int, error) {
+func load(f runFlags, cfg *config.Config, playbookPaths []string, warn func(string)) (loaded, int, error) {
 	var in loaded
 	var err error
 	if in.vault, err = vaultKeys(f.vault, os.Getenv, warn); err != nil {
 		return in, executor.RCError, err
 	}
+	// Role names and import_role's arguments are templated with the extra vars.
+	if in.extraVars, err = parseExtraVars(f.extraVars, in.vault); err != nil {
+		return in, executor.RCError, err
+	}
+	opts := roleOptions(cfg)
+	opts.Vault, opts.ExtraVars = in.vault, in.extraVars
 	for _, p := range playbookPaths {
-		pb, err := playbook.LoadWith(p, playbook.Options{Vault: in.vault})
+		pb, err := playbook.LoadWith(p, opts)
 		if err != nil {
 			var perr *playbook.Error
 			if !errors.As(err, &perr) {
@@ -297,9 +303,6 @@ func load(f runFlags, playbookPaths []string, warn func(string)) (loaded, int, e
 		return in, executor.RCError, err
 	} else if len(hosts) == 0 && !empty {
 		return in, executor.RCError, errors.New("Specified inventory, host pattern and/or --limit leaves us with no hosts to target.")
-	}
-	if in.extraVars, err = parseExtraVars(f.extraVars, in.vault); err != nil {
-		return in, executor.RCError, err
 	}
 	return in, executor.RCOK, nil
 }

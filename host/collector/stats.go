@@ -72,7 +72,8 @@ func (t *tally) apply(e *event.Event) {
 
 func isInclude(action string) bool {
 	switch action {
-	case "include_tasks", "ansible.builtin.include_tasks", "ansible.legacy.include_tasks":
+	case "include_tasks", "ansible.builtin.include_tasks", "ansible.legacy.include_tasks",
+		"include_role", "ansible.builtin.include_role", "ansible.legacy.include_role":
 		return true
 	}
 	return false

@@ -124,6 +124,8 @@ var ansibleSettings = []ansibleSetting{
 		func(c *Config, v value) error { c.SSHExtraArgs = v.str(); return nil }},
 	{[]string{"defaults.roles_path"}, []string{"ANSIBLE_ROLES_PATH"},
 		func(c *Config, v value) error { c.RolesPath = v.paths(":"); return nil }},
+	{[]string{"defaults.collections_path", "defaults.collections_paths"}, []string{"ANSIBLE_COLLECTIONS_PATHS", "ANSIBLE_COLLECTIONS_PATH"},
+		func(c *Config, v value) error { c.CollectionsPath = v.paths(":"); return nil }},
 	{[]string{"privilege_escalation.become"}, []string{"ANSIBLE_BECOME"},
 		func(c *Config, v value) (err error) { c.Become, err = v.bool(); return err }},
 	{[]string{"privilege_escalation.become_user"}, []string{"ANSIBLE_BECOME_USER"},
@@ -303,6 +305,9 @@ func (c *Config) Under(lower *Config) {
 	}
 	if c.RolesPath == nil {
 		c.RolesPath = lower.RolesPath
+	}
+	if c.CollectionsPath == nil {
+		c.CollectionsPath = lower.CollectionsPath
 	}
 	if c.HostKeyChecking == nil {
 		c.HostKeyChecking = lower.HostKeyChecking

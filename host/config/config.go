@@ -46,6 +46,9 @@ type Config struct {
 	AnsibleManaged string
 	// RolesPath are the directories searched for roles (roles_path), absolute.
 	RolesPath []string
+	// CollectionsPath are the directories searched for collections' roles
+	// (collections_path), absolute.
+	CollectionsPath []string
 
 	// The settings below come from Ansible's configuration only (ansiblecfg.go).
 
@@ -206,10 +209,7 @@ func (p *parser) parse(data []byte) (*Config, error) {
 	for k, v := range pairs(root) {
 		switch k.Value {
 		case "callback_plugins":
-			c.CallbackPlugins, err = p.list(v, ":")
-			for i, dir := range c.CallbackPlugins {
-				c.CallbackPlugins[i] = p.resolve(dir)
-			}
+			c.CallbackPlugins, err = p.paths(v)
 		case "stdout_callback":
 			c.StdoutCallback, err = p.str(v)
 		case "callbacks_enabled":
@@ -235,10 +235,9 @@ func (p *parser) parse(data []byte) (*Config, error) {
 		case "ansible_managed":
 			c.AnsibleManaged, err = p.str(v)
 		case "roles_path":
-			c.RolesPath, err = p.list(v, ":")
-			for i, dir := range c.RolesPath {
-				c.RolesPath[i] = p.resolve(dir)
-			}
+			c.RolesPath, err = p.paths(v)
+		case "collections_path":
+			c.CollectionsPath, err = p.paths(v)
 		default:
 			err = p.errorf(k, "unknown setting %q (tally knows %s)", k.Value, strings.Join(settings, ", "))
 		}
@@ -250,7 +249,7 @@ func (p *parser) parse(data []byte) (*Config, error) {
 }
 
 // settings are the top-level settings, for errors.
-var settings = []string{"callback_plugins", "stdout_callback", "callbacks_enabled", "on_plugin_error", "callback_log", "callback_limits", "callbacks", "host_key_checking", "timeout", "ansible_managed", "roles_path"}
+var settings = []string{"callback_plugins", "stdout_callback", "callbacks_enabled", "on_plugin_error", "callback_log", "callback_limits", "callbacks", "host_key_checking", "timeout", "ansible_managed", "roles_path", "collections_path"}
 
 // pairs yields a mapping node's keys and values.
 func pairs(n *yaml.Node) func(yield func(k, v *yaml.Node) bool) {
@@ -338,6 +337,15 @@ func (p *parser) list(n *yaml.Node, sep string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// paths reads a list of directories, or one string of them separated by ':', absolute.
+func (p *parser) paths(n *yaml.Node) ([]string, error) {
+	dirs, err := p.list(n, ":")
+	for i, dir := range dirs {
+		dirs[i] = p.resolve(dir)
+	}
+	return dirs, err
 }
 
 // resolve makes a path from the file absolute, expanding ~.

@@ -38,6 +38,8 @@ callbacks:
       keep: 3
     limits:
       timeout: 30s
+roles_path: roles:/etc/ansible/roles
+collections_path: [~/colls]
 `)
 	c, err := Load(file)
 	if err != nil {
@@ -58,6 +60,8 @@ callbacks:
 			},
 			Limits: Limits{Timeout: 30 * time.Second},
 		}},
+		RolesPath:       []string{filepath.Join(dir, "roles"), "/etc/ansible/roles"},
+		CollectionsPath: []string{meta.ExpandHome("~/colls")},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load =\n%+v\nwant\n%+v", c, want)

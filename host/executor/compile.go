@@ -27,6 +27,12 @@ type scope struct {
 	runOnce           any
 	delegateTo        string
 	includeVars       map[string]any // include_tasks parameters and loop item
+	// roles is the chain of roles the task is in, outermost first: the last is its role
+	// (Ansible's dependency chain).
+	roles []*playbook.Role
+	// parentRoles are the roles that imported or included the task's role, innermost first
+	// (ansible_parent_role_names and _paths).
+	parentRoles []*playbook.Role
 }
 
 // compiled is a task (or block) with its inherited keywords resolved.
@@ -87,6 +93,12 @@ func (parent scope) inherit(t *playbook.Task) scope {
 	set(&s.anyErrorsFatal, t.AnyErrorsFatal)
 	set(&s.runOnce, t.RunOnce)
 	setS(&s.delegateTo, t.DelegateTo)
+	if t.Role != nil {
+		if t.Role.FromInclude && len(parent.roles) > 0 {
+			s.parentRoles = append([]*playbook.Role{parent.roles[len(parent.roles)-1]}, parent.parentRoles...)
+		}
+		s.roles = append(slices.Clip(parent.roles), t.Role)
+	}
 	return s
 }
 
@@ -116,7 +128,7 @@ func compile(t *playbook.Task, parent scope, handler bool) *compiled {
 		return c
 	}
 	c.info = &event.Task{
-		Name:   t.Name,
+		Name:   c.displayName(t.Name),
 		Action: t.Action,
 		Path:   t.Pos.String(),
 		UUID:   t.UUID,

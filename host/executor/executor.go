@@ -102,6 +102,9 @@ type Executor struct {
 	failed      map[string]bool // failed in some play: skipped by every later play
 	unreachable map[string]bool
 	playbookID  string
+	roles       map[*playbook.Role]*roleState
+	// handlerRoles are the roles whose handlers include_role has added to their play.
+	handlerRoles map[*playbook.Role]bool
 }
 
 // hostState is what tally knows about a host beyond its inventory variables.
@@ -110,6 +113,8 @@ type hostState struct {
 	invVars  map[string]any // inventory variables, computed once
 	facts    map[string]any // gathered facts (setup), without the ansible_ prefix
 	setFacts map[string]any // set_fact and registered results
+	// included holds include_vars results (Ansible's vars cache), below set_fact.
+	included map[string]any
 	// hostvars caches this host's variables as other hosts see them through hostvars; nil
 	// after a change.
 	hostvars map[string]any
@@ -136,13 +141,15 @@ func New(cfg Config) *Executor {
 	lookups := lookup.New(tmpl, cfg.Vault, cfg.Warn)
 	tmpl.SetLookups(lookups)
 	return &Executor{
-		cfg:         cfg,
-		tmpl:        tmpl,
-		lookups:     lookups,
-		omit:        "__omit_place_holder__" + uuid.NewString(),
-		hosts:       map[string]*hostState{},
-		failed:      map[string]bool{},
-		unreachable: map[string]bool{},
+		cfg:          cfg,
+		tmpl:         tmpl,
+		lookups:      lookups,
+		omit:         "__omit_place_holder__" + uuid.NewString(),
+		hosts:        map[string]*hostState{},
+		failed:       map[string]bool{},
+		unreachable:  map[string]bool{},
+		roles:        map[*playbook.Role]*roleState{},
+		handlerRoles: map[*playbook.Role]bool{},
 	}
 }
 
@@ -211,7 +218,7 @@ func (x *Executor) emit(e *event.Event) { x.cfg.Emitter.Emit(e) }
 func (x *Executor) host(h *inventory.Host) *hostState {
 	hs := x.hosts[h.Name]
 	if hs == nil {
-		hs = &hostState{inv: h, invVars: x.cfg.Inventory.HostVars(h), facts: map[string]any{}, setFacts: map[string]any{}}
+		hs = &hostState{inv: h, invVars: x.cfg.Inventory.HostVars(h), facts: map[string]any{}, setFacts: map[string]any{}, included: map[string]any{}}
 		x.hosts[h.Name] = hs
 	}
 	return hs

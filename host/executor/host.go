@@ -14,6 +14,7 @@ import (
 	"github.com/tallyrun/tally/host/connection"
 	"github.com/tallyrun/tally/host/inventory"
 	"github.com/tallyrun/tally/host/module"
+	"github.com/tallyrun/tally/host/playbook"
 	"github.com/tallyrun/tally/host/template"
 	"github.com/tallyrun/tally/internal/pytext"
 	"github.com/tallyrun/tally/pluginsdk/event"
@@ -43,22 +44,45 @@ type outcome struct {
 const censored = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
 
 // hostVars builds the variables task c sees on host h, with Ansible's precedence (lowest
-// first): inventory, facts, play vars and vars_files, block and task vars, set_fact and
-// registered results, include parameters, extra vars; then the magic variables.
+// first, VariableManager.get_vars): role defaults, inventory, facts, play vars and
+// vars_files, role vars, block and task vars, include_vars, set_fact and registered results,
+// role parameters, include parameters, extra vars; then the magic variables.
 func (r *playRun) hostVars(h *inventory.Host, c *compiled) map[string]any {
 	x := r.x
 	hs := x.host(h)
 	v := make(map[string]any, len(hs.invVars)+len(hs.facts)+len(r.vars)+len(hs.setFacts)+16)
+	r.playRoleDefaults(v)
+	var role *playbook.Role
+	if c != nil {
+		if role = c.role(); role != nil {
+			defaultVars(v, role, c.roles[:len(c.roles)-1])
+		}
+	}
 	maps.Copy(v, hs.invVars)
 	r.injectFacts(v, hs)
 	maps.Copy(v, r.vars)
+	r.playRoleVars(v)
+	if role != nil {
+		roleVars(v, role, c.roles[:len(c.roles)-1])
+	}
 	if c != nil {
 		for _, layer := range c.vars {
 			maps.Copy(v, layer)
 		}
 	}
+	maps.Copy(v, hs.included)
 	maps.Copy(v, hs.setFacts)
 	if c != nil {
+		for _, rl := range c.roles {
+			maps.Copy(v, rl.Params)
+		}
+		if len(c.parentRoles) > 0 {
+			names, paths := make([]any, len(c.parentRoles)), make([]any, len(c.parentRoles))
+			for i, p := range c.parentRoles {
+				names[i], paths[i] = p.Name, absPath(p.Path)
+			}
+			v["ansible_parent_role_names"], v["ansible_parent_role_paths"] = names, paths
+		}
 		maps.Copy(v, c.includeVars)
 	}
 	maps.Copy(v, x.cfg.ExtraVars)
@@ -66,6 +90,7 @@ func (r *playRun) hostVars(h *inventory.Host, c *compiled) map[string]any {
 	if c != nil {
 		v["ansible_search_path"] = r.searchPaths(c)
 	}
+	r.roleMagic(v, c)
 	return v
 }
 
@@ -88,7 +113,7 @@ func (r *playRun) magic(v map[string]any, h *inventory.Host) {
 	v["play_hosts"] = v["ansible_play_hosts"]
 	v["ansible_play_batch"] = names(r.active(r.batch))
 	v["ansible_play_name"] = r.play.Name
-	v["playbook_dir"] = r.play.Dir
+	v["playbook_dir"] = absPath(r.play.Dir)
 	v["ansible_check_mode"] = false
 	v["ansible_verbosity"] = x.cfg.Verbosity
 	v["omit"] = x.omit
@@ -103,9 +128,12 @@ func (r *playRun) hostvarsVar() map[string]any {
 		hs := x.host(h)
 		if hs.hostvars == nil {
 			v := make(map[string]any, len(hs.invVars)+len(hs.facts)+len(hs.setFacts)+8)
+			r.playRoleDefaults(v)
 			maps.Copy(v, hs.invVars)
 			r.injectFacts(v, hs)
 			maps.Copy(v, r.vars)
+			r.playRoleVars(v)
+			maps.Copy(v, hs.included)
 			maps.Copy(v, hs.setFacts)
 			maps.Copy(v, x.cfg.ExtraVars)
 			v["inventory_hostname"] = h.Name
@@ -344,8 +372,13 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 			delete(args, k)
 		}
 	}
-	if c.action() == "include_tasks" {
+	switch c.action() {
+	case "include_tasks":
 		return r.includeResult(c, args, vars, o)
+	case "include_role":
+		return r.includeRoleResult(c, args, vars, o)
+	case "include_vars":
+		return r.includeVarsResult(c, args, vars)
 	}
 	spec, found := module.Lookup(c.action())
 	if !found {
@@ -446,26 +479,7 @@ func (r *playRun) includeResult(c *compiled, args, vars map[string]any, o *outco
 	if !fileExists(path) {
 		return failure(fmt.Sprintf("Could not find or access '%s'", file))
 	}
-	iv := map[string]any{}
-	maps.Copy(iv, c.includeVars)
-	for _, layer := range c.vars {
-		maps.Copy(iv, layer)
-	}
-	var label map[string]any
-	if lv, ok := vars["ansible_loop_var"].(string); ok {
-		iv[lv] = vars[lv]
-		iv["ansible_loop_var"] = lv
-		label = map[string]any{lv: vars[lv], "ansible_loop_var": lv}
-		if c.task.LoopControl.Label != "" {
-			if l, err := r.x.tmpl.Render(c.task.LoopControl.Label, vars); err == nil {
-				label["_ansible_item_label"] = l
-			}
-		}
-		if r.flag(c.noLog, vars) {
-			label["_ansible_no_log"] = true
-		}
-	}
-	o.includes = append(o.includes, include{path: path, vars: iv, label: label})
+	o.includes = append(o.includes, r.includeOf(c, vars, include{path: path}))
 	// As Ansible, the file named as the free-form argument is not repeated in include_args.
 	shown := make(map[string]any, len(args))
 	for k, v := range args {
@@ -474,6 +488,31 @@ func (r *playRun) includeResult(c *compiled, args, vars map[string]any, o *outco
 		}
 	}
 	return map[string]any{"include": file, "include_args": shown}
+}
+
+// includeOf completes inc, what an include task c brings in for a host with vars: the
+// parameters its tasks get (the include's vars and loop item) and the label of its item.
+func (r *playRun) includeOf(c *compiled, vars map[string]any, inc include) include {
+	iv := map[string]any{}
+	maps.Copy(iv, c.includeVars)
+	for _, layer := range c.vars {
+		maps.Copy(iv, layer)
+	}
+	if lv, ok := vars["ansible_loop_var"].(string); ok {
+		iv[lv] = vars[lv]
+		iv["ansible_loop_var"] = lv
+		inc.label = map[string]any{lv: vars[lv], "ansible_loop_var": lv}
+		if c.task.LoopControl.Label != "" {
+			if l, err := r.x.tmpl.Render(c.task.LoopControl.Label, vars); err == nil {
+				inc.label["_ansible_item_label"] = l
+			}
+		}
+		if r.flag(c.noLog, vars) {
+			inc.label["_ansible_no_log"] = true
+		}
+	}
+	inc.vars = iv
+	return inc
 }
 
 // moduleTask prepares what a module needs for host h: the connection (opened on first use,

@@ -18,13 +18,16 @@ import (
 
 // playRun is one batch of one play being run.
 type playRun struct {
-	x        *Executor
-	pb       *playbook.Playbook
-	play     *playbook.Play
-	playID   string
-	vars     map[string]any // play vars with vars_files merged in
-	allHosts []*inventory.Host
-	batch    []*inventory.Host
+	x      *Executor
+	pb     *playbook.Playbook
+	play   *playbook.Play
+	playID string
+	vars   map[string]any // play vars with vars_files merged in
+	// playRoles are the roles whose variables the whole play sees; include_role with public
+	// adds to them, for every later batch too.
+	playRoles []*playbook.Role
+	allHosts  []*inventory.Host
+	batch     []*inventory.Host
 	// failedHere are hosts that failed during this batch; stopped hosts end the play without
 	// counting as failed in the recap (any_errors_fatal, max_fail_percentage).
 	failedHere map[string]bool
@@ -69,9 +72,10 @@ func (x *Executor) runPlay(ctx context.Context, pb *playbook.Playbook, play *pla
 		return RCError, true, err
 	}
 	rc := RCOK
+	playRoles := slices.Clone(play.Roles)
 	for _, batch := range batches {
 		r := &playRun{x: x, pb: pb, play: play, playID: playID, vars: vars, allHosts: hosts, batch: batch,
-			failedHere: map[string]bool{}, ended: map[string]bool{}}
+			failedHere: map[string]bool{}, ended: map[string]bool{}, playRoles: playRoles}
 		before := len(x.failed) + len(x.unreachable)
 		if err := r.run(ctx); err != nil {
 			return RCError, true, err
@@ -80,6 +84,7 @@ func (x *Executor) runPlay(ctx context.Context, pb *playbook.Playbook, play *pla
 		if r.breakPlay && rc == RCOK {
 			rc = RCFailed
 		}
+		playRoles = r.playRoles
 		if ctx.Err() != nil {
 			return rc, true, nil
 		}
@@ -202,6 +207,11 @@ func (r *playRun) run(ctx context.Context) error {
 	x := r.x
 	x.emit(&event.Event{UUID: r.playID, ParentUUID: x.playbookID, Event: event.PlaybookOnPlayStart, Data: playData(r.pb, r.play)})
 	top := r.playScope()
+	for _, b := range r.play.Handlers {
+		if b.Role != nil {
+			x.handlerRoles[b.Role] = true
+		}
+	}
 	for _, t := range leaves(compileAll(r.play.Handlers, top, true)) {
 		r.handlers = append(r.handlers, &handler{task: t, notified: map[string]bool{}})
 	}
@@ -218,7 +228,8 @@ func (r *playRun) run(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, section := range [][]*playbook.Task{r.play.PreTasks, r.play.Tasks, r.play.PostTasks} {
+	tasks := append(slices.Clone(r.play.RoleBlocks), r.play.Tasks...)
+	for _, section := range [][]*playbook.Task{r.play.PreTasks, tasks, r.play.PostTasks} {
 		if ctx.Err() != nil || r.stopped {
 			return nil
 		}
@@ -287,12 +298,19 @@ func (r *playRun) flushHandlers(ctx context.Context) error {
 	return nil
 }
 
-// notify records that host notified the handlers named name (by name or listen topic), and
-// emits playbook_on_notify for each newly notified one.
+// notify records that host notified the handlers named name, and emits playbook_on_notify
+// for each newly notified one: the last handler with that name (or "role : name"), then every
+// handler listening to it, as Ansible's strategy does.
 func (r *playRun) notify(name, host string) {
+	var named *handler
+	for _, h := range r.handlers {
+		if h.task.task.Name == name || h.task.task.Name != "" && h.task.displayName(h.task.task.Name) == name {
+			named = h
+		}
+	}
 	found := false
 	for _, h := range r.handlers {
-		if h.task.task.Name != name && !slices.Contains(h.task.task.Listen, name) {
+		if h != named && !slices.Contains(h.task.task.Listen, name) {
 			continue
 		}
 		found = true

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,7 +27,11 @@ func (r *playRun) runList(ctx context.Context, tasks []*compiled, hosts []*inven
 		var err error
 		if c.task.IsBlock() {
 			err = r.runBlock(ctx, c, hosts, rescuable)
-		} else if Selected(c.tags, r.x.cfg.Tags, r.x.cfg.SkipTags) {
+			if c.task.Role != nil {
+				r.roleComplete(c.task.Role, hosts)
+			}
+		} else if hosts := r.notRun(c, hosts); len(hosts) > 0 && (c.task.Handler || // handlers run whatever the tags
+			Selected(c.tags, r.x.cfg.Tags, r.x.cfg.SkipTags)) {
 			err = r.runTask(ctx, c, hosts, rescuable)
 		}
 		if err != nil {
@@ -87,7 +92,7 @@ func (r *playRun) runTask(ctx context.Context, c *compiled, hosts []*inventory.H
 	first := r.hostVars(hosts[0], c)
 	info := *c.info
 	if name, err := x.tmpl.RenderString(c.task.Name, first); err == nil {
-		info.Name = name
+		info.Name = c.displayName(name)
 	}
 	if b, err := template.Bool(orFalse(c.noLog)); err == nil && b {
 		info.Args = nil
@@ -141,6 +146,11 @@ func (r *playRun) runTask(ctx context.Context, c *compiled, hosts []*inventory.H
 		}
 		for _, h := range applyTo {
 			r.apply(c, o, h)
+		}
+		if role := c.role(); role != nil && (o.status == statusOK || o.status == statusFailed) {
+			for _, h := range applyTo {
+				r.x.roleState(role).ran[h.Name] = true
+			}
 		}
 		switch o.status {
 		case statusFailed:
@@ -256,6 +266,8 @@ func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) {
 			switch c.action() {
 			case "set_fact":
 				maps.Copy(hs.setFacts, f)
+			case "include_vars":
+				maps.Copy(hs.included, f)
 			case "debug":
 			default:
 				for k, v := range f {
@@ -342,7 +354,15 @@ func (r *playRun) runIncludes(ctx context.Context, c *compiled, outs []*outcome,
 		if len(hosts) == 0 {
 			continue
 		}
-		tasks, err := playbook.LoadTasksWith(g.inc.path, playbook.Options{Vault: r.x.cfg.Vault})
+		if g.inc.role != nil {
+			tasks, err := r.loadRole(c, g.inc)
+			if err != nil {
+				return err
+			}
+			loaded[i], announced[i] = tasks, true
+			continue
+		}
+		tasks, err := r.play.LoadTasks(g.inc.path)
 		if err != nil {
 			return err
 		}
@@ -357,9 +377,10 @@ func (r *playRun) runIncludes(ctx context.Context, c *compiled, outs []*outcome,
 		if !announced[i] || len(hosts) == 0 {
 			continue
 		}
-		s := c.scope
-		s.when, s.tags = c.scope.when[:len(c.scope.when)-len(c.task.When)], nil
-		s.includeVars = g.inc.vars
+		s := c.includedScope(g.inc)
+		if g.inc.role == nil {
+			r.addImportedRoles(loaded[i], s)
+		}
 		if _, err := r.runList(ctx, compileAll(loaded[i], s, c.task.Handler), hosts, rescuable); err != nil {
 			return err
 		}
@@ -367,15 +388,27 @@ func (r *playRun) runIncludes(ctx context.Context, c *compiled, outs []*outcome,
 	return nil
 }
 
-// include is one file an include_tasks brought in for a host, with its parameters.
+// include is one file an include_tasks, or one role an include_role, brought in for a host,
+// with its parameters.
 type include struct {
-	path  string
-	vars  map[string]any
-	label map[string]any // the loop item, for the display
+	path   string
+	role   *playbook.RoleSpec
+	public bool
+	vars   map[string]any
+	label  map[string]any // the loop item, for the display
 }
 
 func (a include) equal(b include) bool {
-	return a.path == b.path && fmt.Sprint(a.vars) == fmt.Sprint(b.vars)
+	return a.path == b.path && a.role.Key() == b.role.Key() && a.public == b.public && fmt.Sprint(a.vars) == fmt.Sprint(b.vars)
+}
+
+// includedScope is the scope of what include task c brings in: the include's own conditions
+// and tags are not inherited (its parent is not static), its parents' and its parameters are.
+func (c *compiled) includedScope(inc include) scope {
+	s := c.scope
+	s.when, s.tags = c.scope.when[:len(c.scope.when)-len(c.task.When)], c.scope.tags[:len(c.scope.tags)-len(c.task.Tags)]
+	s.includeVars = inc.vars
+	return s
 }
 
 // includePath resolves an included file name: relative to the including file's directory,
@@ -396,15 +429,19 @@ func (r *playRun) includePath(c *compiled, name string) string {
 	return filepath.Join(filepath.Dir(c.task.Pos.File), name)
 }
 
-// searchPaths is the task's search path, Ansible's task.get_search_path plus the playbook
-// directory: where relative file names of modules (copy's src, ...) and lookups are looked up
-// (the lookups read it as the ansible_search_path variable). A task in a role should list the
-// role paths first: its own role, then the roles that depend on it (Ansible reverses the
-// dependency chain).
+// searchPaths is the task's search path, Ansible's task.get_search_path and
+// DataLoader.path_dwim_relative_stack: the paths of its roles, innermost first, the directory of
+// its file, then the playbook's. Relative file names of modules (copy's src, ...) and lookups
+// are looked up there (the lookups read it as the ansible_search_path variable).
 func (r *playRun) searchPaths(c *compiled) []string {
-	dirs := []string{filepath.Dir(c.task.Pos.File)}
-	if r.play.Dir != dirs[0] {
-		dirs = append(dirs, r.play.Dir)
+	var dirs []string
+	for i := len(c.roles) - 1; i >= 0; i-- {
+		dirs = append(dirs, absPath(c.roles[i].Path))
+	}
+	for _, d := range []string{absPath(filepath.Dir(c.task.Pos.File)), absPath(r.play.Dir)} {
+		if !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
 	}
 	return dirs
 }

@@ -14,17 +14,17 @@ import (
 // parserActions are the actions the parser handles itself rather than a module.
 var parserActions = map[string]bool{
 	"include_tasks": true, "import_tasks": true, "import_playbook": true, "meta": true,
+	"include_role": true, "import_role": true, "include_vars": true,
 }
 
 // unsupportedActions are Ansible's parser-level actions that tally does not have, with why.
 var unsupportedActions = map[string]string{
-	"include":      "tally does not support 'include' (deprecated in Ansible); use include_tasks or import_tasks",
-	"include_role": "tally does not support roles yet",
-	"import_role":  "tally does not support roles yet",
+	"include": "tally does not support 'include' (deprecated in Ansible); use include_tasks or import_tasks",
 }
 
 // rawParamActions take free-form text besides the free-form modules (RAW_PARAM_MODULES).
-var rawParamActions = map[string]bool{"set_fact": true, "meta": true, "include_tasks": true, "import_tasks": true}
+var rawParamActions = map[string]bool{"set_fact": true, "meta": true, "include_tasks": true, "import_tasks": true,
+	"include_vars": true}
 
 // cmdActions take their command as a "cmd" argument too.
 var cmdActions = map[string]bool{"command": true, "shell": true, "script": true}

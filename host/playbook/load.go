@@ -1,6 +1,7 @@
 package playbook
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/tallyrun/tally/host/module"
-	"github.com/tallyrun/tally/host/vault"
 	"github.com/tallyrun/tally/internal/pytext"
 	"gopkg.in/yaml.v3"
 )
@@ -22,7 +22,7 @@ func Load(path string) (*Playbook, error) { return LoadWith(path, Options{}) }
 // LoadWith is Load with options. A file that cannot be decrypted gives the vault's error
 // (*vault.Error or *vault.FormatError), not an *Error: for Ansible it is no parse error.
 func LoadWith(path string, opts Options) (*Playbook, error) {
-	plays, err := (&loader{vault: opts.Vault}).playbook(path, Pos{})
+	plays, err := (&loader{opts: opts}).playbook(path, Pos{})
 	if err != nil {
 		return nil, err
 	}
@@ -31,18 +31,18 @@ func LoadWith(path string, opts Options) (*Playbook, error) {
 
 // LoadTasks reads the task file at path, as include_tasks does at run time. Its import_tasks
 // are relative to the file's directory. Every error is an *Error.
-func LoadTasks(path string) ([]*Task, error) { return LoadTasksWith(path, Options{}) }
-
-// LoadTasksWith is LoadTasks with options.
-func LoadTasksWith(path string, opts Options) ([]*Task, error) {
-	return (&loader{vault: opts.Vault}).taskFile(path, Pos{}, taskCtx{playDir: filepath.Dir(path)})
+func LoadTasks(path string) ([]*Task, error) {
+	dir := filepath.Dir(path)
+	ld := &loader{roles: &roleSet{dir: dir, cache: map[string]*Role{}}}
+	return ld.taskFile(path, Pos{}, taskCtx{playDir: dir})
 }
 
 // loader holds what the files of one Load or LoadTasks share.
 type loader struct {
 	nodes int      // YAML nodes visited, against maxNodes
 	stack []string // absolute paths of the files being read, against import cycles
-	vault *vault.Keyring
+	opts  Options
+	roles *roleSet // the roles of the play being read
 }
 
 // enter marks file as being read, failing on an import cycle; the returned func unmarks it.
@@ -163,12 +163,19 @@ var playKeywords = map[string]setter[*Play]{
 	"ignore_errors":       rawField(func(p *Play) *any { return &p.IgnoreErrors }),
 	"tags":                tagsField(func(p *Play) *[]string { return &p.Tags }),
 	"environment":         rawField(func(p *Play) *any { return &p.Environment }),
+	"roles":               rolesField,
 }
 
 // play reads the play n with keys ps.
 func (d *doc) play(n *yaml.Node, ps []pair) (*Play, error) {
 	p := &Play{Pos: d.pos(n), UUID: uuid.NewString(), Dir: filepath.Dir(d.file)}
+	p.roles = &roleSet{opts: d.ld.opts, dir: p.Dir, cache: map[string]*Role{}}
+	d.ld.roles = p.roles
 	hosts := false
+	// vars first: role names and import_role's arguments are templated with them.
+	slices.SortStableFunc(ps, func(a, b pair) int {
+		return cmp.Compare(boolInt(a.key != "vars"), boolInt(b.key != "vars"))
+	})
 	for _, kv := range ps {
 		key := kv.key
 		if key == "user" {
@@ -184,8 +191,9 @@ func (d *doc) play(n *yaml.Node, ps []pair) (*Play, error) {
 			if err := set(d, key, p, kv.v); err != nil {
 				return nil, err
 			}
+			p.roles.vars = p.Vars
 			hosts = hosts || key == "hosts"
-		case (key == "roles" || key == "vars_prompt") && isEmpty(kv.v):
+		case key == "vars_prompt" && isEmpty(kv.v):
 			// an empty list asks for nothing tally lacks
 		case ansiblePlayKeys[key]:
 			return nil, d.errorf(kv.k, "tally does not support '%s' on a play yet", key)
@@ -199,7 +207,15 @@ func (d *doc) play(n *yaml.Node, ps []pair) (*Play, error) {
 	if p.Name == "" {
 		p.Name = p.Hosts // as Ansible names an unnamed play
 	}
+	p.addRoles()
 	return p, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // isEmpty reports whether n is null or an empty list.

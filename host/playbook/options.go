@@ -8,11 +8,19 @@ import (
 	"github.com/tallyrun/tally/internal/pytext"
 )
 
-// Options tune LoadWith, LoadTasksWith and LoadVarsFile.
+// Options tune LoadWith and LoadVarsFile.
 type Options struct {
 	// Vault opens vault-encrypted files and !vault values; nil has no secrets, so that
 	// such data fails when it is used, as in Ansible without a vault password.
 	Vault *vault.Keyring
+	// RolesPath are the directories searched for a role after roles/ next to the playbook
+	// (Ansible's DEFAULT_ROLES_PATH).
+	RolesPath []string
+	// CollectionsPath are the directories holding ansible_collections/NS/COLL/roles/ROLE.
+	CollectionsPath []string
+	// ExtraVars are the run's extra vars, which role names and import_role's arguments are
+	// templated with, as are the play's vars.
+	ExtraVars map[string]any
 }
 
 // LoadVarsFile reads a vars file (vars_files, -e @file): YAML or JSON, vault encrypted or
@@ -20,7 +28,7 @@ type Options struct {
 // empty map. The errors are
 // Ansible's (a vault error is the vault's own message, naming the file).
 func LoadVarsFile(path string, opts Options) (map[string]any, error) {
-	ld := &loader{vault: opts.Vault}
+	ld := &loader{opts: opts}
 	d, root, err := ld.readYAML(path, Pos{})
 	if err != nil {
 		return nil, err

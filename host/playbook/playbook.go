@@ -28,13 +28,21 @@ type Play struct {
 	// Hosts is the host pattern; a YAML list is joined with ",".
 	Hosts string
 	// Dir is the directory of the file the play is written in: relative paths start there.
-	Dir               string
-	Vars              map[string]any
-	VarsFiles         []string
-	GatherFacts       any // nil: default (true)
-	PreTasks          []*Task
-	Tasks             []*Task
-	PostTasks         []*Task
+	Dir         string
+	Vars        map[string]any
+	VarsFiles   []string
+	GatherFacts any // nil: default (true)
+	PreTasks    []*Task
+	// RoleBlocks run the play's roles: entries, between pre_tasks and tasks: static blocks
+	// with Role set.
+	RoleBlocks []*Task
+	// Roles are the play's roles whose defaults and vars every task of the play sees: the
+	// roles: entries and the imported roles (Ansible's play.get_roles()).
+	Roles     []*Role
+	Tasks     []*Task
+	PostTasks []*Task
+	// Handlers are the play's handlers after those of its roles: entries, then those of
+	// its imported roles, as Ansible orders them.
 	Handlers          []*Task
 	Become            any
 	BecomeUser        string
@@ -52,6 +60,8 @@ type Play struct {
 	// They are already prepended to the When of every pre_task, task and post_task; the
 	// executor checks them before gathering facts, as Ansible does.
 	When []string
+
+	roles *roleSet
 }
 
 // Task is a task, or a block when Block is non-nil. Fields holding raw YAML values (any) may
@@ -72,6 +82,11 @@ type Task struct {
 	// Static is true for a block that stands for an import_tasks: its keywords (when, tags,
 	// vars) apply to every task it imported, and it is never shown as a task of its own.
 	Static bool
+	// Role is set on a static block that runs a role (a roles: entry, a dependency, an
+	// import_role or include_role): its tasks are the role's, with the role's variables.
+	Role *Role
+	// Apply holds the keywords of include_role's apply, as a block around what it brings in.
+	Apply *Task
 
 	When        []string // conditions, all of which must hold; a YAML bool becomes "True"/"False"
 	Loop        any      // loop (a list, or a template giving one) or with_<lookup>'s terms

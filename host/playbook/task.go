@@ -173,7 +173,26 @@ func (d *doc) task(n *yaml.Node, c taskCtx, depth int) (*Task, error) {
 	t.LoopControl.LoopVar = "item"
 	k := kTask
 	var file string
-	switch canonical := module.Canonical(a.name); canonical {
+	canonical := module.Canonical(a.name)
+	switch canonical {
+	case "include_role", "import_role":
+		if c.handler {
+			return nil, d.errorf(n, "Using '%s' as a handler is not supported.", a.name)
+		}
+		if err := d.roleArgs(n, a.name, a.args); err != nil {
+			return nil, err
+		}
+		if apply, ok := a.args["apply"].(map[string]any); ok {
+			if t.Apply, err = d.applyBlock(n, apply); err != nil {
+				return nil, err
+			}
+			delete(t.Args, "apply")
+		}
+		k = kInclude
+		if canonical == "import_role" {
+			k = kImport
+			t.Static, t.Block, t.LoopControl = true, []*Task{}, LoopControl{}
+		}
 	case "include_tasks", "import_tasks":
 		if file, err = d.includeFile(n, a.name, a.args); err != nil {
 			return nil, err
@@ -193,6 +212,9 @@ func (d *doc) task(n *yaml.Node, c taskCtx, depth int) (*Task, error) {
 		if p.key == "action" || p.key == "local_action" || p.key == "args" || p.key == a.key {
 			continue
 		}
+		if k == kImport && isLoopKey(p.key) && canonical == "import_role" {
+			return nil, d.errorf(p.k, "You cannot use loops on 'import_role' statements. You should use 'include_role' instead.")
+		}
 		if err := d.setKeyword(t, k, p); err != nil {
 			return nil, err
 		}
@@ -200,7 +222,12 @@ func (d *doc) task(n *yaml.Node, c taskCtx, depth int) (*Task, error) {
 	if a.local {
 		t.DelegateTo = "localhost"
 	}
-	if k == kImport {
+	switch {
+	case canonical == "import_role":
+		if err := d.importRole(t, n); err != nil {
+			return nil, err
+		}
+	case k == kImport:
 		if t.Block, err = d.importTasks(n, a.name, file, c); err != nil {
 			return nil, err
 		}

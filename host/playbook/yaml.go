@@ -65,7 +65,7 @@ func (ld *loader) readYAML(file string, from Pos) (*doc, *yaml.Node, error) {
 		}
 		return nil, nil, &Error{Pos: from, Msg: fmt.Sprintf("cannot read imported file %s: %v", file, reason), Err: err}
 	}
-	if data, err = ld.vault.Plain(data, file); err != nil {
+	if data, err = ld.opts.Vault.Plain(data, file); err != nil {
 		return nil, nil, err // Ansible's message names the file; an AnsibleVaultError, not a parse error
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -304,7 +304,7 @@ func (d *doc) scalar(n *yaml.Node) (any, error) {
 		b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(v), ""))
 		out, ok = string(b), err == nil
 	case "!vault", "!vault-encrypted":
-		return vault.NewValue(v, d.ld.vault), nil
+		return vault.NewValue(v, d.ld.opts.Vault), nil
 	case "!unsafe":
 		return nil, d.errorf(n, "tally does not support the %s tag yet", n.Tag)
 	default:

@@ -1,0 +1,88 @@
+package playbook
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeFiles creates each file of files (path: content) under dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestRoleSearch(t *testing.T) {
+	dir := t.TempDir()
+	rolesPath, colls := filepath.Join(dir, "shared"), filepath.Join(dir, "colls")
+	writeFiles(t, dir, map[string]string{
+		"play/roles/local/tasks/main.yml":                                 "- debug: msg=local\n",
+		"shared/fromPath/tasks/main.yml":                                  "- debug: msg=path\n",
+		"colls/ansible_collections/ns/coll/roles/fromColl/tasks/main.yml": "- debug: msg=coll\n",
+		"play/site.yml":    "- hosts: all\n  roles: [local, fromPath, ns.coll.fromColl]\n",
+		"play/missing.yml": "- hosts: all\n  roles: [ns.coll.missing]\n",
+	})
+	opts := Options{RolesPath: []string{rolesPath}, CollectionsPath: []string{colls}}
+	pb, err := LoadWith(filepath.Join(dir, "play/site.yml"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(dir, "play/roles/local"), filepath.Join(rolesPath, "fromPath"),
+		filepath.Join(colls, "ansible_collections/ns/coll/roles/fromColl")}
+	names := []string{"local", "fromPath", "ns.coll.fromColl"}
+	for i, b := range pb.Plays[0].RoleBlocks {
+		if b.Role.Path != want[i] || b.Role.Name != names[i] {
+			t.Errorf("role %d: %s at %s, want %s at %s", i, b.Role.Name, b.Role.Path, names[i], want[i])
+		}
+	}
+	_, err = LoadWith(filepath.Join(dir, "play/missing.yml"), opts)
+	if err == nil || !strings.Contains(err.Error(), "the role 'ns.coll.missing' was not found in "+colls+":") {
+		t.Errorf("a missing collection role: %v, want the search path in the error", err)
+	}
+	if _, err := Load(filepath.Join(dir, "play/site.yml")); err == nil || !strings.Contains(err.Error(), "the role 'fromPath' was not found") {
+		t.Errorf("without the roles path: %v, want fromPath not found", err)
+	}
+}
+
+// TestRoleIdentity pins Ansible's ROLE_CACHE: uses with the same name and parameters are one
+// role, whatever the dependency that brings them; other parameters make another role.
+func TestRoleIdentity(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"roles/base/tasks/main.yml":        "- debug: msg=base\n",
+		"roles/a/meta/main.yml":            "dependencies: [base]\n",
+		"roles/b/meta/main.yml":            "dependencies: [{role: base, x: 1}]\n",
+		"roles/vars/vars/main/2.yml":       "v: second\nonly2: 2\n",
+		"roles/vars/vars/main/1.yml":       "v: first\nonly1: 1\n",
+		"roles/vars/vars/main/.hidden.yml": "v: hidden\n",
+		"site.yml":                         "- hosts: all\n  roles: [a, b, base, {role: base, x: 1}, vars]\n",
+	})
+	pb, err := Load(filepath.Join(dir, "site.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := pb.Plays[0].RoleBlocks
+	aBase, bBase := blocks[0].Role.Deps[0].Role, blocks[1].Role.Deps[0].Role
+	if aBase != blocks[2].Role || bBase != blocks[3].Role || aBase == bBase {
+		t.Errorf("base without parameters and base with x=1 should be two roles, each shared by its uses")
+	}
+	if bBase.Params["x"] != 1 {
+		t.Errorf("base's parameters = %v, want x=1", bBase.Params)
+	}
+	vars := blocks[4].Role.Vars
+	if vars["v"] != "second" || vars["only1"] != 1 || vars["only2"] != 2 {
+		t.Errorf("vars/main/ = %v, want its files merged in name order, hidden files left out", vars)
+	}
+	if got := len(pb.Plays[0].Roles); got != 5 {
+		t.Errorf("the play has %d roles, want 5 (its roles: entries, each once)", got)
+	}
+}
