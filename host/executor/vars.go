@@ -1,0 +1,87 @@
+package executor
+
+import (
+	"maps"
+
+	"github.com/tallyrun/tally/host/inventory"
+)
+
+// hostVars builds the variables task c sees on host h, with Ansible's precedence (lowest
+// first): inventory, facts, play vars and vars_files, block and task vars, set_fact and
+// registered results, include parameters, extra vars; then the magic variables.
+func (r *playRun) hostVars(h *inventory.Host, c *compiled) map[string]any {
+	x := r.x
+	hs := x.host(h)
+	v := make(map[string]any, len(hs.invVars)+len(hs.facts)+len(r.vars)+len(hs.setFacts)+16)
+	maps.Copy(v, hs.invVars)
+	r.injectFacts(v, hs)
+	maps.Copy(v, r.vars)
+	if c != nil {
+		for _, layer := range c.vars {
+			maps.Copy(v, layer)
+		}
+	}
+	maps.Copy(v, hs.setFacts)
+	if c != nil {
+		maps.Copy(v, c.includeVars)
+	}
+	maps.Copy(v, x.cfg.ExtraVars)
+	r.magic(v, h)
+	return v
+}
+
+func (r *playRun) injectFacts(v map[string]any, hs *hostState) {
+	v["ansible_facts"] = hs.facts
+	for k, f := range hs.facts {
+		v["ansible_"+k] = f
+	}
+}
+
+// magic adds Ansible's magic variables for host h.
+func (r *playRun) magic(v map[string]any, h *inventory.Host) {
+	x := r.x
+	v["inventory_hostname"] = h.Name
+	v["group_names"] = h.GroupNames()
+	v["groups"] = x.cfg.Inventory.GroupsVar()
+	v["hostvars"] = r.hostvarsVar()
+	v["ansible_play_hosts_all"] = names(r.allHosts)
+	v["ansible_play_hosts"] = names(r.active(r.allHosts))
+	v["play_hosts"] = v["ansible_play_hosts"]
+	v["ansible_play_batch"] = names(r.active(r.batch))
+	v["ansible_play_name"] = r.play.Name
+	v["playbook_dir"] = r.play.Dir
+	v["ansible_check_mode"] = false
+	v["ansible_verbosity"] = x.cfg.Verbosity
+	v["omit"] = x.omit
+}
+
+// hostvarsVar is the hostvars magic variable: every known host's variables as other hosts see
+// them (inventory, facts, play vars, set_fact), rebuilt for a host only after it changed.
+func (r *playRun) hostvarsVar() map[string]any {
+	x := r.x
+	out := make(map[string]any, len(x.cfg.Inventory.Hosts()))
+	for _, h := range x.cfg.Inventory.Hosts() {
+		hs := x.host(h)
+		if hs.hostvars == nil {
+			v := make(map[string]any, len(hs.invVars)+len(hs.facts)+len(hs.setFacts)+8)
+			maps.Copy(v, hs.invVars)
+			r.injectFacts(v, hs)
+			maps.Copy(v, r.vars)
+			maps.Copy(v, hs.setFacts)
+			maps.Copy(v, x.cfg.ExtraVars)
+			v["inventory_hostname"] = h.Name
+			v["group_names"] = h.GroupNames()
+			hs.hostvars = v
+		}
+		out[h.Name] = hs.hostvars
+	}
+	return out
+}
+
+func names(hosts []*inventory.Host) []any {
+	out := make([]any, len(hosts))
+	for i, h := range hosts {
+		out[i] = h.Name
+	}
+	return out
+}
