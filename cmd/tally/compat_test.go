@@ -54,38 +54,84 @@ func TestCompat(t *testing.T) {
 	runCompat(t, compatSetup{inventory: "inventory.ini", checkHeader: true})
 }
 
-// TestCompatSSH runs the compat suite with every inventory host but one reached over SSH, on a
-// real sshd as an unprivileged user, and "dead" still unreachable: tally and ansible-playbook
-// must agree on every recap and exit code. The headers are not checked: they record the local
-// runs, and a playbook may end differently for an unprivileged user (become with su fails).
+// TestCompatSSH runs the compat suite with every host of inventory.ini but one reached over
+// SSH, on a real sshd as an unprivileged user, and "dead" still unreachable: tally and
+// ansible-playbook must agree on every recap and exit code. The headers are not checked: they
+// record the local runs, and a playbook may end differently for an unprivileged user (become
+// with su fails).
 func TestCompatSSH(t *testing.T) {
+	runCompat(t, sshCompatSetup(t, "inventory.ini"))
+}
+
+// TestCompatSSHYAML is TestCompatSSH with the YAML twin of the inventory.
+func TestCompatSSHYAML(t *testing.T) {
+	runCompat(t, sshCompatSetup(t, "inventory.yml"))
+}
+
+// TestCompatInventoriesAgree keeps inventory.yml the twin of inventory.ini: ansible-inventory
+// must list the same hosts, groups and variables for both.
+func TestCompatInventoriesAgree(t *testing.T) {
+	ansiblePlaybook(t)
+	list := func(inv string) string {
+		cmd := exec.Command("ansible-inventory", "-i", inv, "--list")
+		cmd.Dir = compatDir
+		cmd.Env = append(os.Environ(), compatEnv...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("ansible-inventory -i %s: %v", inv, err)
+		}
+		return string(out)
+	}
+	if ini, yml := list("inventory.ini"), list("inventory.yml"); ini != yml {
+		t.Errorf("inventory.yml is not the twin of inventory.ini:\n--- inventory.ini\n%s--- inventory.yml\n%s", ini, yml)
+	}
+}
+
+// sshInventoryFormats say, for each compat inventory, the line of its all vars that makes
+// hosts local, and how a variable is written in its place.
+var sshInventoryFormats = map[string]struct{ local, assign string }{
+	"inventory.ini": {"\nansible_connection=local\n", "%s=%s\n"},
+	"inventory.yml": {"\n    ansible_connection: local\n", "    %s: %s\n"},
+}
+
+// sshCompatSetup starts a real sshd and returns the compat setup whose inventory is the compat
+// inventory named with its local hosts sent to that sshd, after checking it logs in.
+func sshCompatSetup(t *testing.T, name string) compatSetup {
+	t.Helper()
 	if *updateCompat || testing.Short() {
 		t.Skip("the headers record the local runs; the suite runs ansible-playbook (not with -short)")
 	}
+	format, ok := sshInventoryFormats[name]
+	if !ok {
+		t.Fatalf("no SSH format for compat inventory %s", name)
+	}
 	srv := sshtest.Start(t, sshtest.Options{})
-	src, err := os.ReadFile(filepath.Join(compatDir, "inventory.ini"))
+	src, err := os.ReadFile(filepath.Join(compatDir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	local := "\nansible_connection=local\n"
-	if !strings.Contains(string(src), local) {
-		t.Fatalf("inventory.ini has no %q line in [all:vars] to replace", strings.TrimSpace(local))
+	if !strings.Contains(string(src), format.local) {
+		t.Fatalf("%s has no %q line in its all vars to replace", name, strings.TrimSpace(format.local))
 	}
-	viaSSH := fmt.Sprintf("\nansible_connection=ssh\nansible_host=%s\nansible_port=%d\nansible_user=%s\n"+
-		"ansible_ssh_private_key_file=%s\nansible_ssh_common_args='-o UserKnownHostsFile=%s'\n",
-		srv.Host, srv.Port, srv.User, srv.KeyFile, srv.KnownHostsFile)
-	inv := filepath.Join(t.TempDir(), "inventory.ini")
-	if err := os.WriteFile(inv, []byte(strings.Replace(string(src), local, viaSSH, 1)), 0o644); err != nil {
+	viaSSH := "\n"
+	for _, kv := range [][2]string{{"ansible_connection", "ssh"}, {"ansible_host", srv.Host}, {"ansible_port", strconv.Itoa(srv.Port)},
+		{"ansible_user", srv.User}, {"ansible_ssh_private_key_file", srv.KeyFile},
+		{"ansible_ssh_common_args", "'-o UserKnownHostsFile=" + srv.KnownHostsFile + "'"}} {
+		viaSSH += fmt.Sprintf(format.assign, kv[0], kv[1])
+	}
+	inv := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(inv, []byte(strings.Replace(string(src), format.local, viaSSH, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	whoami, err := filepath.Abs("testdata/whoami.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := runPlaybook(t, compatSetup{inventory: inv}, []string{tallyBinary(t), "run"}, []string{"-e", "login_user=" + srv.User}, whoami); r.rc != 0 {
+	setup := compatSetup{inventory: inv, sharedOut: true}
+	if r := runPlaybook(t, setup, []string{tallyBinary(t), "run"}, []string{"-e", "login_user=" + srv.User}, whoami); r.rc != 0 {
 		t.Fatalf("the SSH inventory does not log in as %s:\n%s", srv.User, r.output())
 	}
-	runCompat(t, compatSetup{inventory: inv, sharedOut: true})
+	return setup
 }
 
 // compatSetup is how one compat suite runs its playbooks.
