@@ -149,30 +149,18 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 		if classify(res) == statusUnreachable {
 			return res
 		}
+		if len(c.task.Until) > 0 {
+			res["attempts"] = attempt // changed_when and failed_when see it, as in Ansible
+		}
 		cv := vars
 		if c.task.Register != "" {
 			cv = maps.Clone(vars)
 			cv[c.task.Register] = template.Unsafe(cleanResult(res))
 		}
-		if c.task.ChangedWhen != nil {
-			ch, err := x.tmpl.Cond(c.task.ChangedWhen, cv)
-			if err != nil {
-				return failure(condFailure(c, c.task.ChangedWhen, err))
-			}
-			res["changed"] = ch
-		}
-		if c.task.FailedWhen != nil {
-			f, err := x.tmpl.Cond(c.task.FailedWhen, cv)
-			if err != nil {
-				return failure(condFailure(c, c.task.FailedWhen, err))
-			}
-			res["failed_when_result"] = f
-			res["failed"] = f
-		}
+		r.resultConditions(c, res, cv)
 		if retries <= 1 {
 			return res
 		}
-		res["attempts"] = attempt
 		if c.task.Register != "" {
 			cv[c.task.Register] = template.Unsafe(cleanResult(res))
 		}
@@ -197,6 +185,30 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 	}
 }
 
+// resultConditions applies changed_when and failed_when to a module's result res. A condition
+// that cannot be evaluated fails the task and keeps the module's result, its error in
+// changed_when_result or failed_when_result, as Ansible does.
+func (r *playRun) resultConditions(c *compiled, res, vars map[string]any) {
+	for _, cond := range []struct {
+		conds []string
+		key   string
+	}{{c.task.ChangedWhen, "changed"}, {c.task.FailedWhen, "failed"}} {
+		if cond.conds == nil {
+			continue
+		}
+		ok, err := r.x.tmpl.Cond(cond.conds, vars)
+		if err != nil {
+			res["failed"] = true
+			res[cond.key+"_when_result"] = condFailure(c, cond.conds, err)
+			return
+		}
+		res[cond.key] = ok
+		if cond.key == "failed" {
+			res["failed_when_result"] = ok
+		}
+	}
+}
+
 // includeResult resolves an include_tasks for a host: the file to read and the variables its
 // tasks get.
 func (r *playRun) includeResult(c *compiled, args, vars map[string]any, o *outcome) map[string]any {
@@ -218,8 +230,15 @@ func (r *playRun) includeResult(c *compiled, args, vars map[string]any, o *outco
 	}
 	var label map[string]any
 	if lv, ok := vars["ansible_loop_var"].(string); ok {
+		// As Ansible's IncludedFile: the loop_var, index_var and ansible_loop reach the
+		// included tasks; ansible_loop_var does not.
 		iv[lv] = vars[lv]
-		iv["ansible_loop_var"] = lv
+		if ix, ok := vars["ansible_index_var"].(string); ok {
+			iv[ix] = vars[ix]
+		}
+		if l, ok := vars["ansible_loop"]; ok {
+			iv["ansible_loop"] = l
+		}
 		label = map[string]any{lv: vars[lv], "ansible_loop_var": lv}
 		if c.task.LoopControl.Label != "" {
 			if l, err := r.x.tmpl.Render(c.task.LoopControl.Label, vars); err == nil {
@@ -492,16 +511,31 @@ func undefinedMsg(err error) string {
 	return err.Error()
 }
 
+// classify is the status of a result, as Ansible's TaskResult tells it: a loop with an
+// unreachable item and no failed one is unreachable.
 func classify(res map[string]any) status {
 	switch {
 	case res["unreachable"] == true:
 		return statusUnreachable
 	case res["failed"] == true:
 		return statusFailed
+	case anyItem(res, "unreachable"):
+		return statusUnreachable
 	case res["skipped"] == true:
 		return statusSkipped
 	}
 	return statusOK
+}
+
+// anyItem reports whether key is true in one of a loop result's items.
+func anyItem(res map[string]any, key string) bool {
+	items, _ := res["results"].([]any)
+	for _, it := range items {
+		if m, _ := it.(map[string]any); m[key] == true {
+			return true
+		}
+	}
+	return false
 }
 
 func allSkipped(res map[string]any) bool {

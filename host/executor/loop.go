@@ -2,11 +2,14 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/tallyrun/tally/host/inventory"
+	"github.com/tallyrun/tally/host/template"
 	"github.com/tallyrun/tally/pluginsdk/event"
 )
 
@@ -15,6 +18,10 @@ import (
 func (r *playRun) runLoop(ctx context.Context, c *compiled, info *event.Task, h *inventory.Host, vars map[string]any, o *outcome, data func() event.Data, noLog bool) map[string]any {
 	items, err := r.loopItems(c, vars)
 	if err != nil {
+		if skipped := r.skipUndefinedLoop(c, vars, err); skipped != nil {
+			o.looped = false
+			return skipped
+		}
 		return failure(err.Error())
 	}
 	if len(items) == 0 {
@@ -25,6 +32,9 @@ func (r *playRun) runLoop(ctx context.Context, c *compiled, info *event.Task, h 
 	if loopVar == "" {
 		loopVar = "item"
 	}
+	extended, allItems := r.flag(lc.Extended, vars), lc.ExtendedAllitems == nil || r.flag(lc.ExtendedAllitems, vars)
+	// Each item sees the facts the items before it set, as in Ansible's loop.
+	vars = maps.Clone(vars)
 	res := map[string]any{"changed": false}
 	results := make([]any, 0, len(items))
 	for i, item := range items {
@@ -38,12 +48,19 @@ func (r *playRun) runLoop(ctx context.Context, c *compiled, info *event.Task, h 
 			iv[lc.IndexVar] = i
 			iv["ansible_index_var"] = lc.IndexVar
 		}
+		if extended {
+			iv["ansible_loop"] = loopInfo(items, i, allItems)
+		}
 		ir := r.runIteration(ctx, c, h, iv, o)
+		r.keepItemFacts(c, vars, ir)
 		ir[loopVar] = item
 		ir["ansible_loop_var"] = loopVar
 		if lc.IndexVar != "" {
 			ir[lc.IndexVar] = i
 			ir["ansible_index_var"] = lc.IndexVar
+		}
+		if extended {
+			ir["ansible_loop"] = iv["ansible_loop"]
 		}
 		if lc.Label != "" {
 			if label, err := r.x.tmpl.Render(lc.Label, iv); err == nil {
@@ -56,7 +73,10 @@ func (r *playRun) runLoop(ctx context.Context, c *compiled, info *event.Task, h 
 		results = append(results, ir)
 		typ := event.RunnerItemOnOK
 		switch classify(ir) {
-		case statusFailed, statusUnreachable:
+		case statusUnreachable:
+			// Not failed: the task is unreachable (classify), unless another item failed.
+			typ = event.RunnerItemOnFailed
+		case statusFailed:
 			typ = event.RunnerItemOnFailed
 			if f, _ := res["failed"].(bool); !f {
 				res["failed"] = true
@@ -91,11 +111,70 @@ func (r *playRun) runLoop(ctx context.Context, c *compiled, info *event.Task, h 
 	return res
 }
 
+// skipUndefinedLoop is the result of a task whose loop could not be evaluated (err) when its
+// when is false: Ansible then skips the task instead of failing it. Nil otherwise.
+func (r *playRun) skipUndefinedLoop(c *compiled, vars map[string]any, err error) map[string]any {
+	var u *template.UndefinedError
+	if !errors.As(err, &u) {
+		return nil
+	}
+	if ok, cerr := r.x.tmpl.Cond(c.when, vars); cerr != nil || ok {
+		return nil
+	}
+	return map[string]any{"changed": false, "skipped": true, "skip_reason": "Conditional result was False"}
+}
+
+// loopInfo is ansible_loop for item i of items (loop_control.extended).
+func loopInfo(items []any, i int, allItems bool) map[string]any {
+	n := len(items)
+	info := map[string]any{"index": i + 1, "index0": i, "first": i == 0, "last": i == n-1, "length": n,
+		"revindex": n - i, "revindex0": n - i - 1}
+	if allItems {
+		info["allitems"] = items
+	}
+	if i+1 < n {
+		info["nextitem"] = items[i+1]
+	}
+	if i > 0 {
+		info["previtem"] = items[i-1]
+	}
+	return info
+}
+
+// keepItemFacts makes the facts one loop item set visible to the next items, as Ansible's
+// TaskExecutor updates the loop's variables: set_fact's as variables, a module's under
+// ansible_facts and with the ansible_ prefix.
+func (r *playRun) keepItemFacts(c *compiled, vars, res map[string]any) {
+	facts, ok := res["ansible_facts"].(map[string]any)
+	if !ok || c.action() == "debug" {
+		return
+	}
+	if c.action() == "set_fact" {
+		maps.Copy(vars, facts)
+		return
+	}
+	all, _ := vars["ansible_facts"].(map[string]any)
+	all = maps.Clone(all)
+	if all == nil {
+		all = map[string]any{}
+	}
+	for k, v := range facts {
+		name := strings.TrimPrefix(k, "ansible_")
+		all[name] = template.Unsafe(v)
+		vars["ansible_"+name] = template.Unsafe(v)
+	}
+	vars["ansible_facts"] = all
+}
+
 // loopItems evaluates a task's loop (or with_items) to its list of items.
 func (r *playRun) loopItems(c *compiled, vars map[string]any) ([]any, error) {
 	v, err := r.x.tmpl.Render(c.task.Loop, vars)
 	if err != nil {
-		return nil, fmt.Errorf("'%s' %s", c.task.LoopKeyword, undefinedMsg(err))
+		var u *template.UndefinedError
+		if errors.As(err, &u) {
+			err = u
+		}
+		return nil, fmt.Errorf("'%s' %w", c.task.LoopKeyword, err)
 	}
 	var items []any
 	switch l := v.(type) {

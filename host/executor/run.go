@@ -256,15 +256,12 @@ func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) {
 			switch c.action() {
 			case "set_fact":
 				maps.Copy(hs.setFacts, f)
+				if res["_ansible_facts_cacheable"] == true {
+					r.keepFacts(hs, f)
+				}
 			case "debug":
 			default:
-				for k, v := range f {
-					name := k
-					if len(k) > 8 && k[:8] == "ansible_" {
-						name = k[8:]
-					}
-					hs.facts[name] = template.Unsafe(v)
-				}
+				r.keepFacts(hs, f)
 			}
 			changedState = true
 		}
@@ -280,6 +277,17 @@ func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) {
 				}
 			}
 		}
+	}
+}
+
+// keepFacts stores facts as the host's (ansible_facts), without their ansible_ prefix.
+func (r *playRun) keepFacts(hs *hostState, facts map[string]any) {
+	for k, v := range facts {
+		name := k
+		if len(k) > 8 && k[:8] == "ansible_" {
+			name = k[8:]
+		}
+		hs.facts[name] = template.Unsafe(v)
 	}
 }
 

@@ -98,12 +98,14 @@ func checkVarName(k string) error {
 	return nil
 }
 
-// runSetFact returns its arguments as facts. cacheable is accepted and ignored: tally keeps
-// no fact cache.
+// runSetFact returns its arguments as facts; with cacheable, the executor also keeps them as
+// the host's facts (under ansible_facts), as Ansible's fact cache does.
 func runSetFact(_ context.Context, _ *Task, args map[string]any) (Result, error) {
 	facts := map[string]any{}
+	cacheable := false
 	for k, v := range args {
 		if k == "cacheable" {
+			cacheable = truthy(v)
 			continue
 		}
 		if err := checkVarName(k); err != nil {
@@ -118,7 +120,11 @@ func runSetFact(_ context.Context, _ *Task, args map[string]any) (Result, error)
 	if len(facts) == 0 {
 		return nil, ansibleErr("No key/value pairs provided, at least one is required for this action to succeed")
 	}
-	return Result{"changed": false, "ansible_facts": facts}, nil
+	res := Result{"changed": false, "ansible_facts": facts}
+	if cacheable {
+		res["_ansible_facts_cacheable"] = true
+	}
+	return res, nil
 }
 
 func runSetStats(_ context.Context, _ *Task, args map[string]any) (Result, error) {
