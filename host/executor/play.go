@@ -27,15 +27,20 @@ type playRun struct {
 	vars     map[string]any // play vars with vars_files merged in
 	allHosts []*inventory.Host
 	batch    []*inventory.Host
-	// failedHere are hosts that failed during this batch; stopped hosts end the play without
-	// counting as failed in the recap (any_errors_fatal, max_fail_percentage).
+	// failedHere are hosts that failed during this batch.
 	failedHere map[string]bool
-	stopped    bool
-	handlers   []*handler
-	// breakPlay is set when the play must end the playbook (all hosts failed,
-	// any_errors_fatal, max_fail_percentage).
+	// stopped ends the batch for every host (meta: end_play, max_fail_percentage);
+	// endPlay says it was end_play, which ends the play's later batches too.
+	stopped, endPlay bool
+	// halted hosts are ones any_errors_fatal stopped without counting them failed in the
+	// recap; shielded hosts are in a rescue or always section, which it lets finish.
+	halted, shielded map[string]bool
+	handlers         []*handler
+	// breakPlay is set when the playbook must end after this play (any_errors_fatal,
+	// max_fail_percentage).
 	breakPlay bool
 	ended     map[string]bool // meta: end_host
+	cleared   map[string]bool // meta: clear_host_errors, for the always section that runs it
 }
 
 // handler is a handler task and the hosts notified to run it.
@@ -59,7 +64,7 @@ func (x *Executor) runPlay(ctx context.Context, pb *playbook.Playbook, play *pla
 	if err != nil {
 		return RCError, true, fmt.Errorf("%s: %w", play.Pos, err)
 	}
-	hosts = slices.DeleteFunc(hosts, func(h *inventory.Host) bool { return x.unreachable[h.Name] })
+	// Batches are cut from every host of the play, unreachable ones included, as Ansible's.
 	playID := play.UUID
 	if len(hosts) == 0 {
 		x.emit(&event.Event{UUID: playID, ParentUUID: x.playbookID, Event: event.PlaybookOnPlayStart, Data: playData(pb, play)})
@@ -70,37 +75,41 @@ func (x *Executor) runPlay(ctx context.Context, pb *playbook.Playbook, play *pla
 	if err != nil {
 		return RCError, true, err
 	}
-	rc := RCOK
+	// As Ansible's PlaybookExecutor: a batch that breaks the play (any_errors_fatal,
+	// max_fail_percentage) lets the later batches run and ends the playbook after the play,
+	// with exit code 2 whatever else happened; a batch in which every host failed ends it at
+	// once; end_play ends the play, and the next play runs. The exit code is the last batch's.
+	rc, breakPlay := RCOK, false
 	for _, batch := range batches {
 		r := &playRun{x: x, pb: pb, play: play, playID: playID, vars: vars, allHosts: hosts, batch: batch,
-			failedHere: map[string]bool{}, ended: map[string]bool{}}
+			failedHere: map[string]bool{}, ended: map[string]bool{}, halted: map[string]bool{}, shielded: map[string]bool{}, cleared: map[string]bool{}}
 		before := len(x.failed) + len(x.unreachable)
 		if err := r.run(ctx); err != nil {
 			return RCError, true, err
 		}
 		rc = x.resultRC()
-		if r.breakPlay && rc == RCOK {
-			rc = RCFailed
+		if r.breakPlay {
+			rc, breakPlay = RCFailed, true
 		}
 		if ctx.Err() != nil {
 			return rc, true, nil
 		}
-		if r.breakPlay || len(x.failed)+len(x.unreachable)-before+len(r.stoppedHosts()) >= len(batch) {
+		if r.endPlay {
+			break
+		}
+		if len(x.failed)+len(x.unreachable)-before+len(r.stoppedHosts()) >= len(batch) {
 			return rc, true, nil
 		}
 	}
-	return rc, false, nil
+	return rc, breakPlay, nil
 }
 
 // stoppedHosts are hosts of the batch that any_errors_fatal or max_fail_percentage stopped
 // without failing them.
 func (r *playRun) stoppedHosts() []string {
-	if !r.stopped {
-		return nil
-	}
 	var out []string
 	for _, h := range r.batch {
-		if !r.x.failed[h.Name] && !r.x.unreachable[h.Name] {
+		if (r.stopped && !r.endPlay || r.halted[h.Name]) && !r.x.failed[h.Name] && !r.x.unreachable[h.Name] {
 			out = append(out, h.Name)
 		}
 	}
@@ -227,7 +236,7 @@ func (r *playRun) run(ctx context.Context) error {
 		if _, err := r.runList(ctx, compileAll(section, top, false), r.active(r.batch), false); err != nil {
 			return err
 		}
-		if err := r.flushHandlers(ctx); err != nil {
+		if err := r.flushHandlers(ctx, r.batch); err != nil {
 			return err
 		}
 	}
@@ -256,7 +265,7 @@ func (r *playRun) active(hosts []*inventory.Host) []*inventory.Host {
 	}
 	out := make([]*inventory.Host, 0, len(hosts))
 	for _, h := range hosts {
-		if !r.x.failed[h.Name] && !r.x.unreachable[h.Name] && !r.ended[h.Name] {
+		if !r.x.failed[h.Name] && !r.x.unreachable[h.Name] && !r.ended[h.Name] && !r.halted[h.Name] {
 			out = append(out, h)
 		}
 	}
@@ -264,14 +273,14 @@ func (r *playRun) active(hosts []*inventory.Host) []*inventory.Host {
 }
 
 // flushHandlers runs every notified handler, in the order the play lists them, for the hosts
-// that notified it and are still active.
-func (r *playRun) flushHandlers(ctx context.Context) error {
+// of of that notified it and are still active.
+func (r *playRun) flushHandlers(ctx context.Context, of []*inventory.Host) error {
 	for _, h := range r.handlers {
 		if ctx.Err() != nil || r.stopped {
 			return nil
 		}
 		var hosts []*inventory.Host
-		for _, host := range r.active(r.batch) {
+		for _, host := range r.active(of) {
 			if h.notified[host.Name] {
 				hosts = append(hosts, host)
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,7 +41,11 @@ func (r *playRun) runList(ctx context.Context, tasks []*compiled, hosts []*inven
 // then its always section for every host that entered the block.
 func (r *playRun) runBlock(ctx context.Context, c *compiled, hosts []*inventory.Host, rescuable bool) error {
 	x := r.x
-	if _, err := r.runList(ctx, c.block, hosts, rescuable || len(c.rescue) > 0); err != nil {
+	err := r.unshielding(hosts, func() error {
+		_, err := r.runList(ctx, c.block, hosts, rescuable || len(c.rescue) > 0)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	failedIn := func(hs []*inventory.Host) []*inventory.Host {
@@ -58,7 +63,16 @@ func (r *playRun) runBlock(ctx context.Context, c *compiled, hosts []*inventory.
 			delete(x.failed, h.Name)
 			delete(r.failedHere, h.Name)
 		}
-		if _, err := r.runList(ctx, c.rescue, failed, rescuable); err != nil {
+		// The hosts that did not fail wait for always, where any_errors_fatal lets them be.
+		shielded := failed
+		if len(c.always) > 0 {
+			shielded = hosts
+		}
+		err := r.shielding(shielded, func() error {
+			_, err := r.runList(ctx, c.rescue, failed, rescuable)
+			return err
+		})
+		if err != nil {
 			return err
 		}
 		failed = failedIn(failed)
@@ -66,10 +80,14 @@ func (r *playRun) runBlock(ctx context.Context, c *compiled, hosts []*inventory.
 	if len(c.always) > 0 && !r.stopped {
 		for _, h := range failed {
 			delete(x.failed, h.Name)
+			delete(r.cleared, h.Name)
 		}
-		_, err := r.runList(ctx, c.always, hosts, rescuable)
+		err := r.shielding(hosts, func() error {
+			_, err := r.runList(ctx, c.always, hosts, rescuable)
+			return err
+		})
 		for _, h := range failed {
-			if !x.unreachable[h.Name] {
+			if !x.unreachable[h.Name] && !r.cleared[h.Name] {
 				x.failed[h.Name] = true
 			}
 		}
@@ -149,20 +167,19 @@ func (r *playRun) runTask(ctx context.Context, c *compiled, hosts []*inventory.H
 			}
 			if runOnce {
 				for _, h := range hosts {
-					r.fail(h, c, o)
+					r.fail(h, c, o, rescuable)
 				}
 			} else {
-				r.fail(o.host, c, o)
+				r.fail(o.host, c, o, rescuable)
 			}
-			if !rescuable && r.flag(c.anyErrorsFatal, o.vars) {
+			if !rescuable && r.fatal(c, o, runOnce) {
 				fatal = true
 			}
 		case statusUnreachable:
-			if o.ignored {
-				break
+			if !o.ignored {
+				x.unreachable[o.host.Name] = true
 			}
-			x.unreachable[o.host.Name] = true
-			if r.flag(c.anyErrorsFatal, o.vars) {
+			if r.fatal(c, o, runOnce) {
 				fatal = true
 			}
 		case statusOK:
@@ -172,8 +189,7 @@ func (r *playRun) runTask(ctx context.Context, c *compiled, hosts []*inventory.H
 		}
 	}
 	if fatal {
-		r.stop()
-		return nil
+		r.haltFatal()
 	}
 	if err := r.checkMaxFail(hosts); err != nil || r.stopped {
 		return err
@@ -181,18 +197,21 @@ func (r *playRun) runTask(ctx context.Context, c *compiled, hosts []*inventory.H
 	return r.runIncludes(ctx, c, includes, rescuable)
 }
 
-// fail marks h failed by task c.
-func (r *playRun) fail(h *inventory.Host, c *compiled, o *outcome) {
+// fail marks h failed by task c. When a rescue will run (rescuable), the failed task and
+// result are kept for it in ansible_failed_task and ansible_failed_result, as in Ansible.
+func (r *playRun) fail(h *inventory.Host, c *compiled, o *outcome, rescuable bool) {
 	r.x.failed[h.Name] = true
 	r.failedHere[h.Name] = true
+	if !rescuable {
+		return
+	}
 	hs := r.x.host(h)
 	hs.setFacts["ansible_failed_task"] = map[string]any{"name": c.info.Name, "action": c.info.Action}
 	hs.setFacts["ansible_failed_result"] = template.Unsafe(cleanResult(o.result))
 	hs.hostvars = nil
 }
 
-// stop ends the play for every host (any_errors_fatal, max_fail_percentage); the playbook
-// ends with it.
+// stop ends the batch for every host (max_fail_percentage); the playbook ends after the play.
 func (r *playRun) stop() {
 	r.stopped = true
 	r.breakPlay = true
@@ -294,22 +313,33 @@ func (r *playRun) keepFacts(hs *hostState, facts map[string]any) {
 // runMeta runs a meta task, which acts on the play rather than on hosts.
 func (r *playRun) runMeta(ctx context.Context, c *compiled, hosts []*inventory.Host) error {
 	what, _ := c.task.Args["_raw_params"].(string)
+	// As Ansible's linear strategy: flush_handlers and end_host act for each host whose when
+	// holds; end_play and clear_host_errors act once, if their when holds on the first host.
+	holds := func(h *inventory.Host) bool {
+		ok, err := r.x.tmpl.Cond(c.when, r.hostVars(h, c))
+		return err == nil && ok
+	}
 	switch what {
 	case "flush_handlers":
-		return r.flushHandlers(ctx)
+		return r.flushHandlers(ctx, slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !holds(h) }))
 	case "noop":
 	case "end_play":
-		r.stopped = true
+		if holds(hosts[0]) {
+			r.stopped, r.endPlay = true, true
+		}
 	case "end_host":
 		for _, h := range hosts {
-			if ok, err := r.x.tmpl.Cond(c.when, r.hostVars(h, c)); err == nil && ok {
+			if holds(h) {
 				r.ended[h.Name] = true
 			}
 		}
 	case "clear_host_errors":
-		for _, h := range r.allHosts {
-			delete(r.x.failed, h.Name)
-			delete(r.failedHere, h.Name)
+		if holds(hosts[0]) {
+			for _, h := range r.allHosts {
+				delete(r.x.failed, h.Name)
+				delete(r.failedHere, h.Name)
+				r.cleared[h.Name] = true
+			}
 		}
 	default:
 		return fmt.Errorf("%s: meta %q is not supported", c.task.Pos, what)
