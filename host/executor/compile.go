@@ -26,6 +26,7 @@ type scope struct {
 	anyErrorsFatal    any
 	runOnce           any
 	delegateTo        string
+	notify            []string       // a task's own, else its block's or import's
 	includeVars       map[string]any // include_tasks parameters and loop item
 }
 
@@ -87,6 +88,9 @@ func (parent scope) inherit(t *playbook.Task) scope {
 	set(&s.anyErrorsFatal, t.AnyErrorsFatal)
 	set(&s.runOnce, t.RunOnce)
 	setS(&s.delegateTo, t.DelegateTo)
+	if t.Notify != nil {
+		s.notify = t.Notify
+	}
 	return s
 }
 

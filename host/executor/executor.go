@@ -67,7 +67,7 @@ type Config struct {
 	Emitter    Emitter
 	// Connect opens connections; nil uses SSHConnector with Ansible's SSH defaults.
 	Connect Connector
-	// Warn receives warnings about the run (a missing handler, an inventory pattern that
+	// Warn receives warnings about the run (an inventory pattern that
 	// matched nothing); nil drops them.
 	Warn func(string)
 }

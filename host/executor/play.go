@@ -47,6 +47,9 @@ type playRun struct {
 type handler struct {
 	task     *compiled
 	notified map[string]bool
+	// block numbers the handlers section's blocks as Ansible groups it: each block or import
+	// is one, and so is each run of plain handlers between them.
+	block int
 }
 
 // runPlay runs play in its serial batches. It returns the exit code so far and whether the
@@ -213,8 +216,14 @@ func (r *playRun) run(ctx context.Context) error {
 	x := r.x
 	x.emit(&event.Event{UUID: r.playID, ParentUUID: x.playbookID, Event: event.PlaybookOnPlayStart, Data: playData(r.pb, r.play)})
 	top := r.playScope()
-	for _, t := range leaves(compileAll(r.play.Handlers, top, true)) {
-		r.handlers = append(r.handlers, &handler{task: t, notified: map[string]bool{}})
+	block := 0
+	for i, c := range compileAll(r.play.Handlers, top, true) {
+		if c.task.IsBlock() || i > 0 && r.play.Handlers[i-1].IsBlock() {
+			block++
+		}
+		for _, t := range leaves([]*compiled{c}) {
+			r.handlers = append(r.handlers, &handler{task: t, notified: map[string]bool{}, block: block})
+		}
 	}
 	gather := true
 	if r.play.GatherFacts != nil {
@@ -298,12 +307,20 @@ func (r *playRun) flushHandlers(ctx context.Context, of []*inventory.Host) error
 	return nil
 }
 
-// notify records that host notified the handlers named name (by name or listen topic), and
-// emits playbook_on_notify for each newly notified one.
-func (r *playRun) notify(name, host string) {
+// notify records that host notified the handlers called name, and emits playbook_on_notify
+// for each newly notified one. As Ansible's strategy, name picks one handler by its name (the
+// first in the last block that has it) and every handler that listens to name; none is an
+// error.
+func (r *playRun) notify(name, host string) error {
+	var byName *handler
+	for _, h := range r.handlers {
+		if h.task.task.Name == name && (byName == nil || h.block > byName.block) {
+			byName = h
+		}
+	}
 	found := false
 	for _, h := range r.handlers {
-		if h.task.task.Name != name && !slices.Contains(h.task.task.Listen, name) {
+		if h != byName && !slices.Contains(h.task.task.Listen, name) {
 			continue
 		}
 		found = true
@@ -315,6 +332,7 @@ func (r *playRun) notify(name, host string) {
 			Data: event.Data{Host: host, Handler: h.task.task.Name, Task: h.task.info}})
 	}
 	if !found {
-		r.x.cfg.Warn(fmt.Sprintf("The requested handler '%s' was not found in either the main handlers list nor in the listening handlers list", name))
+		return fmt.Errorf("The requested handler '%s' was not found in either the main handlers list nor in the listening handlers list", name)
 	}
+	return nil
 }

@@ -158,7 +158,9 @@ func (r *playRun) runTask(ctx context.Context, c *compiled, hosts []*inventory.H
 			applyTo = hosts
 		}
 		for _, h := range applyTo {
-			r.apply(c, o, h)
+			if err := r.apply(c, o, h); err != nil {
+				return err
+			}
 		}
 		switch o.status {
 		case statusFailed:
@@ -262,7 +264,7 @@ func orFalse(v any) any {
 
 // apply records what outcome o of task c leaves on host h: registered result, facts,
 // notifications.
-func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) {
+func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) error {
 	hs := r.x.host(h)
 	changedState := false
 	if reg := c.task.Register; reg != "" && o.result != nil {
@@ -291,12 +293,15 @@ func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) {
 	if h == o.host && o.status == statusOK {
 		for _, res := range o.itemResults() {
 			if changed, _ := res["changed"].(bool); changed {
-				for _, n := range c.task.Notify {
-					r.notify(n, h.Name)
+				for _, n := range c.notify {
+					if err := r.notify(n, h.Name); err != nil {
+						return fmt.Errorf("%s: %w", c.task.Pos, err)
+					}
 				}
 			}
 		}
 	}
+	return nil
 }
 
 // keepFacts stores facts as the host's (ansible_facts), without their ansible_ prefix.
