@@ -87,6 +87,18 @@ func TestCompatInventoriesAgree(t *testing.T) {
 	}
 }
 
+// TestCompatOnlyMissingInventory runs missing_inventory.yml with no inventory but one that
+// does not exist: as ansible-playbook, tally warns and runs on the implicit localhost alone.
+func TestCompatOnlyMissingInventory(t *testing.T) {
+	ansible, tally := ansiblePlaybook(t), tallyBinary(t)
+	setup := compatSetup{inventory: "no_such_inventory.ini"}
+	ref := runPlaybook(t, setup, []string{ansible}, nil, "missing_inventory.yml")
+	got := runPlaybook(t, setup, []string{tally, "run"}, nil, "missing_inventory.yml")
+	if got.rc != ref.rc || !maps.Equal(got.recap, ref.recap) || len(ref.recap) == 0 {
+		t.Errorf("tally: rc %d, ansible-playbook %d\n%s\n%s\n%s", got.rc, ref.rc, diffRecaps("ansible", ref.recap, "tally", got.recap), ref.output(), got.output())
+	}
+}
+
 // sshInventoryFormats say, for each compat inventory, the line of its all vars that makes
 // hosts local, and how a variable is written in its place.
 var sshInventoryFormats = map[string]struct{ local, assign string }{
