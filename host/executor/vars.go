@@ -2,6 +2,7 @@ package executor
 
 import (
 	"maps"
+	"slices"
 
 	"github.com/tallyrun/tally/host/inventory"
 )
@@ -53,20 +54,42 @@ func (r *playRun) magic(v map[string]any, h *inventory.Host) {
 	v["ansible_check_mode"] = false
 	v["ansible_verbosity"] = x.cfg.Verbosity
 	v["omit"] = x.omit
+	v["ansible_run_tags"] = tagsVar(x.cfg.Tags, "all")
+	v["ansible_skip_tags"] = tagsVar(x.cfg.SkipTags, "")
+}
+
+// tagsVar is --tags or --skip-tags as ansible_run_tags and ansible_skip_tags give them; def
+// stands for none given, if not empty.
+func tagsVar(tags []string, def string) []any {
+	out := make([]any, 0, len(tags)+1)
+	for _, t := range tags {
+		out = append(out, t)
+	}
+	if len(out) == 0 && def != "" {
+		out = append(out, def)
+	}
+	return out
 }
 
 // hostvarsVar is the hostvars magic variable: every known host's variables as other hosts see
-// them (inventory, facts, play vars, set_fact), rebuilt for a host only after it changed.
+// them (inventory, facts, set_fact and registered results, extra vars: not the play's vars),
+// rebuilt for a host only after it changed. The implicit localhost is one of them, as Ansible's
+// hostvars finds it.
 func (r *playRun) hostvarsVar() map[string]any {
 	x := r.x
-	out := make(map[string]any, len(x.cfg.Inventory.Hosts()))
-	for _, h := range x.cfg.Inventory.Hosts() {
+	hosts := x.cfg.Inventory.Hosts()
+	if !slices.ContainsFunc(hosts, func(h *inventory.Host) bool { return h.Name == "localhost" }) {
+		if lh := x.cfg.Inventory.Host("localhost"); lh != nil {
+			hosts = append(hosts, lh)
+		}
+	}
+	out := make(map[string]any, len(hosts))
+	for _, h := range hosts {
 		hs := x.host(h)
 		if hs.hostvars == nil {
 			v := make(map[string]any, len(hs.invVars)+len(hs.facts)+len(hs.setFacts)+8)
 			maps.Copy(v, hs.invVars)
 			r.injectFacts(v, hs)
-			maps.Copy(v, r.vars)
 			maps.Copy(v, hs.setFacts)
 			maps.Copy(v, x.cfg.ExtraVars)
 			v["inventory_hostname"] = h.Name
