@@ -272,6 +272,7 @@ func (r *playRun) moduleTask(ctx context.Context, c *compiled, h *inventory.Host
 			return x.tmpl.RenderString(text, vars)
 		},
 		Eval: func(expr string) (any, error) { return x.tmpl.Eval(expr, vars) },
+		Cond: func(expr string) (bool, error) { return x.tmpl.Cond([]string{expr}, vars) },
 	}
 	env, err := r.environment(c, vars)
 	if err != nil {

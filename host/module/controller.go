@@ -230,14 +230,14 @@ func evalCondition(t *Task, c any) (bool, error) {
 	if !ok {
 		return pytext.Truthy(c), nil
 	}
-	if t.Eval == nil {
+	if t.Cond == nil {
 		return false, errors.New("assert: no template engine for this task")
 	}
-	v, err := t.Eval(expr)
+	ok, err := t.Cond(expr)
 	if err != nil {
 		return false, ansibleErr("The conditional check '%s' failed. The error was: %w", expr, err)
 	}
-	return pytext.Truthy(v), nil
+	return ok, nil
 }
 
 var pauseSpec = &argSpec{module: "pause", options: map[string]option{
