@@ -41,27 +41,20 @@ func (r *playRun) runLoop(ctx context.Context, c *compiled, info *event.Task, h 
 		if ctx.Err() != nil {
 			break
 		}
-		iv := maps.Clone(vars)
-		iv[loopVar] = item
-		iv["ansible_loop_var"] = loopVar
+		// The item's variables, which its result reports too.
+		lv := map[string]any{loopVar: item, "ansible_loop_var": loopVar}
 		if lc.IndexVar != "" {
-			iv[lc.IndexVar] = i
-			iv["ansible_index_var"] = lc.IndexVar
+			lv[lc.IndexVar] = i
+			lv["ansible_index_var"] = lc.IndexVar
 		}
 		if extended {
-			iv["ansible_loop"] = loopInfo(items, i, allItems)
+			lv["ansible_loop"] = loopInfo(items, i, allItems)
 		}
+		iv := maps.Clone(vars)
+		maps.Copy(iv, lv)
 		ir := r.runIteration(ctx, c, h, iv, o)
 		r.keepItemFacts(c, vars, ir)
-		ir[loopVar] = item
-		ir["ansible_loop_var"] = loopVar
-		if lc.IndexVar != "" {
-			ir[lc.IndexVar] = i
-			ir["ansible_index_var"] = lc.IndexVar
-		}
-		if extended {
-			ir["ansible_loop"] = iv["ansible_loop"]
-		}
+		maps.Copy(ir, lv)
 		if lc.Label != "" {
 			if label, err := r.x.tmpl.Render(lc.Label, iv); err == nil {
 				ir["_ansible_item_label"] = label
