@@ -65,10 +65,10 @@ func TestCompatSSH(t *testing.T) {
 
 // TestCompatSSHYAML is TestCompatSSH with the YAML twin of the inventory.
 func TestCompatSSHYAML(t *testing.T) {
-	runCompat(t, sshCompatSetup(t, "inventory.yml"))
+	runCompat(t, sshCompatSetup(t, "inventory.yaml"))
 }
 
-// TestCompatInventoriesAgree keeps inventory.yml the twin of inventory.ini: ansible-inventory
+// TestCompatInventoriesAgree keeps inventory.yaml the twin of inventory.ini: ansible-inventory
 // must list the same hosts, groups and variables for both.
 func TestCompatInventoriesAgree(t *testing.T) {
 	ansiblePlaybook(t)
@@ -82,8 +82,8 @@ func TestCompatInventoriesAgree(t *testing.T) {
 		}
 		return string(out)
 	}
-	if ini, yml := list("inventory.ini"), list("inventory.yml"); ini != yml {
-		t.Errorf("inventory.yml is not the twin of inventory.ini:\n--- inventory.ini\n%s--- inventory.yml\n%s", ini, yml)
+	if ini, yml := list("inventory.ini"), list("inventory.yaml"); ini != yml {
+		t.Errorf("inventory.yaml is not the twin of inventory.ini:\n--- inventory.ini\n%s--- inventory.yaml\n%s", ini, yml)
 	}
 }
 
@@ -103,7 +103,7 @@ func TestCompatOnlyMissingInventory(t *testing.T) {
 // hosts local, and how a variable is written in its place.
 var sshInventoryFormats = map[string]struct{ local, assign string }{
 	"inventory.ini": {"\nansible_connection=local\n", "%s=%s\n"},
-	"inventory.yml": {"\n    ansible_connection: local\n", "    %s: %s\n"},
+	"inventory.yaml": {"\n    ansible_connection: local\n", "    %s: %s\n"},
 }
 
 // sshCompatSetup starts a real sshd and returns the compat setup whose inventory is the compat
