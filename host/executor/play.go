@@ -282,7 +282,7 @@ func (r *playRun) active(hosts []*inventory.Host) []*inventory.Host {
 }
 
 // flushHandlers runs every notified handler, in the order the play lists them, for the hosts
-// of of that notified it and are still active.
+// of "of" that notified it and are still active.
 func (r *playRun) flushHandlers(ctx context.Context, of []*inventory.Host) error {
 	for _, h := range r.handlers {
 		if ctx.Err() != nil || r.stopped {
