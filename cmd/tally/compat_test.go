@@ -102,7 +102,7 @@ func TestCompatOnlyMissingInventory(t *testing.T) {
 // sshInventoryFormats say, for each compat inventory, the line of its all vars that makes
 // hosts local, and how a variable is written in its place.
 var sshInventoryFormats = map[string]struct{ local, assign string }{
-	"inventory.ini": {"\nansible_connection=local\n", "%s=%s\n"},
+	"inventory.ini":  {"\nansible_connection=local\n", "%s=%s\n"},
 	"inventory.yaml": {"\n    ansible_connection: local\n", "    %s: %s\n"},
 }
 
