@@ -55,44 +55,102 @@ func TestCompat(t *testing.T) {
 	runCompat(t, compatSetup{inventory: "inventory.ini", checkHeader: true})
 }
 
-// TestCompatSSH runs the compat suite with every inventory host but one reached over SSH, on a
-// real sshd as an unprivileged user, and "dead" still unreachable: tally and ansible-playbook
-// must agree on every recap and exit code. The headers are not checked: they record the local
-// runs, and a playbook may end differently for an unprivileged user (become with su fails).
+// TestCompatSSH runs the compat suite with every host of inventory.ini but one reached over
+// SSH, on a real sshd as an unprivileged user, and "dead" still unreachable: tally and
+// ansible-playbook must agree on every recap and exit code. The headers are not checked: they
+// record the local runs, and a playbook may end differently for an unprivileged user (become
+// with su fails).
 func TestCompatSSH(t *testing.T) {
+	runCompat(t, sshCompatSetup(t, "inventory.ini"))
+}
+
+// TestCompatSSHYAML is TestCompatSSH with the YAML twin of the inventory.
+func TestCompatSSHYAML(t *testing.T) {
+	runCompat(t, sshCompatSetup(t, "inventory.yaml"))
+}
+
+// TestCompatInventoriesAgree keeps inventory.yaml the twin of inventory.ini: ansible-inventory
+// must list the same hosts, groups and variables for both.
+func TestCompatInventoriesAgree(t *testing.T) {
+	ansiblePlaybook(t)
+	list := func(inv string) string {
+		cmd := exec.Command("ansible-inventory", "-i", inv, "--list")
+		cmd.Dir = compatDir
+		cmd.Env = append(os.Environ(), compatEnv...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("ansible-inventory -i %s: %v", inv, err)
+		}
+		return string(out)
+	}
+	if ini, yml := list("inventory.ini"), list("inventory.yaml"); ini != yml {
+		t.Errorf("inventory.yaml is not the twin of inventory.ini:\n--- inventory.ini\n%s--- inventory.yaml\n%s", ini, yml)
+	}
+}
+
+// TestCompatOnlyMissingInventory runs missing_inventory.yml with no inventory but one that
+// does not exist: as ansible-playbook, tally warns and runs on the implicit localhost alone.
+func TestCompatOnlyMissingInventory(t *testing.T) {
+	ansible, tally := ansiblePlaybook(t), tallyBinary(t)
+	setup := compatSetup{inventory: "no_such_inventory.ini"}
+	ref := runPlaybook(t, setup, []string{ansible}, nil, "missing_inventory.yml")
+	got := runPlaybook(t, setup, []string{tally, "run"}, nil, "missing_inventory.yml")
+	if got.rc != ref.rc || !maps.Equal(got.recap, ref.recap) || len(ref.recap) == 0 {
+		t.Errorf("tally: rc %d, ansible-playbook %d\n%s\n%s\n%s", got.rc, ref.rc, diffRecaps("ansible", ref.recap, "tally", got.recap), ref.output(), got.output())
+	}
+}
+
+// sshInventoryFormats say, for each compat inventory, the line of its all vars that makes
+// hosts local, and how a variable is written in its place.
+var sshInventoryFormats = map[string]struct{ local, assign string }{
+	"inventory.ini":  {"\nansible_connection=local\n", "%s=%s\n"},
+	"inventory.yaml": {"\n    ansible_connection: local\n", "    %s: %s\n"},
+}
+
+// sshCompatSetup starts a real sshd and returns the compat setup whose inventory is the compat
+// inventory named with its local hosts sent to that sshd, after checking it logs in.
+func sshCompatSetup(t *testing.T, name string) compatSetup {
+	t.Helper()
 	if *updateCompat || testing.Short() {
 		t.Skip("the headers record the local runs; the suite runs ansible-playbook (not with -short)")
 	}
 	srv := sshtest.Start(t, sshtest.Options{})
-	inv := sshInventory(t, srv, filepath.Join(compatDir, "inventory.ini"))
+	inv := sshInventory(t, srv, filepath.Join(compatDir, name))
 	whoami, err := filepath.Abs("testdata/whoami.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := runPlaybook(t, compatSetup{inventory: inv}, []string{tallyBinary(t), "run"}, []string{"-e", "login_user=" + srv.User}, whoami); r.rc != 0 {
+	setup := compatSetup{inventory: inv, sharedOut: true}
+	if r := runPlaybook(t, setup, []string{tallyBinary(t), "run"}, []string{"-e", "login_user=" + srv.User}, whoami); r.rc != 0 {
 		t.Fatalf("the SSH inventory does not log in as %s:\n%s", srv.User, r.output())
 	}
-	runCompat(t, compatSetup{inventory: inv, sharedOut: true})
+	return setup
 }
 
-// sshInventory writes a copy of the inventory file src in which every host that the
-// "ansible_connection=local" line of [all:vars] made local is reached over SSH on srv, and
-// returns its path.
+// sshInventory writes a copy of the inventory file src (INI or YAML, sshInventoryFormats) in
+// which every host that the "ansible_connection: local" line of its all vars made local is
+// reached over SSH on srv, and returns its path.
 func sshInventory(t *testing.T, srv *sshtest.Server, src string) string {
 	t.Helper()
+	format, ok := sshInventoryFormats[filepath.Base(src)]
+	if !ok {
+		t.Fatalf("no SSH format for inventory %s", src)
+	}
 	data, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	local := "\nansible_connection=local\n"
-	if !strings.Contains(string(data), local) {
-		t.Fatalf("%s has no %q line in [all:vars] to replace", src, strings.TrimSpace(local))
+	if !strings.Contains(string(data), format.local) {
+		t.Fatalf("%s has no %q line in its all vars to replace", src, strings.TrimSpace(format.local))
 	}
-	viaSSH := fmt.Sprintf("\nansible_connection=ssh\nansible_host=%s\nansible_port=%d\nansible_user=%s\n"+
-		"ansible_ssh_private_key_file=%s\nansible_ssh_common_args='-o UserKnownHostsFile=%s'\n",
-		srv.Host, srv.Port, srv.User, srv.KeyFile, srv.KnownHostsFile)
+	viaSSH := "\n"
+	for _, kv := range [][2]string{{"ansible_connection", "ssh"}, {"ansible_host", srv.Host}, {"ansible_port", strconv.Itoa(srv.Port)},
+		{"ansible_user", srv.User}, {"ansible_ssh_private_key_file", srv.KeyFile},
+		{"ansible_ssh_common_args", "'-o UserKnownHostsFile=" + srv.KnownHostsFile + "'"}} {
+		viaSSH += fmt.Sprintf(format.assign, kv[0], kv[1])
+	}
 	inv := filepath.Join(t.TempDir(), filepath.Base(src))
-	if err := os.WriteFile(inv, []byte(strings.Replace(string(data), local, viaSSH, 1)), 0o644); err != nil {
+	if err := os.WriteFile(inv, []byte(strings.Replace(string(data), format.local, viaSSH, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return inv

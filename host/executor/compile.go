@@ -26,6 +26,7 @@ type scope struct {
 	anyErrorsFatal    any
 	runOnce           any
 	delegateTo        string
+	notify            []string       // a task's own, else its block's or import's
 	includeVars       map[string]any // include_tasks parameters and loop item
 	// roles is the chain of roles the task is in, outermost first: the last is its role
 	// (Ansible's dependency chain).
@@ -98,6 +99,9 @@ func (parent scope) inherit(t *playbook.Task) scope {
 			s.parentRoles = append([]*playbook.Role{parent.roles[len(parent.roles)-1]}, parent.parentRoles...)
 		}
 		s.roles = append(slices.Clip(parent.roles), t.Role)
+	}
+	if t.Notify != nil {
+		s.notify = t.Notify
 	}
 	return s
 }

@@ -76,7 +76,7 @@ type Config struct {
 	Connect Connector
 	// Vault opens vault-encrypted vars files and included task files; nil has no secrets.
 	Vault *vault.Keyring
-	// Warn receives warnings about the run (a missing handler, an inventory pattern that
+	// Warn receives warnings about the run (an inventory pattern that
 	// matched nothing); nil drops them.
 	Warn func(string)
 }

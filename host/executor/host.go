@@ -14,7 +14,6 @@ import (
 	"github.com/tallyrun/tally/host/connection"
 	"github.com/tallyrun/tally/host/inventory"
 	"github.com/tallyrun/tally/host/module"
-	"github.com/tallyrun/tally/host/playbook"
 	"github.com/tallyrun/tally/host/template"
 	"github.com/tallyrun/tally/internal/pytext"
 	"github.com/tallyrun/tally/pluginsdk/event"
@@ -42,116 +41,6 @@ type outcome struct {
 }
 
 const censored = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
-
-// hostVars builds the variables task c sees on host h, with Ansible's precedence (lowest
-// first, VariableManager.get_vars): role defaults, inventory, facts, play vars and
-// vars_files, role vars, block and task vars, include_vars, set_fact and registered results,
-// role parameters, include parameters, extra vars; then the magic variables.
-func (r *playRun) hostVars(h *inventory.Host, c *compiled) map[string]any {
-	x := r.x
-	hs := x.host(h)
-	v := make(map[string]any, len(hs.invVars)+len(hs.facts)+len(r.vars)+len(hs.setFacts)+16)
-	r.playRoleDefaults(v)
-	var role *playbook.Role
-	if c != nil {
-		if role = c.role(); role != nil {
-			defaultVars(v, role, c.roles[:len(c.roles)-1])
-		}
-	}
-	maps.Copy(v, hs.invVars)
-	r.injectFacts(v, hs)
-	maps.Copy(v, r.vars)
-	r.playRoleVars(v)
-	if role != nil {
-		roleVars(v, role, c.roles[:len(c.roles)-1])
-	}
-	if c != nil {
-		for _, layer := range c.vars {
-			maps.Copy(v, layer)
-		}
-	}
-	maps.Copy(v, hs.included)
-	maps.Copy(v, hs.setFacts)
-	if c != nil {
-		for _, rl := range c.roles {
-			maps.Copy(v, rl.Params)
-		}
-		if len(c.parentRoles) > 0 {
-			names, paths := make([]any, len(c.parentRoles)), make([]any, len(c.parentRoles))
-			for i, p := range c.parentRoles {
-				names[i], paths[i] = p.Name, absPath(p.Path)
-			}
-			v["ansible_parent_role_names"], v["ansible_parent_role_paths"] = names, paths
-		}
-		maps.Copy(v, c.includeVars)
-	}
-	maps.Copy(v, x.cfg.ExtraVars)
-	r.magic(v, h)
-	if c != nil {
-		v["ansible_search_path"] = r.searchPaths(c)
-	}
-	r.roleMagic(v, c)
-	return v
-}
-
-func (r *playRun) injectFacts(v map[string]any, hs *hostState) {
-	v["ansible_facts"] = hs.facts
-	for k, f := range hs.facts {
-		v["ansible_"+k] = f
-	}
-}
-
-// magic adds Ansible's magic variables for host h.
-func (r *playRun) magic(v map[string]any, h *inventory.Host) {
-	x := r.x
-	v["inventory_hostname"] = h.Name
-	v["group_names"] = h.GroupNames()
-	v["groups"] = x.cfg.Inventory.GroupsVar()
-	v["hostvars"] = r.hostvarsVar()
-	v["ansible_play_hosts_all"] = names(r.allHosts)
-	v["ansible_play_hosts"] = names(r.active(r.allHosts))
-	v["play_hosts"] = v["ansible_play_hosts"]
-	v["ansible_play_batch"] = names(r.active(r.batch))
-	v["ansible_play_name"] = r.play.Name
-	v["playbook_dir"] = absPath(r.play.Dir)
-	v["ansible_check_mode"] = false
-	v["ansible_verbosity"] = x.cfg.Verbosity
-	v["omit"] = x.omit
-}
-
-// hostvarsVar is the hostvars magic variable: every known host's variables as other hosts see
-// them (inventory, facts, play vars, set_fact), rebuilt for a host only after it changed.
-func (r *playRun) hostvarsVar() map[string]any {
-	x := r.x
-	out := make(map[string]any, len(x.cfg.Inventory.Hosts()))
-	for _, h := range x.cfg.Inventory.Hosts() {
-		hs := x.host(h)
-		if hs.hostvars == nil {
-			v := make(map[string]any, len(hs.invVars)+len(hs.facts)+len(hs.setFacts)+8)
-			r.playRoleDefaults(v)
-			maps.Copy(v, hs.invVars)
-			r.injectFacts(v, hs)
-			maps.Copy(v, r.vars)
-			r.playRoleVars(v)
-			maps.Copy(v, hs.included)
-			maps.Copy(v, hs.setFacts)
-			maps.Copy(v, x.cfg.ExtraVars)
-			v["inventory_hostname"] = h.Name
-			v["group_names"] = h.GroupNames()
-			hs.hostvars = v
-		}
-		out[h.Name] = hs.hostvars
-	}
-	return out
-}
-
-func names(hosts []*inventory.Host) []any {
-	out := make([]any, len(hosts))
-	for i, h := range hosts {
-		out[i] = h.Name
-	}
-	return out
-}
 
 // runOnHost runs task c on host h: its loop, conditions, module, retries, and the events.
 func (r *playRun) runOnHost(ctx context.Context, c *compiled, info *event.Task, h *inventory.Host, vars map[string]any, rescuable bool) *outcome {
@@ -197,158 +86,6 @@ func (r *playRun) runOnHost(ctx context.Context, c *compiled, info *event.Task, 
 	d.Result = callbackResult(o.result, noLog, c.action())
 	x.emit(&event.Event{ParentUUID: c.task.UUID, Event: typ, Data: d})
 	return o
-}
-
-// runLoop runs one iteration per loop item and folds their results as Ansible's
-// TaskExecutor does.
-func (r *playRun) runLoop(ctx context.Context, c *compiled, info *event.Task, h *inventory.Host, vars map[string]any, o *outcome, data func() event.Data, noLog bool) map[string]any {
-	items, err := r.loopItems(c, vars)
-	if err != nil {
-		// As Ansible, a loop over undefined data fails only a task whose when holds.
-		var undefined *loopUndefinedError
-		if errors.As(err, &undefined) {
-			if ok, cerr := r.x.tmpl.Cond(c.when, vars); cerr == nil && !ok {
-				return map[string]any{"changed": false, "skipped": true, "skip_reason": "Conditional result was False"}
-			}
-		}
-		return failure(err.Error())
-	}
-	if len(items) == 0 {
-		return map[string]any{"changed": false, "skipped": true, "skipped_reason": "No items in the list", "results": []any{}}
-	}
-	lc := c.task.LoopControl
-	loopVar := lc.LoopVar
-	if loopVar == "" {
-		loopVar = "item"
-	}
-	res := map[string]any{"changed": false}
-	results := make([]any, 0, len(items))
-	for i, item := range items {
-		if ctx.Err() != nil {
-			break
-		}
-		iv := maps.Clone(vars)
-		iv[loopVar] = item
-		iv["ansible_loop_var"] = loopVar
-		if lc.IndexVar != "" {
-			iv[lc.IndexVar] = i
-			iv["ansible_index_var"] = lc.IndexVar
-		}
-		ir := r.runIteration(ctx, c, h, iv, o)
-		ir[loopVar] = item
-		ir["ansible_loop_var"] = loopVar
-		if lc.IndexVar != "" {
-			ir[lc.IndexVar] = i
-			ir["ansible_index_var"] = lc.IndexVar
-		}
-		if lc.Label != "" {
-			if label, err := r.x.tmpl.Render(lc.Label, iv); err == nil {
-				ir["_ansible_item_label"] = label
-			}
-		}
-		if noLog {
-			ir["_ansible_no_log"] = true
-		}
-		results = append(results, ir)
-		typ := event.RunnerItemOnOK
-		switch classify(ir) {
-		case statusFailed, statusUnreachable:
-			typ = event.RunnerItemOnFailed
-			if f, _ := res["failed"].(bool); !f {
-				res["failed"] = true
-				res["msg"] = "One or more items failed"
-			}
-		case statusSkipped:
-			typ = event.RunnerItemOnSkipped
-		}
-		if changed, _ := ir["changed"].(bool); changed {
-			res["changed"] = true
-		}
-		d := data()
-		d.Result = callbackResult(ir, noLog, c.action())
-		r.x.emit(&event.Event{ParentUUID: c.task.UUID, Event: typ, Data: d})
-		if lc.Pause != nil {
-			if p, err := r.x.tmpl.Render(lc.Pause, iv); err == nil {
-				if f, err := toFloat(p); err == nil {
-					sleep(ctx, time.Duration(f*float64(time.Second)))
-				}
-			}
-		}
-	}
-	res["results"] = results
-	if f, _ := res["failed"].(bool); !f {
-		delete(res, "failed")
-		res["msg"] = "All items completed"
-		if allSkipped(res) {
-			res["skipped"] = true
-			res["msg"] = "All items skipped"
-		}
-	}
-	return res
-}
-
-// loopItems evaluates a task's loop to its list of items: loop's list, or what the lookup
-// of a with_<lookup> gives for its terms.
-func (r *playRun) loopItems(c *compiled, vars map[string]any) ([]any, error) {
-	if name, ok := strings.CutPrefix(c.task.LoopKeyword, "with_"); ok {
-		return r.lookupLoop(c, name, vars)
-	}
-	v, err := r.x.tmpl.Render(c.task.Loop, vars)
-	if err != nil {
-		return nil, loopError(c, err)
-	}
-	switch l := v.(type) {
-	case []any:
-		return l, nil
-	case nil:
-		return nil, nil
-	case string:
-		return nil, fmt.Errorf("Invalid data passed to 'loop', it requires a list, got this instead: %s. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.", l)
-	default:
-		return nil, fmt.Errorf("Invalid data passed to 'loop', it requires a list, got this instead: %v.", l)
-	}
-}
-
-// loopUndefinedError is a loop whose value uses an undefined variable.
-type loopUndefinedError struct{ msg string }
-
-func (e *loopUndefinedError) Error() string { return e.msg }
-
-// loopError is the error templating a task's loop gave, naming the loop keyword.
-func loopError(c *compiled, err error) error {
-	msg := fmt.Sprintf("'%s' %s", c.task.LoopKeyword, undefinedMsg(err))
-	var u *template.UndefinedError
-	if errors.As(err, &u) {
-		return &loopUndefinedError{msg: msg}
-	}
-	return errors.New(msg)
-}
-
-// lookupLoop runs the lookup of a with_<name> loop on its terms, templated as Ansible's
-// listify_lookup_plugin_terms does: a string or a dict is one term. For first_found, terms
-// using undefined variables are dropped instead of failing the task.
-func (r *playRun) lookupLoop(c *compiled, name string, vars map[string]any) ([]any, error) {
-	raw := c.task.Loop
-	if s, ok := raw.(string); ok {
-		raw = strings.TrimSpace(s)
-	}
-	var v any
-	var err error
-	if l, ok := raw.([]any); ok && name == "first_found" {
-		var terms []any
-		for _, t := range l {
-			if rt, err := r.x.tmpl.Render(t, vars); err == nil {
-				terms = append(terms, rt)
-			}
-		}
-		v = terms
-	} else if v, err = r.x.tmpl.Render(raw, vars); err != nil {
-		if name != "first_found" {
-			return nil, loopError(c, err)
-		}
-		v = []any{}
-	}
-	return r.x.lookups.Loop(name, v, vars, c.action())
 }
 
 // runIteration runs task c once (one loop item, or the task without a loop): condition, args,
@@ -417,30 +154,18 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 		if classify(res) == statusUnreachable {
 			return res
 		}
+		if len(c.task.Until) > 0 {
+			res["attempts"] = attempt // changed_when and failed_when see it, as in Ansible
+		}
 		cv := vars
 		if c.task.Register != "" {
 			cv = maps.Clone(vars)
 			cv[c.task.Register] = template.Unsafe(cleanResult(res))
 		}
-		if c.task.ChangedWhen != nil {
-			ch, err := x.tmpl.Cond(c.task.ChangedWhen, cv)
-			if err != nil {
-				return failure(condFailure(c, c.task.ChangedWhen, err))
-			}
-			res["changed"] = ch
-		}
-		if c.task.FailedWhen != nil {
-			f, err := x.tmpl.Cond(c.task.FailedWhen, cv)
-			if err != nil {
-				return failure(condFailure(c, c.task.FailedWhen, err))
-			}
-			res["failed_when_result"] = f
-			res["failed"] = f
-		}
+		r.resultConditions(c, res, cv)
 		if retries <= 1 {
 			return res
 		}
-		res["attempts"] = attempt
 		if c.task.Register != "" {
 			cv[c.task.Register] = template.Unsafe(cleanResult(res))
 		}
@@ -462,6 +187,30 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 		x.emit(&event.Event{ParentUUID: c.task.UUID, Event: event.RunnerRetry,
 			Data: event.Data{Playbook: r.pb.Path, Play: r.play.Name, Host: h.Name, Task: c.info, Result: callbackResult(res, r.flag(c.noLog, vars), c.action())}})
 		sleep(ctx, delay)
+	}
+}
+
+// resultConditions applies changed_when and failed_when to a module's result res. A condition
+// that cannot be evaluated fails the task and keeps the module's result, its error in
+// changed_when_result or failed_when_result, as Ansible does.
+func (r *playRun) resultConditions(c *compiled, res, vars map[string]any) {
+	for _, cond := range []struct {
+		conds []string
+		key   string
+	}{{c.task.ChangedWhen, "changed"}, {c.task.FailedWhen, "failed"}} {
+		if cond.conds == nil {
+			continue
+		}
+		ok, err := r.x.tmpl.Cond(cond.conds, vars)
+		if err != nil {
+			res["failed"] = true
+			res[cond.key+"_when_result"] = condFailure(c, cond.conds, err)
+			return
+		}
+		res[cond.key] = ok
+		if cond.key == "failed" {
+			res["failed_when_result"] = ok
+		}
 	}
 }
 
@@ -499,8 +248,15 @@ func (r *playRun) includeOf(c *compiled, vars map[string]any, inc include) inclu
 		maps.Copy(iv, layer)
 	}
 	if lv, ok := vars["ansible_loop_var"].(string); ok {
+		// As Ansible's IncludedFile: the loop_var, index_var and ansible_loop reach the
+		// included tasks; ansible_loop_var does not.
 		iv[lv] = vars[lv]
-		iv["ansible_loop_var"] = lv
+		if ix, ok := vars["ansible_index_var"].(string); ok {
+			iv[ix] = vars[ix]
+		}
+		if l, ok := vars["ansible_loop"]; ok {
+			iv["ansible_loop"] = l
+		}
 		inc.label = map[string]any{lv: vars[lv], "ansible_loop_var": lv}
 		if c.task.LoopControl.Label != "" {
 			if l, err := r.x.tmpl.Render(c.task.LoopControl.Label, vars); err == nil {
@@ -531,6 +287,7 @@ func (r *playRun) moduleTask(ctx context.Context, c *compiled, h *inventory.Host
 			return x.tmpl.RenderString(text, tv)
 		},
 		Eval: func(expr string) (any, error) { return x.tmpl.Eval(expr, vars) },
+		Cond: func(expr string) (bool, error) { return x.tmpl.Cond([]string{expr}, vars) },
 	}
 	env, err := r.environment(c, vars)
 	if err != nil {
@@ -786,16 +543,31 @@ func undefinedMsg(err error) string {
 	return err.Error()
 }
 
+// classify is the status of a result, as Ansible's TaskResult tells it: a loop with an
+// unreachable item and no failed one is unreachable.
 func classify(res map[string]any) status {
 	switch {
 	case res["unreachable"] == true:
 		return statusUnreachable
 	case res["failed"] == true:
 		return statusFailed
+	case anyItem(res, "unreachable"):
+		return statusUnreachable
 	case res["skipped"] == true:
 		return statusSkipped
 	}
 	return statusOK
+}
+
+// anyItem reports whether key is true in one of a loop result's items.
+func anyItem(res map[string]any, key string) bool {
+	items, _ := res["results"].([]any)
+	for _, it := range items {
+		if m, _ := it.(map[string]any); m[key] == true {
+			return true
+		}
+	}
+	return false
 }
 
 func allSkipped(res map[string]any) bool {

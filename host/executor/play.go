@@ -18,31 +18,39 @@ import (
 
 // playRun is one batch of one play being run.
 type playRun struct {
-	x      *Executor
-	pb     *playbook.Playbook
-	play   *playbook.Play
-	playID string
-	vars   map[string]any // play vars with vars_files merged in
+	x        *Executor
+	pb       *playbook.Playbook
+	play     *playbook.Play
+	playID   string
+	vars     map[string]any // play vars with vars_files merged in
 	// playRoles are the roles whose variables the whole play sees; include_role with public
 	// adds to them, for every later batch too.
 	playRoles []*playbook.Role
-	allHosts  []*inventory.Host
-	batch     []*inventory.Host
-	// failedHere are hosts that failed during this batch; stopped hosts end the play without
-	// counting as failed in the recap (any_errors_fatal, max_fail_percentage).
+	allHosts []*inventory.Host
+	batch    []*inventory.Host
+	// failedHere are hosts that failed during this batch.
 	failedHere map[string]bool
-	stopped    bool
-	handlers   []*handler
-	// breakPlay is set when the play must end the playbook (all hosts failed,
-	// any_errors_fatal, max_fail_percentage).
+	// stopped ends the batch for every host (meta: end_play, max_fail_percentage);
+	// endPlay says it was end_play, which ends the play's later batches too.
+	stopped, endPlay bool
+	// halted hosts are ones any_errors_fatal stopped without counting them failed in the
+	// recap; shielded hosts are in a rescue or always section, which it lets finish.
+	halted, shielded map[string]bool
+	handlers         []*handler
+	// breakPlay is set when the playbook must end after this play (any_errors_fatal,
+	// max_fail_percentage).
 	breakPlay bool
 	ended     map[string]bool // meta: end_host
+	cleared   map[string]bool // meta: clear_host_errors, for the always section that runs it
 }
 
 // handler is a handler task and the hosts notified to run it.
 type handler struct {
 	task     *compiled
 	notified map[string]bool
+	// block numbers the handlers section's blocks as Ansible groups it: each block or import
+	// is one, and so is each run of plain handlers between them.
+	block int
 }
 
 // runPlay runs play in its serial batches. It returns the exit code so far and whether the
@@ -60,7 +68,7 @@ func (x *Executor) runPlay(ctx context.Context, pb *playbook.Playbook, play *pla
 	if err != nil {
 		return RCError, true, fmt.Errorf("%s: %w", play.Pos, err)
 	}
-	hosts = slices.DeleteFunc(hosts, func(h *inventory.Host) bool { return x.unreachable[h.Name] })
+	// Batches are cut from every host of the play, unreachable ones included, as Ansible's.
 	playID := play.UUID
 	if len(hosts) == 0 {
 		x.emit(&event.Event{UUID: playID, ParentUUID: x.playbookID, Event: event.PlaybookOnPlayStart, Data: playData(pb, play)})
@@ -71,39 +79,43 @@ func (x *Executor) runPlay(ctx context.Context, pb *playbook.Playbook, play *pla
 	if err != nil {
 		return RCError, true, err
 	}
-	rc := RCOK
+	// As Ansible's PlaybookExecutor: a batch that breaks the play (any_errors_fatal,
+	// max_fail_percentage) lets the later batches run and ends the playbook after the play,
+	// with exit code 2 whatever else happened; a batch in which every host failed ends it at
+	// once; end_play ends the play, and the next play runs. The exit code is the last batch's.
+	rc, breakPlay := RCOK, false
 	playRoles := slices.Clone(play.Roles)
 	for _, batch := range batches {
 		r := &playRun{x: x, pb: pb, play: play, playID: playID, vars: vars, allHosts: hosts, batch: batch,
-			failedHere: map[string]bool{}, ended: map[string]bool{}, playRoles: playRoles}
+			failedHere: map[string]bool{}, ended: map[string]bool{}, halted: map[string]bool{}, shielded: map[string]bool{}, cleared: map[string]bool{}, playRoles: playRoles}
 		before := len(x.failed) + len(x.unreachable)
 		if err := r.run(ctx); err != nil {
 			return RCError, true, err
 		}
 		rc = x.resultRC()
-		if r.breakPlay && rc == RCOK {
-			rc = RCFailed
+		if r.breakPlay {
+			rc, breakPlay = RCFailed, true
 		}
 		playRoles = r.playRoles
 		if ctx.Err() != nil {
 			return rc, true, nil
 		}
-		if r.breakPlay || len(x.failed)+len(x.unreachable)-before+len(r.stoppedHosts()) >= len(batch) {
+		if r.endPlay {
+			break
+		}
+		if len(x.failed)+len(x.unreachable)-before+len(r.stoppedHosts()) >= len(batch) {
 			return rc, true, nil
 		}
 	}
-	return rc, false, nil
+	return rc, breakPlay, nil
 }
 
 // stoppedHosts are hosts of the batch that any_errors_fatal or max_fail_percentage stopped
 // without failing them.
 func (r *playRun) stoppedHosts() []string {
-	if !r.stopped {
-		return nil
-	}
 	var out []string
 	for _, h := range r.batch {
-		if !r.x.failed[h.Name] && !r.x.unreachable[h.Name] {
+		if (r.stopped && !r.endPlay || r.halted[h.Name]) && !r.x.failed[h.Name] && !r.x.unreachable[h.Name] {
 			out = append(out, h.Name)
 		}
 	}
@@ -212,8 +224,14 @@ func (r *playRun) run(ctx context.Context) error {
 			x.handlerRoles[b.Role] = true
 		}
 	}
-	for _, t := range leaves(compileAll(r.play.Handlers, top, true)) {
-		r.handlers = append(r.handlers, &handler{task: t, notified: map[string]bool{}})
+	block := 0
+	for i, c := range compileAll(r.play.Handlers, top, true) {
+		if c.task.IsBlock() || i > 0 && r.play.Handlers[i-1].IsBlock() {
+			block++
+		}
+		for _, t := range leaves([]*compiled{c}) {
+			r.handlers = append(r.handlers, &handler{task: t, notified: map[string]bool{}, block: block})
+		}
 	}
 	gather := true
 	if r.play.GatherFacts != nil {
@@ -236,7 +254,7 @@ func (r *playRun) run(ctx context.Context) error {
 		if _, err := r.runList(ctx, compileAll(section, top, false), r.active(r.batch), false); err != nil {
 			return err
 		}
-		if err := r.flushHandlers(ctx); err != nil {
+		if err := r.flushHandlers(ctx, r.batch); err != nil {
 			return err
 		}
 	}
@@ -265,7 +283,7 @@ func (r *playRun) active(hosts []*inventory.Host) []*inventory.Host {
 	}
 	out := make([]*inventory.Host, 0, len(hosts))
 	for _, h := range hosts {
-		if !r.x.failed[h.Name] && !r.x.unreachable[h.Name] && !r.ended[h.Name] {
+		if !r.x.failed[h.Name] && !r.x.unreachable[h.Name] && !r.ended[h.Name] && !r.halted[h.Name] {
 			out = append(out, h)
 		}
 	}
@@ -273,14 +291,14 @@ func (r *playRun) active(hosts []*inventory.Host) []*inventory.Host {
 }
 
 // flushHandlers runs every notified handler, in the order the play lists them, for the hosts
-// that notified it and are still active.
-func (r *playRun) flushHandlers(ctx context.Context) error {
+// of "of" that notified it and are still active.
+func (r *playRun) flushHandlers(ctx context.Context, of []*inventory.Host) error {
 	for _, h := range r.handlers {
 		if ctx.Err() != nil || r.stopped {
 			return nil
 		}
 		var hosts []*inventory.Host
-		for _, host := range r.active(r.batch) {
+		for _, host := range r.active(of) {
 			if h.notified[host.Name] {
 				hosts = append(hosts, host)
 			}
@@ -298,19 +316,21 @@ func (r *playRun) flushHandlers(ctx context.Context) error {
 	return nil
 }
 
-// notify records that host notified the handlers named name, and emits playbook_on_notify
-// for each newly notified one: the last handler with that name (or "role : name"), then every
-// handler listening to it, as Ansible's strategy does.
-func (r *playRun) notify(name, host string) {
-	var named *handler
+// notify records that host notified the handlers called name, and emits playbook_on_notify
+// for each newly notified one. As Ansible's strategy, name picks one handler by its name or
+// "role : name" (the first in the last block that has it) and every handler that listens to name; none is an
+// error.
+func (r *playRun) notify(name, host string) error {
+	var byName *handler
 	for _, h := range r.handlers {
-		if h.task.task.Name == name || h.task.task.Name != "" && h.task.displayName(h.task.task.Name) == name {
-			named = h
+		named := h.task.task.Name == name || h.task.task.Name != "" && h.task.displayName(h.task.task.Name) == name
+		if named && (byName == nil || h.block > byName.block) {
+			byName = h
 		}
 	}
 	found := false
 	for _, h := range r.handlers {
-		if h != named && !slices.Contains(h.task.task.Listen, name) {
+		if h != byName && !slices.Contains(h.task.task.Listen, name) {
 			continue
 		}
 		found = true
@@ -322,6 +342,7 @@ func (r *playRun) notify(name, host string) {
 			Data: event.Data{Host: host, Handler: h.task.task.Name, Task: h.task.info}})
 	}
 	if !found {
-		r.x.cfg.Warn(fmt.Sprintf("The requested handler '%s' was not found in either the main handlers list nor in the listening handlers list", name))
+		return fmt.Errorf("The requested handler '%s' was not found in either the main handlers list nor in the listening handlers list", name)
 	}
+	return nil
 }

@@ -45,7 +45,11 @@ func (r *playRun) runList(ctx context.Context, tasks []*compiled, hosts []*inven
 // then its always section for every host that entered the block.
 func (r *playRun) runBlock(ctx context.Context, c *compiled, hosts []*inventory.Host, rescuable bool) error {
 	x := r.x
-	if _, err := r.runList(ctx, c.block, hosts, rescuable || len(c.rescue) > 0); err != nil {
+	err := r.unshielding(hosts, func() error {
+		_, err := r.runList(ctx, c.block, hosts, rescuable || len(c.rescue) > 0)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	failedIn := func(hs []*inventory.Host) []*inventory.Host {
@@ -63,7 +67,16 @@ func (r *playRun) runBlock(ctx context.Context, c *compiled, hosts []*inventory.
 			delete(x.failed, h.Name)
 			delete(r.failedHere, h.Name)
 		}
-		if _, err := r.runList(ctx, c.rescue, failed, rescuable); err != nil {
+		// The hosts that did not fail wait for always, where any_errors_fatal lets them be.
+		shielded := failed
+		if len(c.always) > 0 {
+			shielded = hosts
+		}
+		err := r.shielding(shielded, func() error {
+			_, err := r.runList(ctx, c.rescue, failed, rescuable)
+			return err
+		})
+		if err != nil {
 			return err
 		}
 		failed = failedIn(failed)
@@ -71,10 +84,14 @@ func (r *playRun) runBlock(ctx context.Context, c *compiled, hosts []*inventory.
 	if len(c.always) > 0 && !r.stopped {
 		for _, h := range failed {
 			delete(x.failed, h.Name)
+			delete(r.cleared, h.Name)
 		}
-		_, err := r.runList(ctx, c.always, hosts, rescuable)
+		err := r.shielding(hosts, func() error {
+			_, err := r.runList(ctx, c.always, hosts, rescuable)
+			return err
+		})
 		for _, h := range failed {
-			if !x.unreachable[h.Name] {
+			if !x.unreachable[h.Name] && !r.cleared[h.Name] {
 				x.failed[h.Name] = true
 			}
 		}
@@ -145,7 +162,9 @@ func (r *playRun) runTask(ctx context.Context, c *compiled, hosts []*inventory.H
 			applyTo = hosts
 		}
 		for _, h := range applyTo {
-			r.apply(c, o, h)
+			if err := r.apply(c, o, h); err != nil {
+				return err
+			}
 		}
 		if role := c.role(); role != nil && (o.status == statusOK || o.status == statusFailed) {
 			for _, h := range applyTo {
@@ -159,20 +178,19 @@ func (r *playRun) runTask(ctx context.Context, c *compiled, hosts []*inventory.H
 			}
 			if runOnce {
 				for _, h := range hosts {
-					r.fail(h, c, o)
+					r.fail(h, c, o, rescuable)
 				}
 			} else {
-				r.fail(o.host, c, o)
+				r.fail(o.host, c, o, rescuable)
 			}
-			if !rescuable && r.flag(c.anyErrorsFatal, o.vars) {
+			if !rescuable && r.fatal(c, o, runOnce) {
 				fatal = true
 			}
 		case statusUnreachable:
-			if o.ignored {
-				break
+			if !o.ignored {
+				x.unreachable[o.host.Name] = true
 			}
-			x.unreachable[o.host.Name] = true
-			if r.flag(c.anyErrorsFatal, o.vars) {
+			if r.fatal(c, o, runOnce) {
 				fatal = true
 			}
 		case statusOK:
@@ -182,8 +200,7 @@ func (r *playRun) runTask(ctx context.Context, c *compiled, hosts []*inventory.H
 		}
 	}
 	if fatal {
-		r.stop()
-		return nil
+		r.haltFatal()
 	}
 	if err := r.checkMaxFail(hosts); err != nil || r.stopped {
 		return err
@@ -191,18 +208,21 @@ func (r *playRun) runTask(ctx context.Context, c *compiled, hosts []*inventory.H
 	return r.runIncludes(ctx, c, includes, rescuable)
 }
 
-// fail marks h failed by task c.
-func (r *playRun) fail(h *inventory.Host, c *compiled, o *outcome) {
+// fail marks h failed by task c. When a rescue will run (rescuable), the failed task and
+// result are kept for it in ansible_failed_task and ansible_failed_result, as in Ansible.
+func (r *playRun) fail(h *inventory.Host, c *compiled, o *outcome, rescuable bool) {
 	r.x.failed[h.Name] = true
 	r.failedHere[h.Name] = true
+	if !rescuable {
+		return
+	}
 	hs := r.x.host(h)
 	hs.setFacts["ansible_failed_task"] = map[string]any{"name": c.info.Name, "action": c.info.Action}
 	hs.setFacts["ansible_failed_result"] = template.Unsafe(cleanResult(o.result))
 	hs.hostvars = nil
 }
 
-// stop ends the play for every host (any_errors_fatal, max_fail_percentage); the playbook
-// ends with it.
+// stop ends the batch for every host (max_fail_percentage); the playbook ends after the play.
 func (r *playRun) stop() {
 	r.stopped = true
 	r.breakPlay = true
@@ -253,7 +273,7 @@ func orFalse(v any) any {
 
 // apply records what outcome o of task c leaves on host h: registered result, facts,
 // notifications.
-func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) {
+func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) error {
 	hs := r.x.host(h)
 	changedState := false
 	if reg := c.task.Register; reg != "" && o.result != nil {
@@ -266,17 +286,14 @@ func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) {
 			switch c.action() {
 			case "set_fact":
 				maps.Copy(hs.setFacts, f)
+				if res["_ansible_facts_cacheable"] == true {
+					r.keepFacts(hs, f)
+				}
 			case "include_vars":
 				maps.Copy(hs.included, f)
 			case "debug":
 			default:
-				for k, v := range f {
-					name := k
-					if len(k) > 8 && k[:8] == "ansible_" {
-						name = k[8:]
-					}
-					hs.facts[name] = template.Unsafe(v)
-				}
+				r.keepFacts(hs, f)
 			}
 			changedState = true
 		}
@@ -287,33 +304,58 @@ func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) {
 	if h == o.host && o.status == statusOK {
 		for _, res := range o.itemResults() {
 			if changed, _ := res["changed"].(bool); changed {
-				for _, n := range c.task.Notify {
-					r.notify(n, h.Name)
+				for _, n := range c.notify {
+					if err := r.notify(n, h.Name); err != nil {
+						return fmt.Errorf("%s: %w", c.task.Pos, err)
+					}
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// keepFacts stores facts as the host's (ansible_facts), without their ansible_ prefix.
+func (r *playRun) keepFacts(hs *hostState, facts map[string]any) {
+	for k, v := range facts {
+		name := k
+		if len(k) > 8 && k[:8] == "ansible_" {
+			name = k[8:]
+		}
+		hs.facts[name] = template.Unsafe(v)
 	}
 }
 
 // runMeta runs a meta task, which acts on the play rather than on hosts.
 func (r *playRun) runMeta(ctx context.Context, c *compiled, hosts []*inventory.Host) error {
 	what, _ := c.task.Args["_raw_params"].(string)
+	// As Ansible's linear strategy: flush_handlers and end_host act for each host whose when
+	// holds; end_play and clear_host_errors act once, if their when holds on the first host.
+	holds := func(h *inventory.Host) bool {
+		ok, err := r.x.tmpl.Cond(c.when, r.hostVars(h, c))
+		return err == nil && ok
+	}
 	switch what {
 	case "flush_handlers":
-		return r.flushHandlers(ctx)
+		return r.flushHandlers(ctx, slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !holds(h) }))
 	case "noop":
 	case "end_play":
-		r.stopped = true
+		if holds(hosts[0]) {
+			r.stopped, r.endPlay = true, true
+		}
 	case "end_host":
 		for _, h := range hosts {
-			if ok, err := r.x.tmpl.Cond(c.when, r.hostVars(h, c)); err == nil && ok {
+			if holds(h) {
 				r.ended[h.Name] = true
 			}
 		}
 	case "clear_host_errors":
-		for _, h := range r.allHosts {
-			delete(r.x.failed, h.Name)
-			delete(r.failedHere, h.Name)
+		if holds(hosts[0]) {
+			for _, h := range r.allHosts {
+				delete(r.x.failed, h.Name)
+				delete(r.failedHere, h.Name)
+				r.cleared[h.Name] = true
+			}
 		}
 	default:
 		return fmt.Errorf("%s: meta %q is not supported", c.task.Pos, what)

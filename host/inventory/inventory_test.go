@@ -194,6 +194,25 @@ func TestLoadWarnings(t *testing.T) {
 	}
 }
 
+func TestLoadMissingSourceWarnsAndGoesOn(t *testing.T) {
+	var warnings []string
+	missing := filepath.Join(t.TempDir(), "no_such.ini")
+	inv, err := LoadWith([]string{missing, "testdata/basic.ini"}, Options{Warn: func(msg string) { warnings = append(warnings, msg) }})
+	if err != nil {
+		t.Fatalf("a missing source is not an error in Ansible: %v", err)
+	}
+	want := "Unable to parse " + missing + " as an inventory source"
+	if !slices.Contains(warnings, want) {
+		t.Errorf("warnings %q, want %q", warnings, want)
+	}
+	if len(inv.Hosts()) == 0 {
+		t.Error("the other source's hosts are missing")
+	}
+	if _, err := LoadWith([]string{missing}, Options{}); err != nil {
+		t.Errorf("only a missing source: %v, want the implicit localhost alone", err)
+	}
+}
+
 func TestHostMagicVars(t *testing.T) {
 	inv := load(t, "testdata/basic.ini")
 	abs, _ := filepath.Abs("testdata/basic.ini")
@@ -624,7 +643,6 @@ func TestLoadErrors(t *testing.T) {
 	tests := []struct {
 		source, msg string
 	}{
-		{filepath.Join(dir, "missing.ini"), "no such file"},
 		{badVars, filepath.Join(badVars, "group_vars", "web.yml") + ":2:"},
 		{listVars, "expected dicts but got a 'list'"},
 	}

@@ -1,7 +1,9 @@
 package inventory
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -93,6 +95,12 @@ func (inv *Inventory) parseSource(src string) (bool, error) {
 		path = unfrackPath(src)
 	}
 	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// As Ansible: a source that does not exist is a warning; the run goes on with the
+		// other sources and the implicit localhost.
+		inv.warnf("Unable to parse %s as an inventory source", path)
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("inventory source: %w", err)
 	}

@@ -98,12 +98,14 @@ func checkVarName(k string) error {
 	return nil
 }
 
-// runSetFact returns its arguments as facts. cacheable is accepted and ignored: tally keeps
-// no fact cache.
+// runSetFact returns its arguments as facts; with cacheable, the executor also keeps them as
+// the host's facts (under ansible_facts), as Ansible's fact cache does.
 func runSetFact(_ context.Context, t *Task, args map[string]any) (Result, error) {
 	facts := map[string]any{}
+	cacheable := false
 	for k, v := range args {
 		if k == "cacheable" {
+			cacheable = truthy(v)
 			continue
 		}
 		// As Ansible's set_fact action, the names are templated too.
@@ -126,7 +128,11 @@ func runSetFact(_ context.Context, t *Task, args map[string]any) (Result, error)
 	if len(facts) == 0 {
 		return nil, ansibleErr("No key/value pairs provided, at least one is required for this action to succeed")
 	}
-	return Result{"changed": false, "ansible_facts": facts}, nil
+	res := Result{"changed": false, "ansible_facts": facts}
+	if cacheable {
+		res["_ansible_facts_cacheable"] = true
+	}
+	return res, nil
 }
 
 func runSetStats(_ context.Context, _ *Task, args map[string]any) (Result, error) {
@@ -232,14 +238,14 @@ func evalCondition(t *Task, c any) (bool, error) {
 	if !ok {
 		return pytext.Truthy(c), nil
 	}
-	if t.Eval == nil {
+	if t.Cond == nil {
 		return false, errors.New("assert: no template engine for this task")
 	}
-	v, err := t.Eval(expr)
+	ok, err := t.Cond(expr)
 	if err != nil {
 		return false, ansibleErr("The conditional check '%s' failed. The error was: %w", expr, err)
 	}
-	return pytext.Truthy(v), nil
+	return ok, nil
 }
 
 var pauseSpec = &argSpec{module: "pause", options: map[string]option{

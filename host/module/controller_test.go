@@ -46,7 +46,9 @@ func TestControllerModules(t *testing.T) {
 		{name: "debug bad option", module: "debug", args: map[string]any{"foo": 1}, wantErr: "Invalid options for debug: foo"},
 
 		{name: "set_fact converts boolean strings", module: "set_fact", args: map[string]any{"a": "yes", "b": "3", "c": "TRUE", "d": []any{1}, "cacheable": "yes"},
-			want: Result{"changed": false, "ansible_facts": map[string]any{"a": true, "b": "3", "c": true, "d": []any{1}}}},
+			want: Result{"changed": false, "ansible_facts": map[string]any{"a": true, "b": "3", "c": true, "d": []any{1}}, "_ansible_facts_cacheable": true}},
+		{name: "set_fact not cacheable", module: "set_fact", args: map[string]any{"a": 1, "cacheable": false},
+			want: Result{"changed": false, "ansible_facts": map[string]any{"a": 1}, "_ansible_facts_cacheable": nil}},
 		{name: "set_fact bad name", module: "set_fact", args: map[string]any{"1x": 1},
 			wantErr: "The variable name '1x' is not valid. Variables must start with a letter or underscore character, and contain only letters, numbers and underscores."},
 		{name: "set_fact keyword", module: "set_fact", args: map[string]any{"class": 1}, wantErr: "The variable name 'class' is not valid."},

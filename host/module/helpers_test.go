@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tallyrun/tally/host/connection"
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // newTask returns a task on a local connection, with testdata as its search path and fake
@@ -24,7 +25,15 @@ func newTask(t *testing.T) *Task {
 	}
 	vars := map[string]any{"name": "world", "n": 3, "empty": "", "items": []any{1, 2}}
 	return &Task{Host: "local", Conn: connection.NewLocal("local"), Vars: vars, SearchPaths: []string{dir},
-		Render: fakeRender(vars), Eval: fakeEval(vars)}
+		Render: fakeRender(vars), Eval: fakeEval(vars), Cond: fakeCond(vars)}
+}
+
+// fakeCond is fakeEval's value as a condition.
+func fakeCond(vars map[string]any) func(string) (bool, error) {
+	return func(expr string) (bool, error) {
+		v, err := fakeEval(vars)(expr)
+		return pytext.Truthy(v), err
+	}
 }
 
 var placeholder = regexp.MustCompile(`\{\{\s*(\w+)\s*\}\}`)

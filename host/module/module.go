@@ -23,6 +23,8 @@ type Task struct {
 	Render func(text string) (string, error)
 	// Eval evaluates a bare Jinja2 expression with the task's variables (assert, debug var).
 	Eval func(expr string) (any, error)
+	// Cond evaluates a condition as when does (assert's that).
+	Cond func(expr string) (bool, error)
 	// SearchPaths are the directories a relative src is looked up in, earliest first; a module
 	// looks in each directory and in its files/ (copy, script) or templates/ (template)
 	// subdirectory.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tallyrun/tally/host/connection"
 	"github.com/tallyrun/tally/internal/pytext"
 )
 
@@ -54,6 +55,10 @@ command -v initctl >/dev/null 2>&1 && [ -d /etc/init ] && echo upstart
 [ -d /etc/init.d ] && echo sysvinit
 echo @@debian_version; cat /etc/debian_version 2>/dev/null
 echo @@os_release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
+echo @@fips; cat /proc/sys/crypto/fips_enabled 2>/dev/null
+echo @@python; for p in "$py" python3 python; do
+  command -v "$p" >/dev/null 2>&1 && "$p" -c 'import sys; print(sys.executable); print(" ".join(map(str, sys.version_info))); print(sys.implementation.name)' 2>/dev/null && break
+done
 echo @@env; export -p
 `
 
@@ -62,7 +67,10 @@ echo @@env; export -p
 var runSetup = withSpec(setupSpec, setup)
 
 func setup(ctx context.Context, t *Task, p params) (Result, error) {
-	res, err := t.sh(ctx, setupScript, nil, t.Env)
+	// The python facts describe the interpreter Ansible would use: the host's
+	// ansible_python_interpreter, else the first python found.
+	py, _ := t.Vars["ansible_python_interpreter"].(string)
+	res, err := t.sh(ctx, "py="+connection.Quote(py)+"\n"+setupScript, nil, t.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +142,10 @@ func parseFacts(out string) (map[string]any, error) {
 	if dt, err := dateTime(get("date", 0), get("date", 1)); err == nil {
 		f["date_time"] = dt
 	}
+	f["fips"] = get("fips", 0) == "1"
+	if py := pythonFacts(sec["python"]); py != nil {
+		f["python"] = py
+	}
 	words, err := pytext.ShellSplit(env)
 	if err != nil {
 		return nil, fmt.Errorf("parse export -p: %w", err)
@@ -145,6 +157,31 @@ func parseFacts(out string) (map[string]any, error) {
 		facts["ansible_"+k] = v
 	}
 	return facts, nil
+}
+
+// pythonFacts is ansible_python from the interpreter's executable, sys.version_info and
+// implementation name, one a line; nil without an interpreter.
+func pythonFacts(lines []string) map[string]any {
+	if len(lines) < 3 {
+		return nil
+	}
+	v := strings.Fields(lines[1])
+	if len(v) != 5 {
+		return nil
+	}
+	info := make([]any, len(v))
+	for i, s := range v {
+		if n, err := strconv.Atoi(s); err == nil {
+			info[i] = n
+		} else {
+			info[i] = s
+		}
+	}
+	return map[string]any{
+		"executable": strings.TrimSpace(lines[0]), "type": strings.TrimSpace(lines[2]), "has_sslcontext": true,
+		"version":      map[string]any{"major": info[0], "minor": info[1], "micro": info[2], "releaselevel": info[3], "serial": info[4]},
+		"version_info": info,
+	}
 }
 
 // parseExports reads `export -p` words: export NAME=VALUE (dash, BusyBox, bash in POSIX mode)

@@ -114,6 +114,15 @@ func TestPkgAndServiceMgr(t *testing.T) {
 	}
 }
 
+func TestSetupPythonIsTheHostsInterpreter(t *testing.T) {
+	task := newTask(t)
+	task.Vars = map[string]any{"ansible_python_interpreter": "/usr/bin/python3"}
+	py, _ := run(t, task, "setup", map[string]any{})["ansible_facts"].(map[string]any)["ansible_python"].(map[string]any)
+	if py["executable"] != "/usr/bin/python3" {
+		t.Errorf("ansible_python = %v, want the executable ansible_python_interpreter names", py)
+	}
+}
+
 func TestSetup(t *testing.T) {
 	task := newTask(t)
 	calls := countCalls(task)
@@ -124,7 +133,10 @@ func TestSetup(t *testing.T) {
 	facts := r["ansible_facts"].(map[string]any)
 	u, _ := user.Current()
 	check(t, facts, map[string]any{"ansible_user_id": u.Username, "ansible_user_dir": u.HomeDir, "ansible_system": "Linux",
-		"module_setup": true, "ansible_python": nil})
+		"module_setup": true, "ansible_fips": false})
+	if py, _ := facts["ansible_python"].(map[string]any); py == nil || py["type"] != "cpython" || len(py["version_info"].([]any)) != 5 {
+		t.Errorf("ansible_python = %v, want this machine's python3", facts["ansible_python"])
+	}
 	for _, k := range []string{"ansible_hostname", "ansible_distribution", "ansible_os_family", "ansible_pkg_mgr", "ansible_service_mgr", "ansible_kernel"} {
 		if s, _ := facts[k].(string); s == "" {
 			t.Errorf("fact %s is empty", k)

@@ -124,6 +124,9 @@ type LoopControl struct {
 	LoopVar  string // default "item"
 	IndexVar string
 	Pause    any
+	// Extended gives each item ansible_loop; ExtendedAllitems (default true) adds its
+	// allitems. Both may be templates.
+	Extended, ExtendedAllitems any
 }
 
 // IsBlock reports whether t is a block.

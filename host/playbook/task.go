@@ -87,7 +87,6 @@ var (
 	ansibleHandlerKeys = keySet(slices.Collect(maps.Keys(ansibleTaskKeys)), "listen")
 	ansibleIncludeKeys = keySet(nil, "action", "args", "collections", "debugger", "ignore_errors", "loop",
 		"loop_control", "name", "no_log", "register", "run_once", "tags", "timeout", "vars", "when")
-	ansibleLoopControlKeys = keySet(nil, "label", "loop_var", "index_var", "pause", "extended", "extended_allitems")
 )
 
 // lookups are Ansible's builtin lookup plugins: with_<lookup> is a loop keyword.
@@ -361,10 +360,11 @@ func loopControlField(d *doc, key string, t *Task, n *yaml.Node) error {
 			lc.IndexVar, err = d.str(p.key, p.v)
 		case "pause":
 			lc.Pause, err = d.value(p.v, 0)
+		case "extended":
+			lc.Extended, err = d.value(p.v, 0)
+		case "extended_allitems":
+			lc.ExtendedAllitems, err = d.value(p.v, 0)
 		default:
-			if ansibleLoopControlKeys[p.key] {
-				return d.errorf(p.k, "tally does not support loop_control '%s' yet", p.key)
-			}
 			return d.errorf(p.k, "'%s' is not a valid attribute for a LoopControl", p.key)
 		}
 		if err != nil {
