@@ -42,6 +42,11 @@ type Config struct {
 	HostKeyChecking *bool
 	// Timeout bounds connecting to each host (timeout); zero when unset.
 	Timeout time.Duration
+
+	// Sinks are the outputs plugins may be granted, by name (sinks; sinks.go), and
+	// SinkLimits bound what each plugin appends to them (sink_limits).
+	Sinks      map[string]Sink
+	SinkLimits SinkLimits
 }
 
 // Callback is one plugin's section of the file.
@@ -183,6 +188,10 @@ func (p *parser) parse(data []byte) (*Config, error) {
 			c.HostKeyChecking = &b
 		case "timeout":
 			c.Timeout, err = p.duration(v)
+		case "sinks":
+			c.Sinks, err = p.sinks(v)
+		case "sink_limits":
+			c.SinkLimits, err = p.sinkLimits(v)
 		default:
 			err = p.errorf(k, "unknown setting %q (tally knows %s)", k.Value, strings.Join(settings, ", "))
 		}
@@ -194,7 +203,7 @@ func (p *parser) parse(data []byte) (*Config, error) {
 }
 
 // settings are the top-level settings, for errors.
-var settings = []string{"callback_plugins", "stdout_callback", "callbacks_enabled", "on_plugin_error", "callback_log", "callback_limits", "callbacks", "host_key_checking", "timeout"}
+var settings = []string{"callback_plugins", "stdout_callback", "callbacks_enabled", "on_plugin_error", "callback_log", "callback_limits", "callbacks", "host_key_checking", "timeout", "sinks", "sink_limits"}
 
 // pairs yields a mapping node's keys and values.
 func pairs(n *yaml.Node) func(yield func(k, v *yaml.Node) bool) {

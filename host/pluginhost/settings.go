@@ -57,6 +57,10 @@ type Settings struct {
 	CacheDir string
 	// Getenv reads environment variables (os.Getenv outside tests).
 	Getenv func(string) string
+	// Sinks are the sinks that sink options may name, and SinkLimits bound what each plugin
+	// appends to them in a run (DefaultSinkLimits fills what the configuration leaves unset).
+	Sinks      map[string]config.Sink
+	SinkLimits config.SinkLimits
 }
 
 // Resolve makes a run's plugin settings. Each playbook's callback_plugins directory is
@@ -73,6 +77,8 @@ func Resolve(cfg *config.Config, flags Flags, getenv func(string) string, playbo
 		LogFile:      cfg.CallbackLog,
 		CacheDir:     cacheDir(getenv),
 		Getenv:       getenv,
+		Sinks:        cfg.Sinks,
+		SinkLimits:   mergeSinkLimits(cfg.SinkLimits, DefaultSinkLimits),
 	}
 	for _, pb := range playbooks {
 		abs, err := filepath.Abs(pb)
