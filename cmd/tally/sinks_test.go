@@ -1,0 +1,137 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tallyrun/tally/pluginsdk/plugintest"
+)
+
+// sinkEnv makes a configuration with one sqlite sink, runs, at dbPath, a plugin directory with
+// the db plugin, and a state directory for the spool; it returns the environment and the
+// plugin directory.
+func sinkEnv(t *testing.T, dbPath string) ([]string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	plugins := filepath.Join(dir, "plugins")
+	plugintest.Install(t, plugins, "db", plugintest.Build(t, "../../plugins/db"))
+	config := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(config, []byte("sinks:\n  runs:\n    type: sqlite\n    path: "+dbPath+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return append(os.Environ(), "TALLY_CONFIG="+config, "XDG_STATE_HOME="+filepath.Join(dir, "state")), plugins
+}
+
+// tallyIn runs tally with env and returns its standard output, standard error and exit code.
+func tallyIn(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(tallyBinary(t), args...)
+	cmd.Env = env
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
+}
+
+// shown is what tally runs show --json gives of a run.
+type shown struct {
+	Run struct {
+		JobID  string                    `json:"job_id"`
+		Status string                    `json:"status"`
+		RC     int                       `json:"rc"`
+		Hosts  map[string]map[string]int `json:"hosts"`
+	} `json:"run"`
+	Failures []struct{ Host, Task, Msg string }
+	Tasks    []struct{ Name string }
+}
+
+func showRunJSON(t *testing.T, env []string, jobID string) shown {
+	t.Helper()
+	out, stderr, rc := tallyIn(t, env, "runs", "show", "--json", jobID)
+	if rc != 0 {
+		t.Fatalf("tally runs show: rc %d: %s", rc, stderr)
+	}
+	var s shown
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("tally runs show --json: %v: %s", err, out)
+	}
+	return s
+}
+
+func TestDBPluginRecordsARunThatRunsShowGivesBackWithThePlayRecap(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "runs.db")
+	env, plugins := sinkEnv(t, db)
+	out, stderr, rc := tallyIn(t, env, "run", "-i", "h1,h2,", "-c", "local", "--job-id", "job-one", "--callback-path", plugins,
+		"--callbacks", "db", "--callback-opt", "db.sink=runs", "testdata/sinks.yml")
+	if rc != 2 || strings.Contains(stderr, "WARNING") {
+		t.Fatalf("rc %d, stderr %s", rc, stderr)
+	}
+	s := showRunJSON(t, env, "job-one")
+	want, err := parseRecap(out)
+	if err != nil || len(want) != 2 || s.Run.RC != 2 || s.Run.Status != "failed" {
+		t.Fatalf("recap %v (%v); run %+v", want, err, s.Run)
+	}
+	for host, w := range want {
+		h := s.Run.Hosts[host]
+		got := hostStats{h["ok"], h["changed"], h["unreachable"], h["failures"], h["skipped"], h["rescued"], h["ignored"]}
+		if got != w {
+			t.Errorf("%s: the record says %v, the PLAY RECAP %v", host, got, w)
+		}
+	}
+	if len(s.Failures) != 1 || s.Failures[0].Host != "h2" || s.Failures[0].Msg != "h2 fails on purpose" {
+		t.Errorf("failures %+v", s.Failures)
+	}
+	if len(s.Tasks) != 4 || s.Tasks[2].Name != "fail on h2" {
+		t.Errorf("tasks %+v", s.Tasks)
+	}
+	table, _, _ := tallyIn(t, env, "runs", "list", "--status", "failed")
+	if !strings.Contains(table, "job-one") || !strings.Contains(table, "STATUS") {
+		t.Errorf("tally runs list:\n%s", table)
+	}
+}
+
+func TestARunWhoseSinkIsDownIsSpooledAndFlushedLater(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "blocker") // a file: the database under it cannot be made
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env, plugins := sinkEnv(t, filepath.Join(blocker, "runs.db"))
+	_, stderr, rc := tallyIn(t, env, "run", "-i", "h1,h2,", "-c", "local", "--job-id", "job-down", "--callback-path", plugins,
+		"--callbacks", "db", "--callback-opt", "db.sink=runs", "testdata/sinks.yml")
+	if rc != 2 {
+		t.Errorf("rc %d with the sink down, want the run's own 2", rc)
+	}
+	if n := strings.Count(stderr, "[WARNING]: sink runs:"); n != 1 || !strings.Contains(stderr, "tally sinks flush") {
+		t.Errorf("stderr has %d sink warnings, want one naming tally sinks flush:\n%s", n, stderr)
+	}
+	var state string
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "XDG_STATE_HOME="); ok {
+			state = v
+		}
+	}
+	spooled := filepath.Join(state, "tally", "spool", "runs", "job-down")
+	if st, err := os.Stat(spooled); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("spool file %s: %v %v", spooled, st, err)
+	}
+	// The database comes back: flush delivers the run, and a second flush finds nothing.
+	os.Remove(blocker)
+	os.Mkdir(blocker, 0o755)
+	for _, want := range []string{"sink runs: 1 spooled run(s) written", "sink runs: 0 spooled run(s) written"} {
+		out, stderr, rc := tallyIn(t, env, "sinks", "flush")
+		if rc != 0 || !strings.Contains(out, want) {
+			t.Fatalf("tally sinks flush: rc %d, %q, %s; want %q", rc, out, stderr, want)
+		}
+	}
+	if s := showRunJSON(t, env, "job-down"); s.Run.RC != 2 || len(s.Run.Hosts) != 2 {
+		t.Errorf("flushed run %+v", s.Run)
+	}
+}
