@@ -17,8 +17,10 @@ const SchemaVersion = 1
 type dialect struct {
 	// docType and timeType are the column types of a record's document and time.
 	docType, timeType string
-	// arg is the placeholder of the i-th argument (from 1).
+	// arg is the placeholder of the i-th argument (from 1), and doc converts the placeholder
+	// of a document (JSON text) to docType.
 	arg func(i int) string
+	doc func(arg string) string
 }
 
 // sqlSink stores each collection in a table of its own, named after it:
@@ -35,7 +37,19 @@ func (s *sqlSink) Close() error { return s.db.Close() }
 // here, the quotes keep words such as "order" usable.
 func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
-// Write stores the run's records in one transaction, creating the tables it needs.
+// batchRows is how many rows one INSERT carries: 4 arguments each, far below SQLite's and
+// PostgreSQL's limits on arguments, and enough that a statement's cost is spread thin.
+const batchRows = 256
+
+// batch is the rows of one collection waiting for their INSERT.
+type batch struct {
+	args []any
+	keys map[string]bool // a key twice in one INSERT ... ON CONFLICT is an error in PostgreSQL
+	full *sql.Stmt       // the prepared INSERT of batchRows rows
+}
+
+// Write stores the run's records in one transaction, creating the tables it needs, batchRows
+// rows to a statement.
 func (s *sqlSink) Write(ctx context.Context, jobID string, records Records) (err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -49,27 +63,88 @@ func (s *sqlSink) Write(ctx context.Context, jobID string, records Records) (err
 	if err := s.schema(ctx, tx); err != nil {
 		return err
 	}
-	stmts := map[string]*sql.Stmt{}
+	batches := map[string]*batch{}
+	var order []string
 	for r, err := range records {
 		if err != nil {
 			return err
 		}
-		st := stmts[r.Collection]
-		if st == nil {
-			if st, err = s.table(ctx, tx, r.Collection); err != nil {
+		b := batches[r.Collection]
+		if b == nil {
+			if err := s.table(ctx, tx, r.Collection); err != nil {
 				return err
 			}
-			defer st.Close()
-			stmts[r.Collection] = st
+			b = &batch{keys: map[string]bool{}}
+			batches[r.Collection] = b
+			order = append(order, r.Collection)
 		}
-		if _, err := st.ExecContext(ctx, jobID, r.Key, string(r.Doc), r.Created.UTC().Format(time.RFC3339Nano)); err != nil {
-			return fmt.Errorf("insert into %s: %w", r.Collection, err)
+		if b.keys[r.Key] {
+			if err := s.insert(ctx, tx, r.Collection, b); err != nil {
+				return err
+			}
+		}
+		b.keys[r.Key] = true
+		b.args = append(b.args, jobID, r.Key, string(r.Doc), r.Created.UTC().Format(time.RFC3339Nano))
+		if len(b.args) == 4*batchRows {
+			if err := s.insert(ctx, tx, r.Collection, b); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range order {
+		b := batches[c]
+		err := s.insert(ctx, tx, c, b)
+		if b.full != nil {
+			b.full.Close()
+		}
+		if err != nil {
+			return err
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// insert upserts the rows of b into the collection's table and empties b.
+func (s *sqlSink) insert(ctx context.Context, tx *sql.Tx, collection string, b *batch) error {
+	n := len(b.args) / 4
+	if n == 0 {
+		return nil
+	}
+	var err error
+	if n == batchRows {
+		if b.full == nil {
+			if b.full, err = tx.PrepareContext(ctx, s.upsert(collection, n)); err != nil {
+				return fmt.Errorf("prepare the insert into %s: %w", collection, err)
+			}
+		}
+		_, err = b.full.ExecContext(ctx, b.args...)
+	} else {
+		_, err = tx.ExecContext(ctx, s.upsert(collection, n), b.args...)
+	}
+	if err != nil {
+		return fmt.Errorf("insert into %s: %w", collection, err)
+	}
+	b.args = b.args[:0]
+	clear(b.keys)
+	return nil
+}
+
+// upsert is the statement that inserts n rows into the collection's table, replacing a row of
+// the same job and key.
+func (s *sqlSink) upsert(collection string, n int) string {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO ` + quote(collection) + ` (job_id, key, doc, created) VALUES `)
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(" + s.d.arg(4*i+1) + ", " + s.d.arg(4*i+2) + ", " + s.d.doc(s.d.arg(4*i+3)) + ", " + s.d.arg(4*i+4) + ")")
+	}
+	q.WriteString(` ON CONFLICT (job_id, key) DO UPDATE SET doc = excluded.doc, created = excluded.created`)
+	return q.String()
 }
 
 func ignoreDone(err error) error {
@@ -92,21 +167,15 @@ func (s *sqlSink) schema(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// table makes the collection's table if missing and prepares its upsert.
-func (s *sqlSink) table(ctx context.Context, tx *sql.Tx, collection string) (*sql.Stmt, error) {
+// table makes the collection's table if missing.
+func (s *sqlSink) table(ctx context.Context, tx *sql.Tx, collection string) error {
 	if err := ValidCollection(collection); err != nil {
-		return nil, err // a spool file edited by hand; plugins' records were checked
+		return err // a spool file edited by hand; plugins' records were checked
 	}
-	t := quote(collection)
-	create := `CREATE TABLE IF NOT EXISTS ` + t + ` (job_id TEXT NOT NULL, key TEXT NOT NULL, doc ` + s.d.docType +
+	create := `CREATE TABLE IF NOT EXISTS ` + quote(collection) + ` (job_id TEXT NOT NULL, key TEXT NOT NULL, doc ` + s.d.docType +
 		` NOT NULL, created ` + s.d.timeType + ` NOT NULL, PRIMARY KEY (job_id, key))`
 	if _, err := tx.ExecContext(ctx, create); err != nil {
-		return nil, fmt.Errorf("create table %s: %w", collection, err)
+		return fmt.Errorf("create table %s: %w", collection, err)
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO `+t+` (job_id, key, doc, created) VALUES (`+
-		s.d.arg(1)+`, `+s.d.arg(2)+`, `+s.d.arg(3)+`, `+s.d.arg(4)+`) ON CONFLICT (job_id, key) DO UPDATE SET doc = excluded.doc, created = excluded.created`)
-	if err != nil {
-		return nil, fmt.Errorf("prepare the insert into %s: %w", collection, err)
-	}
-	return st, nil
+	return nil
 }
