@@ -19,9 +19,15 @@ const sinkerPkg = "./testdata/plugins/sinker"
 // that holds the databases and the spool.
 func sinkRun(t *testing.T, limits config.SinkLimits, options ...string) (*outcome, string) {
 	t.Helper()
+	return sinkRunPlugin(t, "sinker", goPlugin(t, sinkerPkg), limits, options...)
+}
+
+// sinkRunPlugin is sinkRun with the plugin name and its module.
+func sinkRunPlugin(t *testing.T, name string, module []byte, limits config.SinkLimits, options ...string) (*outcome, string) {
+	t.Helper()
 	dir := t.TempDir()
-	plugintest.Install(t, dir, "sinker", goPlugin(t, sinkerPkg))
-	s := testSettings(t, dir, Flags{Callbacks: []string{"sinker"}, Options: options})
+	plugintest.Install(t, dir, name, module)
+	s := testSettings(t, dir, Flags{Callbacks: []string{name}, Options: options})
 	s.Sinks = map[string]config.Sink{
 		"runs":  {Type: "sqlite", Params: map[string]any{"path": filepath.Join(dir, "runs.db")}},
 		"other": {Type: "sqlite", Params: map[string]any{"path": filepath.Join(dir, "other.db")}},
@@ -143,5 +149,24 @@ func TestARecordOverTheSizeLimitIsRefusedAndTheNextOneTaken(t *testing.T) {
 	}
 	if len(o.warnings) != 1 {
 		t.Errorf("warnings %q, want one", o.warnings)
+	}
+}
+
+func TestCHeaderPutsARecordInAGrantedSink(t *testing.T) {
+	o, dir := sinkRunPlugin(t, "csink", cPlugin(t, "testdata/plugins/csink/csink.c"), config.SinkLimits{}, "csink.sink=runs")
+	if log := o.log.String(); log != "[callback csink] put: 0\n[callback csink] bad: 2\n" || len(o.warnings) != 0 {
+		t.Fatalf("log %q, warnings %q", log, o.warnings)
+	}
+	db, err := sink.OpenSQLite(filepath.Join(dir, "runs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var doc string
+	if err := db.QueryRow(`SELECT doc FROM c_runs WHERE job_id = 'job-1' AND key = 'run'`).Scan(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"c":true,"half":0.5,"rc":2,"status":"failed"}`; doc != want {
+		t.Errorf("doc = %s, want %s", doc, want)
 	}
 }
