@@ -47,11 +47,13 @@ test: deps vet unit fuzz
 
 ## deps: what the tests need that may be missing, as command-or-file:package: the reference
 ## implementation the compatibility suite compares against (with ansible.posix), the OpenSSH
-## server, client and sudo of the SSH tests, clang and WASI for the C plugin, xmllint.
+## server, client and sudo of the SSH tests, clang and WASI for the C plugin, xmllint, and
+## PostgreSQL 15, which the postgres sink's tests start on their own.
 DEPS := ansible-playbook:ansible-core /usr/lib/python3/dist-packages/ansible_collections/ansible/posix:ansible \
 	/usr/sbin/sshd:openssh-server ssh:openssh-client sudo:sudo xmllint:libxml2-utils \
 	clang:clang wasm-ld:lld /usr/lib/wasm32-wasi/crt1-reactor.o:wasi-libc \
-	/usr/lib/llvm-14/lib/clang/14.0.6/lib/wasi/libclang_rt.builtins-wasm32.a:libclang-rt-14-dev-wasm32
+	/usr/lib/llvm-14/lib/clang/14.0.6/lib/wasi/libclang_rt.builtins-wasm32.a:libclang-rt-14-dev-wasm32 \
+	/usr/lib/postgresql/15/bin/initdb:postgresql
 deps:
 	@missing=; for d in $(DEPS); do c=$${d%%:*}; command -v $$c >/dev/null || [ -e $$c ] || missing="$$missing $${d#*:}"; done; \
 	if [ -n "$$missing" ]; then \

@@ -65,6 +65,8 @@ func Open(name string, c config.Sink, getenv func(string) string) (Sink, error) 
 	switch c.Type {
 	case "sqlite":
 		s, err = openSQLite(&p)
+	case "postgres":
+		s, err = openPostgres(&p, getenv)
 	case "file":
 		s, err = openFile(&p)
 	default:
@@ -83,7 +85,7 @@ func Open(name string, c config.Sink, getenv func(string) string) (Sink, error) 
 }
 
 // Types are the types of sink Open knows.
-var Types = []string{"sqlite", "file"}
+var Types = []string{"sqlite", "postgres", "file"}
 
 // params reads a sink's settings, remembering which were read so that a misspelt one is an
 // error rather than silently ignored.
