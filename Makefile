@@ -4,7 +4,7 @@ BIN      := bin/tally
 # Run as root, or with sudo when it is there, to install what the tests need.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: all build plugins install run test deps vet unit fuzz bench-collector bench-e2e clean
+.PHONY: all build plugins install run test deps vet unit fuzz bench-collector bench-e2e bench-sinks clean
 
 PLUGIN_DIR := build/plugins
 # Where make install puts the binary and the bundled plugins (the default plugin search path's
@@ -78,6 +78,12 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=30000x -fuzzminimizetime=2s ./host/playbook
 	$(GO) test -run='^$$' -fuzz='^FuzzRender$$' -fuzztime=200000x -fuzzminimizetime=2s ./host/template
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeBatch$$' -fuzztime=100000x -fuzzminimizetime=2s ./pluginsdk/wire
+
+## bench-sinks: the end of a run of 50,000 records (the db plugin's results of 1,000 hosts x
+## 50 tasks) into SQLite and into a PostgreSQL 15 server the benchmark starts: spool, then one
+## transaction (docs/benchmarks.md).
+bench-sinks: deps
+	$(GO) test -run='^$$' -bench='^BenchmarkSinkCommit50000' -benchtime=3x ./host/sink
 
 ## bench-collector: events/s through the collector, and the heap of 1,000,000 kept results.
 bench-collector:

@@ -21,13 +21,13 @@ const pgBin = "/usr/lib/postgresql/15/bin"
 // pgServer is a PostgreSQL server of a test's own, in a temporary directory, on a loopback port,
 // with password authentication (user postgres, password secret).
 type pgServer struct {
-	t         *testing.T
+	t         testing.TB
 	dir, port string
 }
 
 // startPostgres starts a server for the test, stopped when it ends. initdb refuses root, so a
 // test run as root runs the server as the postgres user.
-func startPostgres(t *testing.T) *pgServer {
+func startPostgres(t testing.TB) *pgServer {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(pgBin, "initdb")); err != nil {
 		t.Skipf("PostgreSQL 15 is not installed (make test installs the postgresql package): %v", err)
