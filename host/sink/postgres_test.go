@@ -224,4 +224,3 @@ func TestPostgresStoppedMidRunThenRestartedGetsEverythingFromTheSpool(t *testing
 		t.Errorf("%d rows after the flush (%v), want 600", n, err)
 	}
 }
-

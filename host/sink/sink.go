@@ -67,6 +67,8 @@ func Open(name string, c config.Sink, getenv func(string) string) (Sink, error) 
 		s, err = openSQLite(&p)
 	case "postgres":
 		s, err = openPostgres(&p, getenv)
+	case "http":
+		s, err = openHTTP(&p, getenv)
 	case "file":
 		s, err = openFile(&p)
 	default:
@@ -85,7 +87,7 @@ func Open(name string, c config.Sink, getenv func(string) string) (Sink, error) 
 }
 
 // Types are the types of sink Open knows.
-var Types = []string{"sqlite", "postgres", "file"}
+var Types = []string{"sqlite", "postgres", "http", "file"}
 
 // params reads a sink's settings, remembering which were read so that a misspelt one is an
 // error rather than silently ignored.
