@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tallyrun/tally/host/config"
+	"github.com/tallyrun/tally/host/sink/pgtest"
 )
 
 // resultRecords are 50,000 records shaped as the db plugin's results of 1,000 hosts x 50 tasks.
@@ -91,7 +92,7 @@ func BenchmarkSinkCommit50000SQLite(b *testing.B) {
 
 // BenchmarkSinkCommit50000Postgres: the same into a PostgreSQL 15 server the benchmark starts.
 func BenchmarkSinkCommit50000Postgres(b *testing.B) {
-	pg := startPostgres(b)
-	_, c, getenv := pg.sink("secret")
+	pg := pgtest.Start(b)
+	_, c, getenv := pgSink(b, pg, "secret")
 	benchCommit(b, c, getenv)
 }

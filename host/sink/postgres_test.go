@@ -3,141 +3,47 @@ package sink
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/tallyrun/tally/host/config"
+	"github.com/tallyrun/tally/host/sink/pgtest"
 )
 
-const pgBin = "/usr/lib/postgresql/15/bin"
-
-// pgServer is a PostgreSQL server of a test's own, in a temporary directory, on a loopback port,
-// with password authentication (user postgres, password secret).
-type pgServer struct {
-	t         testing.TB
-	dir, port string
-}
-
-// startPostgres starts a server for the test, stopped when it ends. initdb refuses root, so a
-// test run as root runs the server as the postgres user.
-func startPostgres(t testing.TB) *pgServer {
+// pgSink opens a postgres sink on s whose DSN has password.
+func pgSink(t testing.TB, s *pgtest.Server, password string) (Sink, config.Sink, func(string) string) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(pgBin, "initdb")); err != nil {
-		t.Skipf("PostgreSQL 15 is not installed (make test installs the postgresql package): %v", err)
-	}
-	dir, err := os.MkdirTemp("", "tally-pg-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	s := &pgServer{t: t, dir: dir, port: port}
-	if err := os.WriteFile(filepath.Join(dir, "pw"), []byte("secret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			t.Skipf("running as root and no postgres user to run the server as: %v", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		for _, p := range []string{dir, filepath.Join(dir, "pw")} {
-			if err := os.Chown(p, uid, gid); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	s.run("initdb", "-D", filepath.Join(dir, "data"), "-U", "postgres", "--auth=scram-sha-256", "--pwfile="+filepath.Join(dir, "pw"), "-N")
-	s.start()
-	t.Cleanup(func() { s.pgctl("stop", "-m", "immediate") })
-	return s
-}
-
-// run runs a PostgreSQL program, as the postgres user when the test is root.
-func (s *pgServer) run(prog string, args ...string) error {
-	s.t.Helper()
-	name, argv := filepath.Join(pgBin, prog), args
-	if os.Geteuid() == 0 {
-		name, argv = "runuser", append([]string{"-u", "postgres", "--", filepath.Join(pgBin, prog)}, args...)
-	}
-	out, err := exec.Command(name, argv...).CombinedOutput()
-	if err != nil && prog == "initdb" {
-		s.t.Fatalf("%s: %v\n%s", prog, err, out)
-	}
-	if err != nil {
-		return fmt.Errorf("%s %s: %v: %s", prog, args[0], err, out)
-	}
-	return nil
-}
-
-func (s *pgServer) pgctl(args ...string) error {
-	return s.run("pg_ctl", append([]string{"-D", filepath.Join(s.dir, "data"), "-w", "-l", filepath.Join(s.dir, "log")}, args...)...)
-}
-
-func (s *pgServer) start() {
-	s.t.Helper()
-	if err := s.pgctl("-o", "-p "+s.port+" -k "+s.dir+" -c listen_addresses=127.0.0.1 -c fsync=off", "start"); err != nil {
-		log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
-		s.t.Fatalf("%v\n%s", err, log)
-	}
-}
-
-func (s *pgServer) stop() {
-	s.t.Helper()
-	if err := s.pgctl("stop", "-m", "fast"); err != nil {
-		s.t.Fatal(err)
-	}
-}
-
-func (s *pgServer) dsn(password string) string {
-	return fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%s/postgres?sslmode=disable", password, s.port)
-}
-
-// sink opens a postgres sink whose DSN has password.
-func (s *pgServer) sink(password string) (Sink, config.Sink, func(string) string) {
-	s.t.Helper()
 	c := config.Sink{Type: "postgres", Params: map[string]any{"dsn_env": "TALLY_PG_DSN"}, Source: "test"}
 	getenv := func(k string) string {
 		if k == "TALLY_PG_DSN" {
-			return s.dsn(password)
+			return s.DSN(password)
 		}
 		return ""
 	}
 	sk, err := Open("warehouse", c, getenv)
 	if err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
-	s.t.Cleanup(func() { sk.Close() })
+	t.Cleanup(func() { sk.Close() })
 	return sk, c, getenv
 }
 
-func (s *pgServer) db() *sql.DB {
-	s.t.Helper()
-	db, err := sql.Open("pgx", s.dsn("secret"))
+// pgDB is a connection to s for the test to read with.
+func pgDB(t testing.TB, s *pgtest.Server) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", s.DSN("secret"))
 	if err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
-	s.t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { db.Close() })
 	return db
 }
 
 func TestPostgresSinkWritesARunInOneTransactionAndUpsertsOnReplay(t *testing.T) {
-	pg := startPostgres(t)
-	sk, _, _ := pg.sink("secret")
-	reader := pg.db()
+	pg := pgtest.Start(t)
+	sk, _, _ := pgSink(t, pg, "secret")
+	reader := pgDB(t, pg)
 	rs := records(1000)
 	if err := sk.Write(context.Background(), "job-0", seq(rs[:1])); err != nil { // the table exists
 		t.Fatal(err)
@@ -181,8 +87,8 @@ func TestPostgresSinkWritesARunInOneTransactionAndUpsertsOnReplay(t *testing.T) 
 }
 
 func TestPostgresSinkWithAWrongPasswordFailsClearlyAndTheRunIsSpooled(t *testing.T) {
-	pg := startPostgres(t)
-	_, c, getenv := pg.sink("wrong")
+	pg := pgtest.Start(t)
+	_, c, getenv := pgSink(t, pg, "wrong")
 	spool := Spool{Dir: filepath.Join(t.TempDir(), "spool")}
 	r := NewRun("job-1", map[string]config.Sink{"warehouse": c}, spool, "", getenv)
 	r.Grant("warehouse")
@@ -198,10 +104,10 @@ func TestPostgresSinkWithAWrongPasswordFailsClearlyAndTheRunIsSpooled(t *testing
 }
 
 func TestPostgresStoppedMidRunThenRestartedGetsEverythingFromTheSpool(t *testing.T) {
-	pg := startPostgres(t)
-	_, c, getenv := pg.sink("secret")
+	pg := pgtest.Start(t)
+	_, c, getenv := pgSink(t, pg, "secret")
 	spool := Spool{Dir: filepath.Join(t.TempDir(), "spool")}
-	pg.stop()
+	pg.Stop()
 	for _, job := range []string{"job-1", "job-2"} {
 		r := NewRun(job, map[string]config.Sink{"warehouse": c}, spool, "", getenv)
 		r.Grant("warehouse")
@@ -214,13 +120,13 @@ func TestPostgresStoppedMidRunThenRestartedGetsEverythingFromTheSpool(t *testing
 			t.Fatalf("%d warnings with the server down, want 1", warned)
 		}
 	}
-	pg.start()
+	pg.Restart()
 	done, err := Flush(context.Background(), "warehouse", c, spool, getenv)
 	if err != nil || len(done) != 2 {
 		t.Fatalf("flush: %v, %v", done, err)
 	}
 	var n int
-	if err := pg.db().QueryRow(`SELECT count(*) FROM results`).Scan(&n); err != nil || n != 600 {
+	if err := pgDB(t, pg).QueryRow(`SELECT count(*) FROM results`).Scan(&n); err != nil || n != 600 {
 		t.Errorf("%d rows after the flush (%v), want 600", n, err)
 	}
 }
