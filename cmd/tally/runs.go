@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -51,8 +52,8 @@ func runsCommand(args []string, stdout, stderr io.Writer) int {
 	warn := func(msg string) { fmt.Fprintf(stderr, "[WARNING]: %s\n", msg) }
 	cfg, err := config.Read(os.Getenv, warn)
 	if err == nil {
-		var db *sql.DB
-		if db, err = openRuns(cfg, *name); err == nil {
+		var db *runsDB
+		if db, err = openRuns(cfg, *name, os.Getenv); err == nil {
 			defer db.Close()
 			if sub == "list" {
 				err = listRuns(stdout, db, *status, *limit, *asJSON)
@@ -68,21 +69,61 @@ func runsCommand(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// runsDB is the database of a SQL sink, read with queries written for both SQLite and
+// PostgreSQL: placeholders $N, and a document's field as field("name").
+type runsDB struct {
+	*sql.DB
+	postgres bool
+}
+
 // openRuns opens the database of the sink called name for reading.
-func openRuns(cfg *config.Config, name string) (*sql.DB, error) {
+func openRuns(cfg *config.Config, name string, getenv func(string) string) (*runsDB, error) {
 	c, ok := cfg.Sinks[name]
 	if !ok {
 		return nil, fmt.Errorf("no sink named %q in the configuration", name)
 	}
-	path, _ := c.Params["path"].(string)
-	if c.Type != "sqlite" || path == "" {
-		return nil, fmt.Errorf("sink %s is of type %s: tally runs reads sqlite sinks", name, c.Type)
+	switch c.Type {
+	case "sqlite":
+		path, _ := c.Params["path"].(string)
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("sink %s: %w (no run recorded yet?)", name, err)
+		}
+		db, err := sink.OpenSQLite(path)
+		return &runsDB{DB: db}, err
+	case "postgres":
+		env, _ := c.Params["dsn_env"].(string)
+		if getenv(env) == "" {
+			return nil, fmt.Errorf("sink %s: the environment variable %q (its dsn_env) is not set", name, env)
+		}
+		db, err := sql.Open("pgx", getenv(env))
+		return &runsDB{DB: db, postgres: true}, err
 	}
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("sink %s: %w (no run recorded yet?)", name, err)
-	}
-	return sink.OpenSQLite(path)
+	return nil, fmt.Errorf("sink %s is of type %s: tally runs reads sqlite and postgres sinks", name, c.Type)
 }
+
+// query rewrites a query for the database: field(NAME) becomes the document's field as text.
+func (db *runsDB) query(q string) string {
+	if !db.postgres {
+		q = placeholder.ReplaceAllString(q, "?$1")
+	}
+	for {
+		i := strings.Index(q, "field(")
+		if i < 0 {
+			break
+		}
+		j := i + strings.Index(q[i:], ")")
+		name := q[i+len("field(") : j]
+		expr := "json_extract(doc, '$." + name + "')"
+		if db.postgres {
+			expr = "(doc->>'" + name + "')"
+		}
+		q = q[:i] + expr + q[j+1:]
+	}
+	return q
+}
+
+// placeholder is a query's $N, which SQLite writes ?N.
+var placeholder = regexp.MustCompile(`\$(\d+)`)
 
 // runDoc is the part of a runs record that the table shows.
 type runDoc struct {
@@ -96,10 +137,10 @@ type runDoc struct {
 }
 
 // docs runs query, whose one column is a JSON document, and returns the documents.
-func docs(db *sql.DB, query string, args ...any) ([]json.RawMessage, error) {
-	rows, err := db.Query(query, args...)
+func docs(db *runsDB, query string, args ...any) ([]json.RawMessage, error) {
+	rows, err := db.Query(db.query(query), args...)
 	if err != nil {
-		if strings.Contains(err.Error(), "no such table") {
+		if strings.Contains(err.Error(), "no such table") || strings.Contains(err.Error(), "does not exist") {
 			return nil, nil // nothing recorded in that collection yet
 		}
 		return nil, err
@@ -116,9 +157,9 @@ func docs(db *sql.DB, query string, args ...any) ([]json.RawMessage, error) {
 	return out, rows.Err()
 }
 
-func listRuns(w io.Writer, db *sql.DB, status string, limit int, asJSON bool) error {
-	runs, err := docs(db, `SELECT doc FROM runs WHERE ?1 = '' OR json_extract(doc, '$.status') = ?1
-		ORDER BY json_extract(doc, '$.start') DESC LIMIT ?2`, status, limit)
+func listRuns(w io.Writer, db *runsDB, status string, limit int, asJSON bool) error {
+	runs, err := docs(db, `SELECT doc FROM runs WHERE $1 = '' OR field(status) = $1
+		ORDER BY field(start) DESC LIMIT $2`, status, limit)
 	if err != nil {
 		return fmt.Errorf("read the runs: %w", err)
 	}
@@ -137,20 +178,20 @@ func listRuns(w io.Writer, db *sql.DB, status string, limit int, asJSON bool) er
 	return tw.Flush()
 }
 
-func showRun(w io.Writer, db *sql.DB, jobID string, asJSON bool) error {
-	run, err := docs(db, `SELECT doc FROM runs WHERE job_id = ?1`, jobID)
+func showRun(w io.Writer, db *runsDB, jobID string, asJSON bool) error {
+	run, err := docs(db, `SELECT doc FROM runs WHERE job_id = $1`, jobID)
 	if err == nil && len(run) == 0 {
 		err = errors.New("no such run")
 	}
 	if err != nil {
 		return fmt.Errorf("run %s: %w", jobID, err)
 	}
-	failures, err := docs(db, `SELECT doc FROM results WHERE job_id = ?1 AND json_extract(doc, '$.status') IN ('failed', 'unreachable')
-		ORDER BY json_extract(doc, '$.start')`, jobID)
+	failures, err := docs(db, `SELECT doc FROM results WHERE job_id = $1 AND field(status) IN ('failed', 'unreachable')
+		ORDER BY field(start)`, jobID)
 	if err != nil {
 		return fmt.Errorf("run %s: %w", jobID, err)
 	}
-	tasks, err := docs(db, `SELECT doc FROM tasks WHERE job_id = ?1 ORDER BY json_extract(doc, '$.start')`, jobID)
+	tasks, err := docs(db, `SELECT doc FROM tasks WHERE job_id = $1 ORDER BY field(start)`, jobID)
 	if err != nil {
 		return fmt.Errorf("run %s: %w", jobID, err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tallyrun/tally/host/sink"
+	"github.com/tallyrun/tally/host/sink/pgtest"
 	"github.com/tallyrun/tally/pluginsdk/plugintest"
 )
 
@@ -16,11 +19,17 @@ import (
 // plugin directory.
 func sinkEnv(t *testing.T, dbPath string) ([]string, string) {
 	t.Helper()
+	return sinkEnvFor(t, "type: sqlite\n    path: "+dbPath)
+}
+
+// sinkEnvFor is sinkEnv with the sink's settings, YAML indented under it.
+func sinkEnvFor(t *testing.T, settings string) ([]string, string) {
+	t.Helper()
 	dir := t.TempDir()
 	plugins := filepath.Join(dir, "plugins")
 	plugintest.Install(t, plugins, "db", plugintest.Build(t, "../../plugins/db"))
 	config := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(config, []byte("sinks:\n  runs:\n    type: sqlite\n    path: "+dbPath+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(config, []byte("sinks:\n  runs:\n    "+settings+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return append(os.Environ(), "TALLY_CONFIG="+config, "XDG_STATE_HOME="+filepath.Join(dir, "state")), plugins
@@ -66,8 +75,83 @@ func showRunJSON(t *testing.T, env []string, jobID string) shown {
 }
 
 func TestDBPluginRecordsARunThatRunsShowGivesBackWithThePlayRecap(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "runs.db")
-	env, plugins := sinkEnv(t, db)
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "runs.db")
+		env, plugins := sinkEnv(t, path)
+		checkDBPluginRun(t, env, plugins)
+		db, err := sink.OpenSQLite(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		checkDocumentedQueries(t, db, sqliteQueries)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		pg := pgtest.Start(t)
+		env, plugins := sinkEnvFor(t, "type: postgres\n    dsn_env: TALLY_PG_DSN")
+		env = append(env, "TALLY_PG_DSN="+pg.DSN("secret"))
+		checkDBPluginRun(t, env, plugins)
+		db, err := sql.Open("pgx", pg.DSN("secret"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		checkDocumentedQueries(t, db, postgresQueries)
+	})
+}
+
+// The queries of docs/sinks.md, and what each gives for the run of testdata/sinks.yml: the
+// last runs of a playbook, every failure of a host this week, the slowest tasks.
+var (
+	sqliteQueries = []string{`SELECT job_id, json_extract(doc, '$.status'), json_extract(doc, '$.start')
+FROM runs WHERE EXISTS (SELECT 1 FROM json_each(doc, '$.playbooks') WHERE value LIKE '%sinks.yml')
+ORDER BY json_extract(doc, '$.start') DESC LIMIT 20`, `SELECT job_id, json_extract(doc, '$.task'), json_extract(doc, '$.msg')
+FROM results WHERE json_extract(doc, '$.host') = 'h2'
+  AND json_extract(doc, '$.status') IN ('failed', 'unreachable')
+  AND created >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-7 days')`, `SELECT json_extract(doc, '$.name'), json_extract(doc, '$.path'), json_extract(doc, '$.duration') AS d
+FROM tasks ORDER BY d DESC LIMIT 10`}
+	postgresQueries = []string{`SELECT job_id, doc->>'status', doc->>'start'
+FROM runs WHERE EXISTS (SELECT 1 FROM jsonb_array_elements_text(doc->'playbooks') AS p WHERE p LIKE '%sinks.yml')
+ORDER BY doc->>'start' DESC LIMIT 20`, `SELECT job_id, doc->>'task', doc->>'msg'
+FROM results WHERE doc->>'host' = 'h2'
+  AND doc->>'status' IN ('failed', 'unreachable')
+  AND created >= now() - interval '7 days'`, `SELECT doc->>'name', doc->>'path', (doc->>'duration')::float AS d
+FROM tasks ORDER BY d DESC LIMIT 10`}
+)
+
+func checkDocumentedQueries(t *testing.T, db *sql.DB, queries []string) {
+	t.Helper()
+	wantFirst := [][]string{{"job-one", "failed"}, {"job-one", "fail on h2", "h2 fails on purpose"}, nil}
+	wantRows := []int{1, 1, 4}
+	for i, q := range queries {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		n := 0
+		for rows.Next() {
+			cols := make([]sql.NullString, 3)
+			if err := rows.Scan(&cols[0], &cols[1], &cols[2]); err != nil {
+				t.Fatal(err)
+			}
+			for j, want := range wantFirst[i] {
+				if n == 0 && cols[j].String != want {
+					t.Errorf("query %d, column %d = %q, want %q", i, j, cols[j].String, want)
+				}
+			}
+			n++
+		}
+		rows.Close()
+		if n != wantRows[i] {
+			t.Errorf("query %d gave %d rows, want %d:\n%s", i, n, wantRows[i], q)
+		}
+	}
+}
+
+// checkDBPluginRun runs testdata/sinks.yml with the db plugin granted the sink runs, and checks
+// what tally runs show and list give back.
+func checkDBPluginRun(t *testing.T, env []string, plugins string) {
+	t.Helper()
 	out, stderr, rc := tallyIn(t, env, "run", "-i", "h1,h2,", "-c", "local", "--job-id", "job-one", "--callback-path", plugins,
 		"--callbacks", "db", "--callback-opt", "db.sink=runs", "testdata/sinks.yml")
 	if rc != 2 || strings.Contains(stderr, "WARNING") {
