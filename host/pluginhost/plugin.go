@@ -159,7 +159,7 @@ func (h *Host) load(ctx context.Context, name, path string, terminal *bufio.Writ
 		WithMemoryLimitPages(uint32(min(max(limits.Memory>>16, 1), 1<<16))).
 		WithCloseOnContextDone(false). // see package interrupt
 		WithDebugInfoEnabled(false))   // DWARF costs load time; traps name functions anyway
-	if err := p.compile(ctx, h, instrumented); err != nil {
+	if err := p.compile(ctx, instrumented); err != nil {
 		p.Close()
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func (h *Host) load(ctx context.Context, name, path string, terminal *bufio.Writ
 }
 
 // compile compiles the module and checks its exports and imports against the ABI.
-func (p *Plugin) compile(ctx context.Context, h *Host, module []byte) error {
+func (p *Plugin) compile(ctx context.Context, module []byte) error {
 	var err error
 	// On a cold cache, compile the module's functions on every CPU: a run usually loads one
 	// plugin (its stdout plugin), and several plugins compile side by side anyway.
@@ -194,7 +194,7 @@ func (p *Plugin) compile(ctx context.Context, h *Host, module []byte) error {
 		b.NewFunctionBuilder().WithGoModuleFunction(p.hostWriter(fn), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, nil).Export(fn)
 	}
 	i32 := api.ValueTypeI32
-	b.NewFunctionBuilder().WithGoModuleFunction(p.sinkPut(h), []api.ValueType{i32, i32, i32, i32, i32, i32, i32, i32}, []api.ValueType{i32}).Export(importSinkPut)
+	b.NewFunctionBuilder().WithGoModuleFunction(p.sinkPut(), []api.ValueType{i32, i32, i32, i32, i32, i32, i32, i32}, []api.ValueType{i32}).Export(importSinkPut)
 	if _, err := b.Instantiate(ctx); err != nil {
 		return fmt.Errorf("set up the host functions: %w", err)
 	}

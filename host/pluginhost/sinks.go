@@ -40,13 +40,16 @@ var DefaultSinkLimits = config.SinkLimits{RecordSize: 1 << 20, Records: 1 << 20,
 // sinkGrant is what a plugin may append to sinks in one run, and what it has.
 type sinkGrant struct {
 	names   map[string]bool // the sinks its sink options name
+	run     *sink.Run       // where its records go
+	limits  config.SinkLimits
+	warn    func(string)
 	records int64
 	bytes   int64
 	warned  bool
 }
 
 // sinkPut is the host function tally.sink_put(sink, collection, key, doc as eight i32) -> i32.
-func (p *Plugin) sinkPut(h *Host) api.GoModuleFunc {
+func (p *Plugin) sinkPut() api.GoModuleFunc {
 	return func(_ context.Context, m api.Module, stack []uint64) {
 		read := func(i int) []byte {
 			ptr, n := api.DecodeU32(stack[i]), api.DecodeU32(stack[i+1])
@@ -56,28 +59,28 @@ func (p *Plugin) sinkPut(h *Host) api.GoModuleFunc {
 			}
 			return data
 		}
-		stack[0] = api.EncodeI32(p.put(h, string(read(0)), string(read(2)), string(read(4)), read(6)))
+		stack[0] = api.EncodeI32(p.put(string(read(0)), string(read(2)), string(read(4)), read(6)))
 	}
 }
 
 // put checks a record against the plugin's grant and limits and appends it.
-func (p *Plugin) put(h *Host, name, collection, key string, doc []byte) int32 {
+func (p *Plugin) put(name, collection, key string, doc []byte) int32 {
 	g := &p.sinks
 	switch {
-	case !g.names[name] || h.sinks == nil:
+	case !g.names[name]:
 		return sinkNotGranted
 	case sink.ValidCollection(collection) != nil:
 		return sinkBadName
 	case key == "" || len(key) > maxKey || !utf8.ValidString(key):
 		return sinkBadKey
 	}
-	limits := h.settings.SinkLimits
+	limits := g.limits
 	if int64(len(doc)) > limits.RecordSize {
-		p.sinkWarn(h, fmt.Sprintf("a record of %s, over its limit of %s per record", formatSize(int64(len(doc))), formatSize(limits.RecordSize)))
+		p.sinkWarn(fmt.Sprintf("a record of %s, over its limit of %s per record", formatSize(int64(len(doc))), formatSize(limits.RecordSize)))
 		return sinkTooLarge
 	}
 	if g.records >= limits.Records || g.bytes+int64(len(doc)) > limits.Bytes {
-		p.sinkWarn(h, fmt.Sprintf("more than its limit of %d records or %s in a run", limits.Records, formatSize(limits.Bytes)))
+		p.sinkWarn(fmt.Sprintf("more than its limit of %d records or %s in a run", limits.Records, formatSize(limits.Bytes)))
 		return sinkLimit
 	}
 	v, err := wire.DecodeValue(doc)
@@ -90,11 +93,11 @@ func (p *Plugin) put(h *Host, name, collection, key string, doc []byte) int32 {
 		return sinkBadDoc // NaN or infinity, which JSON cannot hold
 	}
 	if int64(len(data)) > limits.RecordSize {
-		p.sinkWarn(h, fmt.Sprintf("a record of %s as JSON, over its limit of %s per record", formatSize(int64(len(data))), formatSize(limits.RecordSize)))
+		p.sinkWarn(fmt.Sprintf("a record of %s as JSON, over its limit of %s per record", formatSize(int64(len(data))), formatSize(limits.RecordSize)))
 		return sinkTooLarge
 	}
-	if err := h.sinks.Append(name, sink.Record{Collection: collection, Key: key, Doc: data, Created: time.Now()}); err != nil {
-		p.sinkWarn(h, err.Error())
+	if err := g.run.Append(name, sink.Record{Collection: collection, Key: key, Doc: data, Created: time.Now()}); err != nil {
+		p.sinkWarn(err.Error())
 		return sinkHostFailure
 	}
 	g.records++
@@ -103,12 +106,12 @@ func (p *Plugin) put(h *Host, name, collection, key string, doc []byte) int32 {
 }
 
 // sinkWarn tells the operator, once per plugin and run, that its records were refused.
-func (p *Plugin) sinkWarn(h *Host, why string) {
-	if p.sinks.warned || h.warn == nil {
+func (p *Plugin) sinkWarn(why string) {
+	if p.sinks.warned || p.sinks.warn == nil {
 		return
 	}
 	p.sinks.warned = true
-	h.warn(oneLine(fmt.Sprintf("callback plugin %s: sink records refused: %s (sink_limits in the configuration); later ones past the limit are refused without a warning", p.Name, why)))
+	p.sinks.warn(oneLine(fmt.Sprintf("callback plugin %s: sink records refused: %s (sink_limits in the configuration); later ones past the limit are refused without a warning", p.Name, why)))
 }
 
 // grantSink lets p append to the sink called name.
@@ -123,6 +126,7 @@ func (h *Host) grantSink(p *Plugin, name string) error {
 		p.sinks.names = map[string]bool{}
 	}
 	p.sinks.names[name] = true
+	p.sinks.run, p.sinks.limits, p.sinks.warn = h.sinks, h.settings.SinkLimits, h.warn
 	return nil
 }
 

@@ -1,9 +1,12 @@
 package pluginhost
 
 import (
+	"context"
 	"database/sql"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -168,5 +171,22 @@ func TestCHeaderPutsARecordInAGrantedSink(t *testing.T) {
 	}
 	if want := `{"c":true,"half":0.5,"rc":2,"status":"failed"}`; doc != want {
 		t.Errorf("doc = %s, want %s", doc, want)
+	}
+}
+
+func TestCheckGivesASinkOptionAFileSinkAndShowsWhatWasAppended(t *testing.T) {
+	dir := t.TempDir()
+	file := plugintest.Install(t, dir, "sinker", goPlugin(t, sinkerPkg))
+	h, err := New(testSettings(t, dir, Flags{}), io.Discard, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	var out strings.Builder
+	if err := h.Check(context.Background(), file, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if !regexp.MustCompile(`(?m)^      sink: wrote records.jsonl \(\d+ bytes\)$`).MatchString(out.String()) {
+		t.Errorf("check says:\n%s", out.String())
 	}
 }
