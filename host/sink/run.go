@@ -69,7 +69,13 @@ func (r *Run) Commit(ctx context.Context, warn func(string)) {
 		b := r.buffers[name]
 		if b.Len() > 0 {
 			if _, err := r.spool.Put(name, r.jobID, b.Records()); err != nil {
-				warn(fmt.Sprintf("sink %s: this run's %d records are lost: %v", name, b.Len(), err))
+				// No spool (and so nothing spooled to replay): the sink is the only place
+				// left for the run.
+				if werr := r.writeDirect(ctx, name, b); werr != nil {
+					warn(fmt.Sprintf("sink %s: this run's %d records are lost: %v; %v", name, b.Len(), err, werr))
+				}
+				b.Close()
+				continue
 			}
 		}
 		b.Close()
@@ -78,6 +84,15 @@ func (r *Run) Commit(ctx context.Context, warn func(string)) {
 		}
 	}
 	r.buffers = map[string]*Buffer{}
+}
+
+// writeDirect writes the buffer b to the sink called name, without the spool.
+func (r *Run) writeDirect(ctx context.Context, name string, b *Buffer) error {
+	s, err := Open(name, r.configs[name], r.getenv)
+	if err != nil {
+		return err
+	}
+	return errors.Join(s.Write(ctx, r.jobID, b.Records()), s.Close())
 }
 
 // Flush opens the sink called name and writes every run spooled for it, returning the job IDs

@@ -248,3 +248,26 @@ func TestValidCollection(t *testing.T) {
 		}
 	}
 }
+
+func TestARunIsWrittenStraightToTheSinkWhenTheSpoolCannotBeWritten(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "blocker")
+	os.WriteFile(blocker, nil, 0o644)
+	spool := Spool{Dir: filepath.Join(blocker, "spool")} // under a file: it cannot be made
+	db := filepath.Join(dir, "runs.db")
+	r := NewRun("job-1", map[string]config.Sink{"runs": sqliteConfig(db)}, spool, dir, noenv)
+	r.Grant("runs")
+	for _, rec := range records(5) {
+		r.Append("runs", rec)
+	}
+	var warnings []string
+	r.Commit(context.Background(), func(w string) { warnings = append(warnings, w) })
+	if len(warnings) != 0 {
+		t.Errorf("warnings %q", warnings)
+	}
+	sdb, _ := OpenSQLite(db)
+	defer sdb.Close()
+	if n := count(t, sdb, `SELECT count(*) FROM results`); n != 5 {
+		t.Errorf("%d rows, want 5", n)
+	}
+}
