@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tallyrun/tally/host/sink"
@@ -22,12 +23,36 @@ func sinkEnv(t *testing.T, dbPath string) ([]string, string) {
 	return sinkEnvFor(t, "type: sqlite\n    path: "+dbPath)
 }
 
+var dbPlugin struct {
+	once sync.Once
+	file string
+	err  error
+}
+
+// sinkPluginDir returns the db plugin's .wasm file, built once for the test binary, in a
+// directory of its own.
+func sinkPluginDir(t *testing.T) string {
+	t.Helper()
+	dbPlugin.once.Do(func() {
+		dir, err := os.MkdirTemp("", "tally-db-plugin-")
+		if err != nil {
+			dbPlugin.err = err
+			return
+		}
+		dbPlugin.file = filepath.Join(dir, "db.wasm")
+		dbPlugin.err = os.WriteFile(dbPlugin.file, plugintest.Build(t, "../../plugins/db"), 0o644)
+	})
+	if dbPlugin.err != nil {
+		t.Fatal(dbPlugin.err)
+	}
+	return dbPlugin.file
+}
+
 // sinkEnvFor is sinkEnv with the sink's settings, YAML indented under it.
 func sinkEnvFor(t *testing.T, settings string) ([]string, string) {
 	t.Helper()
 	dir := t.TempDir()
-	plugins := filepath.Join(dir, "plugins")
-	plugintest.Install(t, plugins, "db", plugintest.Build(t, "../../plugins/db"))
+	plugins := filepath.Dir(sinkPluginDir(t))
 	config := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(config, []byte("sinks:\n  runs:\n    "+settings+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -218,4 +243,38 @@ func TestARunWhoseSinkIsDownIsSpooledAndFlushedLater(t *testing.T) {
 	if s := showRunJSON(t, env, "job-down"); s.Run.RC != 2 || len(s.Run.Hosts) != 2 {
 		t.Errorf("flushed run %+v", s.Run)
 	}
+}
+
+// TestCompatDBPluginRecordsThePlayRecap runs every compat playbook under tally with the db
+// plugin writing to a SQLite sink, and requires tally runs show to give each host the PLAY
+// RECAP's counters.
+func TestCompatDBPluginRecordsThePlayRecap(t *testing.T) {
+	tally := tallyBinary(t)
+	plugins := filepath.Dir(sinkPluginDir(t))
+	eachCompatPlaybook(t, nil, func(t *testing.T, p compatPlaybook) {
+		env, _ := sinkEnv(t, filepath.Join(t.TempDir(), "runs.db"))
+		// Only the configuration and the state directory, over the compat suite's environment.
+		got := runPlaybook(t, compatSetup{inventory: "inventory.ini", env: env[len(env)-2:]},
+			[]string{tally, "run", "--callback-path", plugins, "--callbacks", "db", "--callback-opt", "db.sink=runs"}, p.args, p.name)
+		if strings.Contains(got.stderr, "[WARNING]: sink") || strings.Contains(got.stderr, "callback plugin db") {
+			t.Fatalf("the db plugin or its sink failed:\n%s", got.output())
+		}
+		list, stderr, rc := tallyIn(t, env, "runs", "list", "--json")
+		var runs []struct {
+			JobID string `json:"job_id"`
+		}
+		if err := json.Unmarshal([]byte(list), &runs); err != nil || rc != 0 || len(runs) != 1 {
+			t.Fatalf("tally runs list: rc %d, %v: %s%s", rc, err, list, stderr)
+		}
+		s := showRunJSON(t, env, runs[0].JobID)
+		if s.Run.RC != got.rc {
+			t.Errorf("rc %d in the record, %d from the run", s.Run.RC, got.rc)
+		}
+		for host, w := range got.recap {
+			h := s.Run.Hosts[host]
+			if g := (hostStats{h["ok"], h["changed"], h["unreachable"], h["failures"], h["skipped"], h["rescued"], h["ignored"]}); g != w {
+				t.Errorf("%s: the record says %v, the PLAY RECAP %v", host, g, w)
+			}
+		}
+	})
 }
