@@ -78,7 +78,7 @@ type runsDB struct {
 
 // openRuns opens the database of the sink called name for reading.
 func openRuns(cfg *config.Config, name string, getenv func(string) string) (*runsDB, error) {
-	c, ok := cfg.Sinks[name]
+	c, ok := sink.WithDefault(cfg.Sinks, getenv)[name]
 	if !ok {
 		return nil, fmt.Errorf("no sink named %q in the configuration", name)
 	}

@@ -44,14 +44,15 @@ func sinksCommand(args []string, stdout, stderr io.Writer) int {
 		errorf(stderr, err)
 		return 1
 	}
+	sinks := sink.WithDefault(cfg.Sinks, os.Getenv)
 	names := fs.Args()[1:]
 	if len(names) == 0 {
-		names = slices.Sorted(maps.Keys(cfg.Sinks))
+		names = slices.Sorted(maps.Keys(sinks))
 	}
 	spool := sink.DefaultSpool(os.Getenv)
 	rc := 0
 	for _, name := range names {
-		c, ok := cfg.Sinks[name]
+		c, ok := sinks[name]
 		if !ok {
 			errorf(stderr, fmt.Errorf("no sink named %q in the configuration", name))
 			rc = 1

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tallyrun/tally/host/config"
+	"github.com/tallyrun/tally/host/sink"
 	"github.com/tallyrun/tally/pluginsdk/meta"
 )
 
@@ -77,7 +78,7 @@ func Resolve(cfg *config.Config, flags Flags, getenv func(string) string, playbo
 		LogFile:      cfg.CallbackLog,
 		CacheDir:     cacheDir(getenv),
 		Getenv:       getenv,
-		Sinks:        cfg.Sinks,
+		Sinks:        sink.WithDefault(cfg.Sinks, getenv),
 		SinkLimits:   mergeSinkLimits(cfg.SinkLimits, DefaultSinkLimits),
 	}
 	for _, pb := range playbooks {

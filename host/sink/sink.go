@@ -12,6 +12,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"maps"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -132,4 +135,25 @@ func truncate(s string, n int) string {
 		return s[:n] + "..."
 	}
 	return s
+}
+
+// DefaultName is the sink every configuration has: unless it declares one of that name, a
+// SQLite file at $XDG_DATA_HOME/tally/runs.db (~/.local/share by default), nothing to install.
+const DefaultName = "runs"
+
+// WithDefault returns configs with the default sink added when they do not declare it.
+func WithDefault(configs map[string]config.Sink, getenv func(string) string) map[string]config.Sink {
+	if _, ok := configs[DefaultName]; ok {
+		return configs
+	}
+	dir := getenv("XDG_DATA_HOME")
+	if home, err := os.UserHomeDir(); dir == "" && err == nil {
+		dir = filepath.Join(home, ".local", "share")
+	}
+	out := maps.Clone(configs)
+	if out == nil {
+		out = map[string]config.Sink{}
+	}
+	out[DefaultName] = config.Sink{Type: "sqlite", Params: map[string]any{"path": filepath.Join(dir, "tally", "runs.db")}, Source: "the default sink"}
+	return out
 }

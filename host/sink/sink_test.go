@@ -271,3 +271,20 @@ func TestARunIsWrittenStraightToTheSinkWhenTheSpoolCannotBeWritten(t *testing.T)
 		t.Errorf("%d rows, want 5", n)
 	}
 }
+
+func TestEveryConfigurationHasTheDefaultSQLiteSinkUnlessItDeclaresRuns(t *testing.T) {
+	getenv := func(k string) string {
+		if k == "XDG_DATA_HOME" {
+			return "/data"
+		}
+		return ""
+	}
+	got := WithDefault(nil, getenv)[DefaultName]
+	if got.Type != "sqlite" || got.Params["path"] != "/data/tally/runs.db" {
+		t.Errorf("default sink %+v", got)
+	}
+	declared := map[string]config.Sink{"runs": {Type: "file", Params: map[string]any{"path": "/x"}}}
+	if got := WithDefault(declared, getenv)["runs"]; got.Type != "file" {
+		t.Errorf("the declared runs sink was replaced by %+v", got)
+	}
+}
