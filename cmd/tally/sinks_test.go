@@ -259,6 +259,9 @@ func TestCompatDBPluginRecordsThePlayRecap(t *testing.T) {
 		if strings.Contains(got.stderr, "[WARNING]: sink") || strings.Contains(got.stderr, "callback plugin db") {
 			t.Fatalf("the db plugin or its sink failed:\n%s", got.output())
 		}
+		if len(got.recap) == 0 && got.rc == 4 {
+			return // a playbook that does not parse: no run, no plugins, no record
+		}
 		list, stderr, rc := tallyIn(t, env, "runs", "list", "--json")
 		var runs []struct {
 			JobID string `json:"job_id"`
