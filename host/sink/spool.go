@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +12,7 @@ import (
 )
 
 // Spool keeps the runs a sink could not take, one file per sink and job ID
-// ($XDG_STATE_HOME/tally/spool/SINK/JOB_ID, JSON lines, mode 0600), until a later run or
+// ($XDG_STATE_HOME/tally/spool/SINK/JOB_ID, mode 0600, records as writeRecord writes them), until a later run or
 // `tally sinks flush` replays them.
 type Spool struct {
 	Dir string
@@ -51,14 +52,18 @@ func (s Spool) Put(sink, jobID string, records Records) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("spool: %w", err)
 	}
+	w := bufio.NewWriterSize(f, 1<<20)
 	err = func() error {
 		for r, err := range records {
 			if err != nil {
 				return err
 			}
-			if err := writeLine(f, r); err != nil {
+			if err := writeRecord(w, r); err != nil {
 				return err
 			}
+		}
+		if err := w.Flush(); err != nil {
+			return err
 		}
 		return f.Sync()
 	}()
@@ -117,7 +122,7 @@ func (s Spool) Replay(ctx context.Context, name string, sk Sink) ([]string, erro
 		if err != nil {
 			return done, fmt.Errorf("spool: %w", err)
 		}
-		err = sk.Write(ctx, id, readLines(f, path))
+		err = sk.Write(ctx, id, readRecords(f, path))
 		f.Close()
 		if err != nil {
 			return done, fmt.Errorf("replay %s: %w", path, err)
