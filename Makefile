@@ -4,7 +4,7 @@ BIN      := bin/tally
 # Run as root, or with sudo when it is there, to install what the tests need.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: all build plugins install run test deps vet unit unit-packages unit-cmd unit-compat fuzz bench-collector bench-e2e clean
+.PHONY: all build plugins install run test deps vet unit unit-packages unit-cmd unit-compat fuzz bench-collector bench-e2e bench-sinks clean
 
 PLUGIN_DIR := build/plugins
 # Where make install puts the binary and the bundled plugins (the default plugin search path's
@@ -55,11 +55,13 @@ test: deps vet unit fuzz
 
 ## deps: what the tests need that may be missing, as command-or-file:package: the reference
 ## implementation the compatibility suite compares against (with ansible.posix), the OpenSSH
-## server, client and sudo of the SSH tests, clang and WASI for the C plugin, xmllint.
+## server, client and sudo of the SSH tests, clang and WASI for the C plugin, xmllint, and
+## PostgreSQL 15, which the postgres sink's tests start on their own.
 DEPS := ansible-playbook:ansible-core /usr/lib/python3/dist-packages/ansible_collections/ansible/posix:ansible \
 	/usr/sbin/sshd:openssh-server ssh:openssh-client sudo:sudo xmllint:libxml2-utils \
 	clang:clang wasm-ld:lld /usr/lib/wasm32-wasi/crt1-reactor.o:wasi-libc \
-	/usr/lib/llvm-14/lib/clang/14.0.6/lib/wasi/libclang_rt.builtins-wasm32.a:libclang-rt-14-dev-wasm32
+	/usr/lib/llvm-14/lib/clang/14.0.6/lib/wasi/libclang_rt.builtins-wasm32.a:libclang-rt-14-dev-wasm32 \
+	/usr/lib/postgresql/15/bin/initdb:postgresql
 deps:
 	@missing=; for d in $(DEPS); do c=$${d%%:*}; command -v $$c >/dev/null || [ -e $$c ] || missing="$$missing $${d#*:}"; done; \
 	if [ -n "$$missing" ]; then \
@@ -97,6 +99,12 @@ fuzz:
 	$(GO) test -timeout 20m -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=30000x -fuzzminimizetime=2s ./host/playbook
 	$(GO) test -timeout 20m -run='^$$' -fuzz='^FuzzRender$$' -fuzztime=200000x -fuzzminimizetime=2s ./host/template
 	$(GO) test -timeout 20m -run='^$$' -fuzz='^FuzzDecodeBatch$$' -fuzztime=100000x -fuzzminimizetime=2s ./pluginsdk/wire
+
+## bench-sinks: the end of a run of 50,000 records (the db plugin's results of 1,000 hosts x
+## 50 tasks) into SQLite and into a PostgreSQL 15 server the benchmark starts: spool, then one
+## transaction (docs/benchmarks.md).
+bench-sinks: deps
+	$(GO) test -run='^$$' -bench='^BenchmarkSinkCommit50000' -benchtime=3x ./host/sink
 
 ## bench-collector: events/s through the collector, and the heap of 1,000,000 kept results.
 bench-collector:

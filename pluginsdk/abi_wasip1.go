@@ -103,6 +103,18 @@ func hostTerminal(ptr unsafe.Pointer, size uint32)
 //go:wasmimport tally log
 func hostLog(ptr unsafe.Pointer, size uint32)
 
+//go:wasmimport tally sink_put
+func hostSinkPut(sink unsafe.Pointer, sinkLen uint32, coll unsafe.Pointer, collLen uint32, key unsafe.Pointer, keyLen uint32, doc unsafe.Pointer, docLen uint32) int32
+
+// putRecord is Sink.Put's way to the host. Only a module that calls Put imports sink_put, so
+// one that does not still loads in a tally without sinks.
+func putRecord(sink, collection, key string, doc []byte) int32 {
+	return hostSinkPut(unsafe.Pointer(unsafe.StringData(sink)), uint32(len(sink)),
+		unsafe.Pointer(unsafe.StringData(collection)), uint32(len(collection)),
+		unsafe.Pointer(unsafe.StringData(key)), uint32(len(key)),
+		unsafe.Pointer(unsafe.SliceData(doc)), uint32(len(doc)))
+}
+
 // hostWriter is an io.Writer over one of the host's output functions.
 type hostWriter func(ptr unsafe.Pointer, size uint32)
 

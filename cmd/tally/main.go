@@ -13,6 +13,8 @@ Usage:
   tally run [flags] PLAYBOOK...       run playbooks (the flags of ansible-playbook)
   tally plugins list|inspect|check    the callback plugins: found, described, checked
   tally plugin new NAME               make a plugin project (Go or C) that builds as it is
+  tally sinks flush [NAME...]         write the runs spooled while a sink was down
+  tally runs list|show                the runs the db plugin recorded (docs/sinks.md)
   tally version                       print the version
   tally help                          print this help
 
@@ -40,6 +42,10 @@ func mainRC(args []string, stdout, stderr io.Writer) int {
 		return pluginsCommand(args[1:], stdout, stderr)
 	case "plugin":
 		return pluginCommand(args[1:], stdout, stderr)
+	case "sinks":
+		return sinksCommand(args[1:], stdout, stderr)
+	case "runs":
+		return runsCommand(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "tally %s\n", version)
 		return 0

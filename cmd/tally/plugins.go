@@ -16,7 +16,7 @@ import (
 const pluginsUsage = `Usage:
   tally plugins list [flags]              the callback plugins found (./callback_plugins first), with their type, version, use (stdout, enabled), file, and the files they shadow
   tally plugins inspect [flags] NAME      a plugin's metadata, options, events and capabilities
-  tally plugins check [flags] FILE.wasm   check a module against the plugin ABI, for plugin authors (dir options get temporary directories)
+  tally plugins check [flags] FILE.wasm   check a module against the plugin ABI, for plugin authors (dir options get temporary directories, sink options a file sink in one)
 
 Flags:
 %s`

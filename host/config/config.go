@@ -70,6 +70,11 @@ type Config struct {
 	Become *bool
 	// BecomeUser and BecomeMethod are the defaults of --become-user and --become-method.
 	BecomeUser, BecomeMethod string
+
+	// Sinks are the outputs plugins may be granted, by name (sinks; sinks.go), and
+	// SinkLimits bound what each plugin appends to them (sink_limits).
+	Sinks      map[string]Sink
+	SinkLimits SinkLimits
 }
 
 // DefaultAnsibleManaged is ansible_managed when no configuration sets it, as Ansible's.
@@ -238,6 +243,10 @@ func (p *parser) parse(data []byte) (*Config, error) {
 			c.RolesPath, err = p.paths(v)
 		case "collections_path":
 			c.CollectionsPath, err = p.paths(v)
+		case "sinks":
+			c.Sinks, err = p.sinks(v)
+		case "sink_limits":
+			c.SinkLimits, err = p.sinkLimits(v)
 		default:
 			err = p.errorf(k, "unknown setting %q (tally knows %s)", k.Value, strings.Join(settings, ", "))
 		}
@@ -249,7 +258,7 @@ func (p *parser) parse(data []byte) (*Config, error) {
 }
 
 // settings are the top-level settings, for errors.
-var settings = []string{"callback_plugins", "stdout_callback", "callbacks_enabled", "on_plugin_error", "callback_log", "callback_limits", "callbacks", "host_key_checking", "timeout", "ansible_managed", "roles_path", "collections_path"}
+var settings = []string{"callback_plugins", "stdout_callback", "callbacks_enabled", "on_plugin_error", "callback_log", "callback_limits", "callbacks", "host_key_checking", "timeout", "ansible_managed", "roles_path", "collections_path", "sinks", "sink_limits"}
 
 // pairs yields a mapping node's keys and values.
 func pairs(n *yaml.Node) func(yield func(k, v *yaml.Node) bool) {

@@ -156,3 +156,45 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadReadsSinksAndTheirLimits(t *testing.T) {
+	dir := t.TempDir()
+	file := write(t, filepath.Join(dir, "tally.yaml"), `sinks:
+  runs:
+    type: sqlite
+    path: db/runs.db
+  hook:
+    type: http
+    url: https://ci.example.com/tally
+    headers_env: {Authorization: TALLY_HOOK_AUTH}
+sink_limits: {record_size: 64KiB, records: 1000, bytes: 1GiB}
+`)
+	c, err := Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Sink{
+		"runs": {Type: "sqlite", Params: map[string]any{"path": filepath.Join(dir, "db/runs.db")}, Source: file + ":2"},
+		"hook": {Type: "http", Params: map[string]any{"url": "https://ci.example.com/tally", "headers_env": map[string]any{"Authorization": "TALLY_HOOK_AUTH"}}, Source: file + ":5"},
+	}
+	if !reflect.DeepEqual(c.Sinks, want) {
+		t.Errorf("sinks = %#v, want %#v", c.Sinks, want)
+	}
+	if l := (SinkLimits{RecordSize: 64 << 10, Records: 1000, Bytes: 1 << 30}); c.SinkLimits != l {
+		t.Errorf("sink limits = %+v, want %+v", c.SinkLimits, l)
+	}
+}
+
+func TestLoadRefusesBadSinks(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"sinks:\n  Runs: {type: sqlite}\n", `name "Runs"`},
+		{"sinks:\n  runs: {path: x.db}\n", "runs: type is required"},
+		{"sinks:\n  runs: sqlite\n", "want a mapping with a type"},
+		{"sink_limits: {records: many}\n", "sink_limits: records"},
+	} {
+		file := write(t, filepath.Join(t.TempDir(), "tally.yaml"), c.yaml)
+		if _, err := Load(file); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want %q", c.yaml, err, c.want)
+		}
+	}
+}

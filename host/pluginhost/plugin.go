@@ -25,6 +25,7 @@ import (
 
 	"github.com/tallyrun/tally/host/config"
 	"github.com/tallyrun/tally/host/pluginhost/internal/interrupt"
+	"github.com/tallyrun/tally/host/sink"
 	"github.com/tallyrun/tally/pluginsdk/meta"
 	"github.com/tallyrun/tally/pluginsdk/wire"
 )
@@ -66,12 +67,14 @@ type Host struct {
 	cacheDir string // "" when compiled plugins are not kept between runs
 	log      *sharedLog
 	logFile  *os.File
+	warn     func(string)
+	sinks    *sink.Run // the run's sinks, which sink options grant; nil outside a run
 }
 
 // New returns a Host with settings s. Plugins' log output goes to log unless s.LogFile is
 // set; warn receives warnings about the compilation cache.
 func New(s Settings, log io.Writer, warn func(string)) (*Host, error) {
-	h := &Host{settings: s, log: &sharedLog{w: log}}
+	h := &Host{settings: s, log: &sharedLog{w: log}, warn: warn}
 	if s.LogFile != "" {
 		f, err := os.OpenFile(s.LogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 		if err != nil {
@@ -118,6 +121,7 @@ type Plugin struct {
 	// output limit, if it says (meta.Metadata.Progress).
 	overLimit      uint64
 	overLimitKnown bool
+	sinks          sinkGrant
 }
 
 // Load compiles the plugin file path in a runtime of its own, checks it against the ABI, and
@@ -189,6 +193,8 @@ func (p *Plugin) compile(ctx context.Context, module []byte) error {
 	for _, fn := range hostFunctions {
 		b.NewFunctionBuilder().WithGoModuleFunction(p.hostWriter(fn), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, nil).Export(fn)
 	}
+	i32 := api.ValueTypeI32
+	b.NewFunctionBuilder().WithGoModuleFunction(p.sinkPut(), []api.ValueType{i32, i32, i32, i32, i32, i32, i32, i32}, []api.ValueType{i32}).Export(importSinkPut)
 	if _, err := b.Instantiate(ctx); err != nil {
 		return fmt.Errorf("set up the host functions: %w", err)
 	}
@@ -234,7 +240,7 @@ func checkABI(m wazero.CompiledModule) error {
 		mod, name, _ := fn.Import()
 		switch {
 		case mod == wasi_snapshot_preview1.ModuleName:
-		case mod == hostModule && slices.Contains(hostFunctions, name):
+		case mod == hostModule && (slices.Contains(hostFunctions, name) || name == importSinkPut):
 		default:
 			errs = append(errs, fmt.Errorf("it imports %s.%s, which tally does not provide", mod, name))
 		}

@@ -16,6 +16,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tallyrun/tally/host/config"
+	"github.com/tallyrun/tally/host/sink"
 	"github.com/tallyrun/tally/pluginsdk/event"
 	"github.com/tallyrun/tally/pluginsdk/meta"
 	"github.com/tallyrun/tally/pluginsdk/wire"
@@ -184,6 +186,9 @@ func (h *Host) Check(ctx context.Context, path string, w io.Writer) error {
 	if len(dirs) > 0 {
 		what += ", each dir option a temporary directory"
 	}
+	if checking.sinks != nil {
+		what += ", each sink option a file sink in one"
+	}
 	if err := step(what, checking.configure(ctx, p, Output{JobID: "check"})); err != nil {
 		p.Close()
 		return err
@@ -194,6 +199,9 @@ func (h *Host) Check(ctx context.Context, path string, w io.Writer) error {
 		_ = cb.Event(e) // never fails: the run records failures
 	}
 	_ = cb.Close()
+	if checking.sinks != nil {
+		checking.sinks.Commit(ctx, func(w string) { run.failed = append(run.failed, errors.New(w)) })
+	}
 	err = step(fmt.Sprintf("deliver one event of each type %s subscribes to, then close", p.Name), errors.Join(run.failed...))
 	for _, o := range p.Meta.Options {
 		if d, ok := dirs[o.Name]; ok {
@@ -211,15 +219,25 @@ func (h *Host) withTempDirs(p *Plugin, tmp string) (*Host, map[string]string) {
 	if given == nil {
 		given = map[string]meta.Setting{}
 	}
+	c := *h
 	for _, o := range p.Meta.Options {
 		d := filepath.Join(tmp, o.Name)
+		if o.Type == meta.Sink && os.Mkdir(d, 0o755) == nil {
+			// A file sink in the temporary directory: what the plugin appends is shown as
+			// what it wrote there.
+			file := config.Sink{Type: "file", Params: map[string]any{"path": filepath.Join(d, "records.jsonl")}, Source: "tally plugins check"}
+			c.settings.Sinks = map[string]config.Sink{"check": file}
+			c.sinks = sink.NewRun("check", c.settings.Sinks, sink.Spool{Dir: filepath.Join(tmp, "spool")}, tmp, func(string) string { return "" })
+			dirs[o.Name] = d
+			given[o.Name] = meta.Setting{Value: "check", Source: "tally plugins check"}
+			continue
+		}
 		if o.Type != meta.Dir || os.Mkdir(d, 0o755) != nil {
 			continue
 		}
 		dirs[o.Name] = d
 		given[o.Name] = meta.Setting{Value: d, Source: "tally plugins check"}
 	}
-	c := *h
 	c.settings.Flags = maps.Clone(h.settings.Flags)
 	if c.settings.Flags == nil {
 		c.settings.Flags = map[string]map[string]meta.Setting{}

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/tallyrun/tally/host/collector"
+	"github.com/tallyrun/tally/host/sink"
 	"github.com/tallyrun/tally/pluginsdk/meta"
 	"github.com/tallyrun/tally/pluginsdk/wire"
 )
@@ -66,6 +67,7 @@ func Start(ctx context.Context, s Settings, out Output) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	h.sinks = sink.NewRun(out.JobID, s.Sinks, sink.DefaultSpool(s.Getenv), "", s.Getenv)
 	r := &Run{host: h, warn: out.Warn, failRun: s.FailRun}
 	names := []string{s.Stdout}
 	for _, name := range s.Enabled {
@@ -229,6 +231,11 @@ func (h *Host) options(p *Plugin) (map[string]any, []string, error) {
 	var dirs []string
 	for _, o := range p.Meta.Options {
 		dir, ok := values[o.Name].(string)
+		if o.Type == meta.Sink && ok {
+			if err := h.grantSink(p, dir); err != nil {
+				return nil, nil, fmt.Errorf("callback plugin %s: option %s: %w", p.Name, o.Name, err)
+			}
+		}
 		if o.Type != meta.Dir || !ok {
 			continue
 		}
@@ -277,5 +284,10 @@ func (r *Run) Err() error {
 	return fmt.Errorf("%w: %w", ErrPluginFailed, errors.Join(r.failed...))
 }
 
-// Close releases what the run's plugins shared. Call it after the collector has finished.
-func (r *Run) Close() error { return r.host.Close() }
+// Close writes the records the plugins appended to sinks (a sink that fails spools them, with
+// a warning) and releases what the run's plugins shared. Call it after the collector has
+// finished: after the stats event and every plugin's tally_close.
+func (r *Run) Close() error {
+	r.host.sinks.Commit(context.Background(), r.warn)
+	return r.host.Close()
+}

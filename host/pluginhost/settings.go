@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tallyrun/tally/host/config"
+	"github.com/tallyrun/tally/host/sink"
 	"github.com/tallyrun/tally/pluginsdk/meta"
 )
 
@@ -57,6 +58,10 @@ type Settings struct {
 	CacheDir string
 	// Getenv reads environment variables (os.Getenv outside tests).
 	Getenv func(string) string
+	// Sinks are the sinks that sink options may name, and SinkLimits bound what each plugin
+	// appends to them in a run (DefaultSinkLimits fills what the configuration leaves unset).
+	Sinks      map[string]config.Sink
+	SinkLimits config.SinkLimits
 }
 
 // Resolve makes a run's plugin settings. Each playbook's callback_plugins directory is
@@ -73,6 +78,8 @@ func Resolve(cfg *config.Config, flags Flags, getenv func(string) string, playbo
 		LogFile:      cfg.CallbackLog,
 		CacheDir:     cacheDir(getenv),
 		Getenv:       getenv,
+		Sinks:        sink.WithDefault(cfg.Sinks, getenv),
+		SinkLimits:   mergeSinkLimits(cfg.SinkLimits, DefaultSinkLimits),
 	}
 	for _, pb := range playbooks {
 		abs, err := filepath.Abs(pb)

@@ -399,6 +399,84 @@ static inline void tally_logf(const char *format, ...) {
     tally_log(line, (uint32_t)n);
 }
 
+/* ---- sinks (docs/sinks.md) ----
+ *
+ * A plugin granted a sink (an option of type "sink") appends records to it: a document, built
+ * with tally_doc_* in a buffer of the plugin's, under a key in a collection.
+ *
+ *     uint8_t buf[1024];
+ *     tally_doc d;
+ *     tally_doc_init(&d, buf, sizeof buf);
+ *     tally_doc_str(&d, "status", status.s, status.len);
+ *     tally_doc_int(&d, "rc", rc);
+ *     int32_t st = tally_sink_put(tally_string(tally_option(&settings, "sink")), "runs", job_id, &d);
+ *
+ * tally_sink_put returns a TALLY_SINK_* status; a document that did not fit its buffer is
+ * TALLY_SINK_BAD_DOC without reaching tally. A plugin that never calls tally_sink_put does not
+ * import it. */
+enum tally_sink_status {
+    TALLY_SINK_OK, TALLY_SINK_NOT_GRANTED, TALLY_SINK_BAD_COLLECTION, TALLY_SINK_BAD_KEY,
+    TALLY_SINK_BAD_DOC, TALLY_SINK_TOO_LARGE, TALLY_SINK_LIMIT, TALLY_SINK_HOST_FAILURE
+};
+
+__attribute__((import_module("tally"), import_name("sink_put")))
+int32_t tally_sink_put_(const char *sink, uint32_t sink_len, const char *coll, uint32_t coll_len,
+                        const char *key, uint32_t key_len, const uint8_t *doc, uint32_t doc_len);
+
+/* A Map being written: kind, size, count, then the entries. */
+typedef struct { uint8_t *buf; uint32_t cap, len, count; bool overflow; } tally_doc;
+
+static inline void tally_doc_bytes_(tally_doc *d, const void *p, uint32_t n) {
+    if (d->overflow || n > d->cap - d->len) { d->overflow = true; return; }
+    memcpy(d->buf + d->len, p, n);
+    d->len += n;
+}
+
+static inline void tally_doc_u32_(tally_doc *d, uint32_t n) { tally_doc_bytes_(d, &n, 4); }
+
+static inline void tally_doc_init(tally_doc *d, uint8_t *buf, uint32_t cap) {
+    *d = (tally_doc){buf, cap, 0, 0, cap < 9};
+    uint8_t head[9] = {TALLY_MAP};
+    tally_doc_bytes_(d, head, 9);
+}
+
+static inline void tally_doc_key_(tally_doc *d, const char *key, uint8_t kind) {
+    uint32_t n = (uint32_t)strlen(key);
+    tally_doc_u32_(d, n);
+    tally_doc_bytes_(d, key, n);
+    tally_doc_bytes_(d, &kind, 1);
+    d->count++;
+}
+
+static inline void tally_doc_str(tally_doc *d, const char *key, const char *s, uint32_t n) {
+    tally_doc_key_(d, key, TALLY_STRING);
+    tally_doc_u32_(d, n);
+    tally_doc_bytes_(d, s, n);
+}
+
+static inline void tally_doc_int(tally_doc *d, const char *key, int64_t n) {
+    tally_doc_key_(d, key, TALLY_INT);
+    tally_doc_bytes_(d, &n, 8);
+}
+
+static inline void tally_doc_float(tally_doc *d, const char *key, double f) {
+    tally_doc_key_(d, key, TALLY_FLOAT);
+    tally_doc_bytes_(d, &f, 8);
+}
+
+static inline void tally_doc_bool(tally_doc *d, const char *key, bool b) {
+    tally_doc_key_(d, key, b ? TALLY_TRUE : TALLY_FALSE);
+}
+
+static inline int32_t tally_sink_put(tally_str sink, const char *collection, const char *key, tally_doc *d) {
+    if (d->overflow) return TALLY_SINK_BAD_DOC;
+    uint32_t size = d->len - 5, count = d->count;
+    memcpy(d->buf + 1, &size, 4);
+    memcpy(d->buf + 5, &count, 4);
+    return tally_sink_put_(sink.s, sink.len, collection, (uint32_t)strlen(collection), key,
+                           (uint32_t)strlen(key), d->buf, d->len);
+}
+
 /* ---- the exports ---- */
 
 #ifdef TALLY_META

@@ -55,6 +55,10 @@ const (
 	// Dir option has no default, because access is granted by the operator, never by the
 	// plugin.
 	Dir OptionType = "dir"
+	// Sink names a sink the operator configured (docs/sinks.md), the only way a plugin gets to
+	// write records to a database or a service: the plugin may append records to it, and
+	// learns nothing of where it leads. Like Dir, it has no default.
+	Sink OptionType = "sink"
 )
 
 // Capability is something a plugin can use beyond receiving events. The host grants it only as
@@ -236,8 +240,12 @@ func (o *Option) validate(envPrefix string, caps []Capability) error {
 		if !slices.Contains(caps, Filesystem) {
 			bad("a dir option needs the %q capability", Filesystem)
 		}
+	case Sink:
+		if o.Default != nil {
+			bad("a sink option cannot have a default: the operator grants sinks")
+		}
 	default:
-		bad("type %q: want str, bool, int, float, list or dir", o.Type)
+		bad("type %q: want str, bool, int, float, list, dir or sink", o.Type)
 	}
 	for _, env := range o.Env {
 		if !wellFormed(env, upper+"_", upper+digits+"_") || !strings.HasPrefix(env, envPrefix) || env == envPrefix {
@@ -269,6 +277,10 @@ func Convert(t OptionType, v any) (any, error) {
 			return x, nil
 		case bool, int, int64, uint64, float64:
 			return fmt.Sprint(x), nil
+		}
+	case Sink:
+		if isText && s != "" {
+			return s, nil
 		}
 	case Dir:
 		if isText && s != "" {
@@ -359,6 +371,8 @@ func describeType(t OptionType) string {
 		return "a string"
 	case Dir:
 		return "a directory path"
+	case Sink:
+		return "the name of a configured sink"
 	case Bool:
 		return "a boolean (true/false, yes/no, on/off, 1/0)"
 	case Int:

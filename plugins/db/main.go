@@ -1,0 +1,174 @@
+// Command db is an aggregate plugin that writes an ARA-like record of each run to the sink
+// the operator grants it (docs/sinks.md), keyed by the run's job ID, in four collections:
+//
+//   - runs: one document per run: job_id, playbooks, status, rc, start, end, duration, hosts
+//     (each host's recap counters), custom_stats, global_custom_stats;
+//   - hosts: per host: its recap counters and custom stats;
+//   - tasks: per task: uuid, name, action, path, tags, start, end, duration (first start to
+//     last end over its hosts), hosts (how many ran it);
+//   - results: per host per task: host, task, task_uuid, action, path, status, changed,
+//     start, end, duration, msg, rc, and res, the result itself (no_log results arrive
+//     censored), replaced by {"truncated": SIZE} past result_size bytes of JSON.
+//
+// The host buffers the records and writes them when the run ends, in one transaction per
+// sink: a run is in the database whole or not at all.
+//
+// Options: sink (required), the sink to write to; result_size, the largest res kept.
+package main
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/tallyrun/tally/pluginsdk"
+	"github.com/tallyrun/tally/pluginsdk/event"
+	"github.com/tallyrun/tally/pluginsdk/meta"
+)
+
+var metadata = meta.Metadata{
+	Name:        "db",
+	Version:     "1.0.0",
+	Type:        meta.Aggregate,
+	Description: "an ARA-like record of each run (runs, hosts, tasks, results) in a sink: SQLite, PostgreSQL, ...",
+	Options: []meta.Option{
+		{Name: "sink", Type: meta.Sink, Env: []string{"TALLY_DB_SINK"}, Required: true,
+			Description: "the sink the records go to"},
+		{Name: "result_size", Type: meta.Int, Default: 16384, Env: []string{"TALLY_DB_RESULT_SIZE"},
+			Description: "the largest result (res, as JSON) kept in a results record; larger ones keep their size only"},
+	},
+}
+
+type plugin struct {
+	sink       pluginsdk.Sink
+	resultSize int
+	jobID      string
+	playbooks  []string
+	tasks      map[string]*task
+	order      []string // task uuids, in the order they started
+	err        error    // the first record the sink refused
+}
+
+// task is what the tasks collection says of one task.
+type task struct {
+	UUID, Name, Action, Path string
+	Tags                     []string
+	Start, End               time.Time
+	Duration                 float64
+	Hosts                    int
+}
+
+func (p *plugin) Configure(c *pluginsdk.Config) error {
+	p.sink, p.resultSize, p.jobID = c.Sink("sink"), c.Int("result_size"), c.JobID
+	p.tasks = map[string]*task{}
+	return nil
+}
+
+// put appends a record, remembering the first refusal: the run goes on, and the plugin
+// reports it when the run ends.
+func (p *plugin) put(collection, key string, doc map[string]any) {
+	if err := p.sink.Put(collection, key, doc); err != nil && p.err == nil {
+		p.err = err
+	}
+}
+
+func (p *plugin) PlaybookOnStart(e *event.Event) error {
+	p.playbooks = append(p.playbooks, e.Data.Playbook)
+	return nil
+}
+
+func (p *plugin) RunnerOnOK(e *event.Event) error          { return p.result(e) }
+func (p *plugin) RunnerOnFailed(e *event.Event) error      { return p.result(e) }
+func (p *plugin) RunnerOnSkipped(e *event.Event) error     { return p.result(e) }
+func (p *plugin) RunnerOnUnreachable(e *event.Event) error { return p.result(e) }
+
+// result records one result and counts it in its task.
+func (p *plugin) result(e *event.Event) error {
+	d := e.Data
+	doc := map[string]any{"host": d.Host, "status": event.ResultStatus(e), "start": d.Start, "end": d.End, "duration": d.Duration}
+	if t := d.Task; t != nil {
+		doc["task"], doc["task_uuid"], doc["action"], doc["path"] = t.Name, t.UUID, t.Action, t.Path
+		p.count(t, d)
+	}
+	changed, _ := d.Result["changed"].(bool)
+	doc["changed"] = changed
+	for _, k := range []string{"msg", "rc"} {
+		if v, ok := d.Result[k]; ok {
+			doc[k] = v
+		}
+	}
+	if data, err := json.Marshal(d.Result); err == nil && len(data) > p.resultSize {
+		doc["res"] = map[string]any{"truncated": len(data)}
+	} else {
+		doc["res"] = d.Result
+	}
+	p.put("results", e.UUID, doc)
+	return nil
+}
+
+// count adds a result to its task's span and number of hosts.
+func (p *plugin) count(t *event.Task, d event.Data) {
+	k := p.tasks[t.UUID]
+	if k == nil {
+		k = &task{UUID: t.UUID, Name: t.Name, Action: t.Action, Path: t.Path, Tags: t.Tags}
+		p.tasks[t.UUID] = k
+		p.order = append(p.order, t.UUID)
+	}
+	k.Hosts++
+	if !d.Start.IsZero() && (k.Start.IsZero() || d.Start.Before(k.Start)) {
+		k.Start = d.Start
+	}
+	if d.End.After(k.End) {
+		k.End = d.End
+	}
+	if !k.Start.IsZero() {
+		k.Duration = k.End.Sub(k.Start).Seconds()
+	}
+}
+
+// PlaybookOnStats writes the run, its hosts and its tasks.
+func (p *plugin) PlaybookOnStats(e *event.Event) error {
+	st := e.Data.Stats
+	if st == nil {
+		return nil
+	}
+	hosts := map[string]any{}
+	for _, name := range slices.Sorted(maps.Keys(st.Hosts)) {
+		h := counters(st.Hosts[name])
+		hosts[name] = h
+		doc := map[string]any{"host": name}
+		for k, v := range h {
+			doc[k] = v
+		}
+		if cs := st.CustomStats[name]; cs != nil {
+			doc["custom_stats"] = cs
+		}
+		p.put("hosts", name, doc)
+	}
+	for _, uuid := range p.order {
+		k := p.tasks[uuid]
+		p.put("tasks", uuid, map[string]any{"uuid": k.UUID, "name": k.Name, "action": k.Action, "path": k.Path,
+			"tags": k.Tags, "start": k.Start, "end": k.End, "duration": k.Duration, "hosts": k.Hosts})
+	}
+	run := map[string]any{"job_id": p.jobID, "playbooks": p.playbooks, "status": st.Status, "rc": st.RC,
+		"start": st.Start, "end": st.End, "duration": st.End.Sub(st.Start).Seconds(), "hosts": hosts}
+	if st.CustomStats != nil {
+		run["custom_stats"] = st.CustomStats
+	}
+	if st.GlobalCustomStats != nil {
+		run["global_custom_stats"] = st.GlobalCustomStats
+	}
+	p.put("runs", p.jobID, run)
+	return p.err
+}
+
+// counters are a host's recap counters under their names in events.md.
+func counters(h event.HostStats) map[string]any {
+	return map[string]any{"ok": h.OK, "changed": h.Changed, "failures": h.Failures, "unreachable": h.Unreachable,
+		"skipped": h.Skipped, "rescued": h.Rescued, "ignored": h.Ignored, "processed": h.Processed}
+}
+
+func init() { pluginsdk.Register(metadata, &plugin{}) }
+
+func main() {}
