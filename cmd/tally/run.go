@@ -42,6 +42,8 @@ type runFlags struct {
 	listHosts   bool
 	listTasks   bool
 	syntaxCheck bool
+	check       bool
+	diff        bool
 	verbose     int
 	jobID       string
 	artifacts   string
@@ -78,6 +80,8 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVarP(&f.askBecome, "ask-become-pass", "K", false, "ask for the become password (on the terminal)")
 	fs.StringSliceVarP(&f.tags, "tags", "t", nil, "only run tasks tagged with these (repeatable, comma-separated)")
 	fs.StringSliceVar(&f.skipTags, "skip-tags", nil, "skip tasks tagged with these (repeatable, comma-separated)")
+	fs.BoolVarP(&f.check, "check", "C", false, "don't make any changes; report what would change instead")
+	fs.BoolVarP(&f.diff, "diff", "D", false, "show the differences in the files and templates tasks change (with --check: would change)")
 	fs.BoolVar(&f.listHosts, "list-hosts", false, "list the hosts each play would run on, then exit")
 	fs.BoolVar(&f.listTasks, "list-tasks", false, "list the tasks each play would run, then exit")
 	fs.BoolVar(&f.syntaxCheck, "syntax-check", false, "check the playbooks' syntax, then exit")
@@ -209,6 +213,8 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 		BecomeUser: f.becomeUser,
 		BecomePass: becomePass,
 		Verbosity:  f.verbose,
+		Check:      f.check,
+		Diff:       f.diff,
 		Emitter:    col,
 		Connect:    executor.SSHConnector(sshOpts),
 		Warn:       warn,

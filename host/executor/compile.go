@@ -26,6 +26,7 @@ type scope struct {
 	anyErrorsFatal    any
 	runOnce           any
 	delegateTo        string
+	checkMode, diff   any // nil: the command line's --check, --diff
 	includeVars       map[string]any // include_tasks parameters and loop item
 }
 
@@ -49,6 +50,8 @@ func (p *playRun) playScope() scope {
 		ignoreErrors:      pl.IgnoreErrors,
 		ignoreUnreachable: pl.IgnoreUnreachable,
 		anyErrorsFatal:    pl.AnyErrorsFatal,
+		checkMode:         pl.CheckMode,
+		diff:              pl.Diff,
 	}
 	if pl.Environment != nil {
 		s.env = []any{pl.Environment}
@@ -87,6 +90,8 @@ func (parent scope) inherit(t *playbook.Task) scope {
 	set(&s.anyErrorsFatal, t.AnyErrorsFatal)
 	set(&s.runOnce, t.RunOnce)
 	setS(&s.delegateTo, t.DelegateTo)
+	set(&s.checkMode, t.CheckMode)
+	set(&s.diff, t.Diff)
 	return s
 }
 

@@ -86,7 +86,9 @@ func (r *playRun) magic(v map[string]any, h *inventory.Host) {
 	v["ansible_play_batch"] = names(r.active(r.batch))
 	v["ansible_play_name"] = r.play.Name
 	v["playbook_dir"] = r.play.Dir
-	v["ansible_check_mode"] = false
+	// As Ansible's options vars: the command line's --check and --diff, whatever the keywords.
+	v["ansible_check_mode"] = x.cfg.Check
+	v["ansible_diff_mode"] = x.cfg.Diff
 	v["ansible_verbosity"] = x.cfg.Verbosity
 	v["omit"] = x.omit
 }
@@ -449,7 +451,9 @@ func (r *playRun) moduleTask(ctx context.Context, c *compiled, h *inventory.Host
 		Render: func(text string) (string, error) {
 			return x.tmpl.RenderString(text, vars)
 		},
-		Eval: func(expr string) (any, error) { return x.tmpl.Eval(expr, vars) },
+		Eval:  func(expr string) (any, error) { return x.tmpl.Eval(expr, vars) },
+		Check: r.mode(c.checkMode, x.cfg.Check, vars),
+		Diff:  r.mode(c.diff, x.cfg.Diff, vars),
 	}
 	env, err := r.environment(c, vars)
 	if err != nil {

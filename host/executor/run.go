@@ -234,6 +234,15 @@ func (r *playRun) flag(v any, vars map[string]any) bool {
 	return b
 }
 
+// mode evaluates a check_mode or diff keyword with vars; def (the command line's flag) when it
+// is not set.
+func (r *playRun) mode(v any, def bool, vars map[string]any) bool {
+	if v == nil {
+		return def
+	}
+	return r.flag(v, vars)
+}
+
 func orFalse(v any) any {
 	if v == nil {
 		return false

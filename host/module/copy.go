@@ -138,7 +138,7 @@ func (f *fileToPut) put(ctx context.Context, t *Task) (Result, error) {
 	}
 	var script strings.Builder
 	fmt.Fprintf(&script, "d=%s\n", shPath(f.dest))
-	if strings.HasSuffix(f.dest, "/") {
+	if strings.HasSuffix(f.dest, "/") && !t.Check {
 		// As Ansible's copy: a dest written as a directory is created.
 		fmt.Fprintf(&script, "mkdir -p -- \"$d\" || exit 1\n")
 	}
@@ -148,6 +148,7 @@ func (f *fileToPut) put(ctx context.Context, t *Task) (Result, error) {
 		script.WriteString("if [ -d \"$d\" ]; then echo dir; else echo file; fi\n")
 	}
 	script.WriteString("tally_stat \"$d\" -L sha1\nif [ -d \"$(dirname -- \"$d\")\" ]; then echo 1; else echo 0; fi\ntally_ids\n")
+	script.WriteString(readForDiff(t, "d"))
 	out, err := t.probe(ctx, script.String())
 	if err != nil {
 		return nil, fmt.Errorf("stat %s: %w", f.dest, err)
@@ -202,12 +203,23 @@ func (f *fileToPut) put(ctx context.Context, t *Task) (Result, error) {
 			return nil, err
 		}
 		if len(cmds) > 0 {
+			if t.Diff {
+				ch, _ := want.changes(fi, who.umask) // commands computed them without error
+				r["diff"] = attrsDiff(dest, ch)
+			}
 			if fi, err = t.apply(ctx, cmds, dest); err != nil {
 				return nil, err
 			}
 			r["changed"] = true
 		}
 		r["path"] = dest
+		return addPathInfo(r, fi), nil
+	}
+	if t.Diff {
+		r["diff"] = []any{contentDiff(dest, fi, []byte(l.rest()), f.data, f.src)}
+	}
+	if t.Check {
+		r["changed"] = true
 		return addPathInfo(r, fi), nil
 	}
 	if err := t.Conn.Put(ctx, dest, f.data, connection.FileMode(mode), t.Become); err != nil {

@@ -72,6 +72,17 @@ func fileModule(ctx context.Context, t *Task, p params) (Result, error) {
 		return Result{"failed": true, "msg": "src option requires state to be 'link' or 'hard'", "path": pth}, nil
 	}
 	f := fileTask{t: t, s: s, path: pth, src: src, attrs: attrsOf(p), follow: p.bool("follow"), force: p.bool("force")}
+	r, err := f.ensure(ctx, state)
+	if err == nil && t.Diff && r["changed"] == true && r["failed"] != true {
+		if d := f.diff(state); d != nil {
+			r["diff"] = d
+		}
+	}
+	return r, err
+}
+
+// ensure makes the path be in state.
+func (f *fileTask) ensure(ctx context.Context, state string) (Result, error) {
 	switch state {
 	case "absent":
 		return f.absent(ctx)
@@ -136,6 +147,9 @@ func (f *fileTask) absent(ctx context.Context) (Result, error) {
 	if !f.s.fi.exists {
 		return Result{"path": f.path, "changed": false, "state": "absent"}, nil
 	}
+	if f.t.Check {
+		return Result{"path": f.path, "changed": true, "state": "absent"}, nil
+	}
 	rm := "rm -f -- "
 	if f.s.fi.isDir() {
 		rm = "rm -rf -- "
@@ -144,6 +158,25 @@ func (f *fileTask) absent(ctx context.Context) (Result, error) {
 		return fail(fmt.Sprintf("removing %s failed: %v", f.path, err), "path", f.path), nil
 	}
 	return Result{"path": f.path, "changed": true, "state": "absent"}, nil
+}
+
+// diff is the file module's diff (Ansible's initial_diff and the attributes): the path, its
+// state before and after when they differ, and the attributes it changes on what existed. A
+// file touch creates has none, as in Ansible.
+func (f *fileTask) diff(state string) map[string]any {
+	prev := stateOf(f.s.fi)
+	if state == "touch" && prev == "absent" {
+		return nil
+	}
+	var ch []attrChange
+	if _, fi := f.resolved(); state != "absent" && fi.exists {
+		ch, _ = f.attrs.changes(fi, f.s.who.umask) // the task computed them without error
+	}
+	d := attrsDiff(f.path, ch)
+	if prev != state {
+		d["before"].(map[string]any)["state"], d["after"].(map[string]any)["state"] = prev, state
+	}
+	return d
 }
 
 // finish applies the attributes to fi's path after the commands pre, and returns the result

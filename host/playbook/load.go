@@ -154,6 +154,8 @@ var playKeywords = map[string]setter[*Play]{
 	"ignore_errors":       rawField(func(p *Play) *any { return &p.IgnoreErrors }),
 	"tags":                tagsField(func(p *Play) *[]string { return &p.Tags }),
 	"environment":         rawField(func(p *Play) *any { return &p.Environment }),
+	"check_mode":          rawField(func(p *Play) *any { return &p.CheckMode }),
+	"diff":                rawField(func(p *Play) *any { return &p.Diff }),
 }
 
 // play reads the play n with keys ps.
