@@ -26,7 +26,7 @@ type scope struct {
 	anyErrorsFatal    any
 	runOnce           any
 	delegateTo        string
-	checkMode, diff   any // nil: the command line's --check, --diff
+	checkMode, diff   any            // nil: the command line's --check, --diff
 	includeVars       map[string]any // include_tasks parameters and loop item
 }
 

@@ -68,7 +68,7 @@ type Config struct {
 	// check_mode keyword says otherwise. Diff is --diff: modules report what they change as
 	// before/after in the result's "diff", unless a diff keyword says otherwise.
 	Check, Diff bool
-	Emitter    Emitter
+	Emitter     Emitter
 	// Connect opens connections; nil uses SSHConnector with Ansible's SSH defaults.
 	Connect Connector
 	// Warn receives warnings about the run (a missing handler, an inventory pattern that
