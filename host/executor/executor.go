@@ -64,11 +64,9 @@ type Config struct {
 	BecomeUser string
 	BecomePass string // -K; a host's ansible_become_password overrides it
 	Verbosity  int
-	// Check is --check: modules report what they would change without changing it, unless a
-	// check_mode keyword says otherwise. Diff is --diff: modules report what they change as
-	// before/after in the result's "diff", unless a diff keyword says otherwise.
-	Check, Diff bool
-	Emitter     Emitter
+	Check      bool // --check: modules report what they would change, changing nothing
+	Diff       bool // --diff: modules report what they change as before/after ("diff")
+	Emitter    Emitter
 	// Connect opens connections; nil uses SSHConnector with Ansible's SSH defaults.
 	Connect Connector
 	// Warn receives warnings about the run (a missing handler, an inventory pattern that
