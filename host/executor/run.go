@@ -257,7 +257,9 @@ func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) {
 	changedState := false
 	if reg := c.task.Register; reg != "" && o.result != nil {
 		// Module output is data, never a template (Ansible's unsafe marking).
-		hs.setFacts[reg] = template.Unsafe(cleanResult(o.result))
+		res := cleanResult(o.result)
+		delete(res, "invocation") // as Ansible's strategy registers a result
+		hs.setFacts[reg] = template.Unsafe(res)
 		changedState = true
 	}
 	for _, res := range o.itemResults() {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/tallyrun/tally/host/connection"
@@ -216,7 +217,11 @@ func (f *fileToPut) put(ctx context.Context, t *Task) (Result, error) {
 		return addPathInfo(r, fi), nil
 	}
 	if t.Diff {
-		r["diff"] = []any{contentDiff(dest, fi, []byte(l.rest()), f.data, f.src)}
+		source := f.src
+		if source != "" {
+			source, _ = filepath.Abs(source) // it was found, so its directory exists
+		}
+		r["diff"] = []any{contentDiff(dest, fi, []byte(l.rest()), f.data, source)}
 	}
 	if t.Check {
 		r["changed"] = true

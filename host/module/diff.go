@@ -2,7 +2,10 @@ package module
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"path"
+	"strings"
 )
 
 // maxDiffSize is Ansible's MAX_FILE_SIZE_FOR_DIFF: larger files are not diffed.
@@ -58,4 +61,41 @@ func readForDiff(t *Task, p string) string {
 		return ""
 	}
 	return fmt.Sprintf("if [ -f \"$%[1]s\" ] && [ -r \"$%[1]s\" ]; then head -c %[2]d -- \"$%[1]s\"; fi\n", p, maxDiffSize+1)
+}
+
+// pathContent lists what the directory dir holds, as the file module's diff shows a directory
+// that state=absent removes: the directories and the files in os.walk's order (each
+// directory's entries as readdir gives them, then each subdirectory's in turn).
+func pathContent(ctx context.Context, t *Task, dir string) (map[string]any, error) {
+	out, err := t.probe(ctx, "find "+shPath(dir)+` -mindepth 1 -exec sh -c 'for p do if [ -d "$p" ] && [ ! -L "$p" ]; then echo "d$p"; else echo "f$p"; fi; done' sh {} +`)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	children := map[string][]string{} // find's pre-order keeps each directory's readdir order
+	isDir := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if len(l) < 2 {
+			continue
+		}
+		p := l[1:]
+		isDir[p] = l[0] == 'd'
+		children[path.Dir(p)] = append(children[path.Dir(p)], p)
+	}
+	dirs, files := []any{}, []any{}
+	var walk func(base string)
+	walk = func(base string) {
+		var sub []string
+		for _, p := range children[base] {
+			if isDir[p] {
+				dirs, sub = append(dirs, p), append(sub, p)
+			} else {
+				files = append(files, p)
+			}
+		}
+		for _, p := range sub {
+			walk(p)
+		}
+	}
+	walk(path.Clean(dir))
+	return map[string]any{"directories": dirs, "files": files}, nil
 }

@@ -72,11 +72,16 @@ func fileModule(ctx context.Context, t *Task, p params) (Result, error) {
 		return Result{"failed": true, "msg": "src option requires state to be 'link' or 'hard'", "path": pth}, nil
 	}
 	f := fileTask{t: t, s: s, path: pth, src: src, attrs: attrsOf(p), follow: p.bool("follow"), force: p.bool("force")}
+	var d map[string]any
+	if t.Diff {
+		d = f.diff(state) // of the state before
+	}
 	r, err := f.ensure(ctx, state)
-	if err == nil && t.Diff && r["changed"] == true && r["failed"] != true {
-		if d := f.diff(state); d != nil {
-			r["diff"] = d
+	if d != nil && err == nil && r["changed"] == true && r["failed"] != true {
+		if f.content != nil {
+			d["before"].(map[string]any)["path_content"] = f.content
 		}
+		r["diff"] = d
 	}
 	return r, err
 }
@@ -141,11 +146,18 @@ type fileTask struct {
 	path, src     string
 	attrs         attrs
 	follow, force bool
+	content       map[string]any // for the diff: what a directory state=absent removes held
 }
 
 func (f *fileTask) absent(ctx context.Context) (Result, error) {
 	if !f.s.fi.exists {
 		return Result{"path": f.path, "changed": false, "state": "absent"}, nil
+	}
+	if f.t.Diff && f.s.fi.isDir() {
+		var err error
+		if f.content, err = pathContent(ctx, f.t, f.path); err != nil {
+			return nil, err
+		}
 	}
 	if f.t.Check {
 		return Result{"path": f.path, "changed": true, "state": "absent"}, nil
