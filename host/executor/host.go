@@ -342,6 +342,7 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 	var res map[string]any
 	for attempt := 1; ; attempt++ {
 		res = r.runModule(ctx, spec, mt, args)
+		_ = r.changeInventory(res, h, true) // a dry run cannot fail
 		if delegated != nil {
 			res["_ansible_delegated_vars"] = delegated
 		}

@@ -285,6 +285,11 @@ func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) {
 	}
 	if h == o.host && o.status == statusOK {
 		for _, res := range o.itemResults() {
+			if err := r.changeInventory(res, h, false); err != nil {
+				r.x.cfg.Warn(fmt.Sprintf("%s: %v", c.task.Pos, err))
+			}
+		}
+		for _, res := range o.itemResults() {
 			if changed, _ := res["changed"].(bool); changed {
 				for _, n := range c.task.Notify {
 					r.notify(n, h.Name)
