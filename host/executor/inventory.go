@@ -54,4 +54,3 @@ func asSlice(v any) []any {
 	l, _ := v.([]any)
 	return l
 }
-
