@@ -155,6 +155,7 @@ var playKeywords = map[string]setter[*Play]{
 	"tags":                tagsField(func(p *Play) *[]string { return &p.Tags }),
 	"environment":         rawField(func(p *Play) *any { return &p.Environment }),
 	"check_mode":          rawField(func(p *Play) *any { return &p.CheckMode }),
+	"order":               strField(func(p *Play) *string { return &p.Order }),
 	"diff":                rawField(func(p *Play) *any { return &p.Diff }),
 }
 

@@ -48,8 +48,9 @@ type Play struct {
 	IgnoreErrors      any
 	Tags              []string
 	Environment       any
-	CheckMode         any // check_mode; nil: the command line's --check
-	Diff              any // diff; nil: the command line's --diff
+	Order             string // order: the order hosts run in; "" is inventory order
+	CheckMode         any    // check_mode; nil: the command line's --check
+	Diff              any    // diff; nil: the command line's --diff
 	// When holds the conditions of the import_playbook entries that brought this play in.
 	// They are already prepended to the When of every pre_task, task and post_task; the
 	// executor checks them before gathering facts, as Ansible does.
