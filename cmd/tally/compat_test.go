@@ -616,14 +616,14 @@ func TestWithCompatResultReplacesRecordedResult(t *testing.T) {
 	}
 }
 
-// TestListMatchesAnsible requires --list-tasks and --list-hosts to print what ansible-playbook
+// TestListMatchesAnsible requires --list-tasks, --list-hosts and --list-tags to print what ansible-playbook
 // prints for every compat playbook. Ansible lists a play's hosts in no fixed order (a Python
 // set), so each play's host lines are compared sorted.
 func TestListMatchesAnsible(t *testing.T) {
 	ansible, tally := ansiblePlaybook(t), tallyBinary(t)
 	setup := compatSetup{inventory: "inventory.ini"}
 	eachCompatPlaybook(t, nil, func(t *testing.T, p compatPlaybook) {
-		for _, flag := range []string{"--list-tasks", "--list-hosts"} {
+		for _, flag := range []string{"--list-tasks", "--list-hosts", "--list-tags"} {
 			args := append(slices.Clone(p.args), flag)
 			ref := runPlaybook(t, setup, []string{ansible}, args, p.name)
 			got := runPlaybook(t, setup, []string{tally, "run"}, args, p.name)

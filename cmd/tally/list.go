@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/tallyrun/tally/host/executor"
@@ -10,7 +12,7 @@ import (
 	"github.com/tallyrun/tally/host/playbook"
 )
 
-// list prints what --list-hosts and --list-tasks ask for, in ansible-playbook's layout.
+// list prints what --list-hosts, --list-tasks and --list-tags ask for, in ansible-playbook's layout.
 func list(stdout, stderr io.Writer, inv *inventory.Inventory, pbs []*playbook.Playbook, f runFlags) int {
 	for _, pb := range pbs {
 		fmt.Fprintf(stdout, "\nplaybook: %s\n", pb.Path)
@@ -27,25 +29,43 @@ func list(stdout, stderr io.Writer, inv *inventory.Inventory, pbs []*playbook.Pl
 					fmt.Fprintf(stdout, "      %s\n", h.Name)
 				}
 			}
+			if !f.listTasks && !f.listTags {
+				continue
+			}
 			if f.listTasks {
 				fmt.Fprintln(stdout, "    tasks:")
-				for _, section := range [][]*playbook.Task{play.PreTasks, play.Tasks, play.PostTasks} {
-					listTasks(stdout, section, play.Tags, f)
-				}
+			}
+			tags := map[string]bool{}
+			for _, t := range play.Tags {
+				tags[t] = true
+			}
+			for _, section := range [][]*playbook.Task{play.PreTasks, play.Tasks, play.PostTasks} {
+				listTasks(stdout, section, play.Tags, f, tags)
+			}
+			if f.listTags {
+				fmt.Fprintf(stdout, "      TASK TAGS: [%s]\n", strings.Join(slices.Sorted(maps.Keys(tags)), ", "))
 			}
 		}
 	}
 	return executor.RCOK
 }
 
-func listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, f runFlags) {
+// listTasks lists the tasks --tags and --skip-tags select (with --list-tasks) and adds their
+// tags to all.
+func listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, f runFlags, all map[string]bool) {
 	for _, t := range tasks {
 		tags := append(append([]string{}, inherited...), t.Tags...)
 		if t.IsBlock() {
-			listTasks(w, t.Block, tags, f) // as Ansible, rescue and always are not listed
+			listTasks(w, t.Block, tags, f, all) // as Ansible, rescue and always are not listed
 			continue
 		}
 		if !executor.Selected(tags, f.tags, f.skipTags) {
+			continue
+		}
+		for _, tag := range tags {
+			all[tag] = true
+		}
+		if !f.listTasks {
 			continue
 		}
 		name := t.Name

@@ -41,6 +41,8 @@ type runFlags struct {
 	skipTags    []string
 	listHosts   bool
 	listTasks   bool
+	listTags    bool
+	startAt     string
 	syntaxCheck bool
 	check       bool
 	diff        bool
@@ -84,6 +86,8 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVarP(&f.diff, "diff", "D", false, "show the differences in the files and templates tasks change (with --check: would change)")
 	fs.BoolVar(&f.listHosts, "list-hosts", false, "list the hosts each play would run on, then exit")
 	fs.BoolVar(&f.listTasks, "list-tasks", false, "list the tasks each play would run, then exit")
+	fs.BoolVar(&f.listTags, "list-tags", false, "list the tags each play's tasks have, then exit")
+	fs.StringVar(&f.startAt, "start-at-task", "", "start the playbook at the first task whose name matches `NAME` (a glob)")
 	fs.BoolVar(&f.syntaxCheck, "syntax-check", false, "check the playbooks' syntax, then exit")
 	fs.StringVar(&f.jobID, "job-id", "", "the run's job ID (default: $TALLY_JOB_ID, else a new UUIDv7)")
 	fs.StringVar(&f.artifacts, "artifacts", "", "write the run's events, stats, status and rc under `DIR`/<job_id>/")
@@ -150,7 +154,7 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 		errorf(stderr, err)
 		return executor.RCError
 	}
-	if f.listHosts || f.listTasks {
+	if f.listHosts || f.listTasks || f.listTags {
 		return list(stdout, stderr, inv, pbs, f)
 	}
 
