@@ -219,6 +219,7 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 		Verbosity:  f.verbose,
 		Check:      f.check,
 		Diff:       f.diff,
+		StartAt:    f.startAt,
 		Emitter:    col,
 		Connect:    executor.SSHConnector(sshOpts),
 		Warn:       warn,
@@ -227,6 +228,9 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 	col.Finish(out.Status, out.RC)
 	if out.Err != nil {
 		errorf(stderr, out.Err)
+	}
+	if !x.StartReached() {
+		fmt.Fprintf(stderr, " [ERROR]: No matching task \"%s\" found. Note: --start-at-task can only follow static includes.\n", f.startAt)
 	}
 	if err := plugins.Err(); err != nil {
 		errorf(stderr, err)

@@ -37,6 +37,7 @@ type compiled struct {
 	scope // the effective keywords
 
 	block, rescue, always []*compiled
+	gather                bool // the play's implicit fact gathering
 }
 
 func (p *playRun) playScope() scope {
@@ -135,7 +136,9 @@ func compile(t *playbook.Task, parent scope, handler bool) *compiled {
 func gatherTask(play *playbook.Play, s scope) *compiled {
 	t := &playbook.Task{Pos: play.Pos, UUID: play.UUID + "-facts", Name: "Gathering Facts", Action: "gather_facts",
 		Args: map[string]any{}, Tags: []string{"always"}, When: play.When}
-	return compile(t, s, false)
+	c := compile(t, s, false)
+	c.gather = true
+	return c
 }
 
 // action is the module a task runs, by its short name.

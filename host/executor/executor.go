@@ -64,8 +64,9 @@ type Config struct {
 	BecomeUser string
 	BecomePass string // -K; a host's ansible_become_password overrides it
 	Verbosity  int
-	Check      bool // --check: modules report what they would change, changing nothing
-	Diff       bool // --diff: modules report what they change as before/after ("diff")
+	Check      bool   // --check: modules report what they would change, changing nothing
+	Diff       bool   // --diff: modules report what they change as before/after ("diff")
+	StartAt    string // --start-at-task: the name (a glob) of the task to start at
 	Emitter    Emitter
 	// Connect opens connections; nil uses SSHConnector with Ansible's SSH defaults.
 	Connect Connector
@@ -94,6 +95,7 @@ type Executor struct {
 	failed      map[string]bool // failed in some play: skipped by every later play
 	unreachable map[string]bool
 	playbookID  string
+	started     bool // --start-at-task's task was reached
 }
 
 // hostState is what tally knows about a host beyond its inventory variables.

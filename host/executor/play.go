@@ -73,6 +73,10 @@ func (x *Executor) runPlay(ctx context.Context, pb *playbook.Playbook, play *pla
 		x.emit(&event.Event{ParentUUID: playID, Event: event.PlaybookOnNoHostsMatched, Data: playData(pb, play)})
 		return x.resultRC(), false, nil
 	}
+	if !x.StartReached() && !x.holdsStart(play) {
+		x.emit(&event.Event{UUID: playID, ParentUUID: x.playbookID, Event: event.PlaybookOnPlayStart, Data: playData(pb, play)})
+		return x.resultRC(), false, nil
+	}
 	batches, err := x.batches(play, ordered, vars)
 	if err != nil {
 		return RCError, true, err

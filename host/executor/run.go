@@ -26,7 +26,7 @@ func (r *playRun) runList(ctx context.Context, tasks []*compiled, hosts []*inven
 		var err error
 		if c.task.IsBlock() {
 			err = r.runBlock(ctx, c, hosts, rescuable)
-		} else if Selected(c.tags, r.x.cfg.Tags, r.x.cfg.SkipTags) {
+		} else if Selected(c.tags, r.x.cfg.Tags, r.x.cfg.SkipTags) && r.x.runs(c) {
 			err = r.runTask(ctx, c, hosts, rescuable)
 		}
 		if err != nil {
