@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -222,6 +223,7 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 		StartAt:    f.startAt,
 		Emitter:    col,
 		Connect:    executor.SSHConnector(sshOpts),
+		Prompt:     prompter(stdout),
 		Warn:       warn,
 	})
 	out := x.Run(ctx, pbs)
@@ -328,6 +330,26 @@ func parseExtraVars(values []string) (map[string]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// prompter asks vars_prompt questions when standard input is a terminal, as Ansible does:
+// private answers on the terminal without echo, others on standard input; nil otherwise.
+func prompter(stdout io.Writer) executor.Prompter {
+	if !connection.IsTerminal(os.Stdin) {
+		return nil
+	}
+	in := bufio.NewReader(os.Stdin)
+	return func(msg string, private bool) (string, error) {
+		if private {
+			return connection.PromptPassword(msg)
+		}
+		fmt.Fprint(stdout, msg)
+		line, err := in.ReadString('\n')
+		if err != nil && line == "" {
+			return "", fmt.Errorf("read the answer: %w", err)
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
 }
 
 // colorWanted reports whether w is a terminal that wants colour (NO_COLOR unset).

@@ -70,6 +70,8 @@ type Config struct {
 	Emitter    Emitter
 	// Connect opens connections; nil uses SSHConnector with Ansible's SSH defaults.
 	Connect Connector
+	// Prompt asks vars_prompt questions; nil: there is no terminal to ask on.
+	Prompt Prompter
 	// Warn receives warnings about the run (a missing handler, an inventory pattern that
 	// matched nothing); nil drops them.
 	Warn func(string)
@@ -96,6 +98,8 @@ type Executor struct {
 	unreachable map[string]bool
 	playbookID  string
 	started     bool // --start-at-task's task was reached
+	// promptWarned: the warning that vars_prompt cannot ask was given.
+	promptWarned bool
 }
 
 // hostState is what tally knows about a host beyond its inventory variables.

@@ -52,6 +52,9 @@ func (x *Executor) runPlay(ctx context.Context, pb *playbook.Playbook, play *pla
 	if err != nil {
 		return RCError, true, err
 	}
+	if err := x.promptVars(play, vars); err != nil {
+		return RCError, true, err
+	}
 	pattern, err := x.tmpl.Render(play.Hosts, x.patternVars(vars))
 	if err != nil {
 		return RCError, true, fmt.Errorf("%s: play hosts: %w", play.Pos, err)

@@ -156,6 +156,7 @@ var playKeywords = map[string]setter[*Play]{
 	"environment":         rawField(func(p *Play) *any { return &p.Environment }),
 	"check_mode":          rawField(func(p *Play) *any { return &p.CheckMode }),
 	"order":               strField(func(p *Play) *string { return &p.Order }),
+	"vars_prompt":         varsPromptField,
 	"diff":                rawField(func(p *Play) *any { return &p.Diff }),
 }
 
@@ -179,7 +180,7 @@ func (d *doc) play(n *yaml.Node, ps []pair) (*Play, error) {
 				return nil, err
 			}
 			hosts = hosts || key == "hosts"
-		case (key == "roles" || key == "vars_prompt") && isEmpty(kv.v):
+		case key == "roles" && isEmpty(kv.v):
 			// an empty list asks for nothing tally lacks
 		case ansiblePlayKeys[key]:
 			return nil, d.errorf(kv.k, "tally does not support '%s' on a play yet", key)

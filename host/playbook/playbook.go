@@ -31,6 +31,7 @@ type Play struct {
 	Dir               string
 	Vars              map[string]any
 	VarsFiles         []string
+	VarsPrompt        []VarPrompt
 	GatherFacts       any // nil: default (true)
 	PreTasks          []*Task
 	Tasks             []*Task
