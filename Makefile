@@ -4,7 +4,7 @@ BIN      := bin/tally
 # Run as root, or with sudo when it is there, to install what the tests need.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: all build plugins install run test deps vet unit fuzz bench-collector bench-e2e clean
+.PHONY: all build plugins install run test deps vet unit unit-packages unit-cmd unit-compat fuzz bench-collector bench-e2e clean
 
 PLUGIN_DIR := build/plugins
 # Where make install puts the binary and the bundled plugins (the default plugin search path's
@@ -19,15 +19,23 @@ build:
 
 ## plugins: every bundled plugin, plugins/NAME/ -> build/plugins/NAME.wasm: Go with the stock
 ## toolchain, anything else with the Makefile in its directory (given OUT, the file to write).
+## A plugin in C is built only when clang can build for WASI (clang, lld, wasi-libc and the
+## wasm32 builtins: make deps installs them), and skipped with a word otherwise, so that
+## make run needs nothing but Go.
+PLUGIN_SRC ?= $(wildcard plugins/*/)
+CLANG      ?= clang
 plugins:
 	@mkdir -p $(PLUGIN_DIR)
-	@for d in plugins/*/; do n=$$(basename $$d); \
+	@for d in $(PLUGIN_SRC); do d=$${d%/}; n=$$(basename $$d); \
 		if [ -f $$d/main.go ]; then \
 			echo "plugin $$n (Go)"; \
 			GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 $(GO) build -buildmode=c-shared -trimpath -o $(PLUGIN_DIR)/$$n.wasm ./$$d || exit 1; \
+		elif [ -f $$d/Makefile ] && ls $$d/*.c >/dev/null 2>&1 && \
+			! echo 'int tally_probe;' | $(CLANG) --target=wasm32-wasi -mexec-model=reactor -x c -o /dev/null - >/dev/null 2>&1; then \
+			echo "plugin $$n (C) skipped: $(CLANG) cannot build for WASI here (make deps installs clang, lld, wasi-libc, libclang-rt-14-dev-wasm32)"; \
 		elif [ -f $$d/Makefile ]; then \
 			echo "plugin $$n ($$d/Makefile)"; \
-			$(MAKE) -s -C $$d OUT=$(CURDIR)/$(PLUGIN_DIR)/$$n.wasm || exit 1; \
+			$(MAKE) -s -C $$d OUT=$(abspath $(PLUGIN_DIR))/$$n.wasm CLANG=$(CLANG) || exit 1; \
 		fi; \
 	done
 
@@ -63,19 +71,32 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: the files above need formatting"; exit 1; }
 	$(GO) vet ./...
 
-unit:
-	$(GO) test -race -count=1 ./...
+## unit: every test under the race detector, in three go test runs, each with a time limit of its
+## own: the packages but cmd/tally, cmd/tally but its compatibility suites, and the suites
+## (TestCompat, TestCompatSSH: every compat playbook under ansible-playbook and tally, locally and
+## over SSH), by far the slowest part. The limits are for hangs, with room for a busy machine:
+## cmd/tally's tests but the suites took 26 minutes (without -race) at a load of 30 on two
+## cores, a few minutes on an idle machine.
+COMPAT := ^TestCompat(SSH)?$$
+unit: unit-packages unit-cmd unit-compat
+unit-packages:
+	$(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v '/cmd/tally$$')
+unit-cmd:
+	$(GO) test -race -count=1 -timeout 60m -skip '$(COMPAT)' ./cmd/tally
+unit-compat:
+	$(GO) test -race -count=1 -timeout 60m -run '$(COMPAT)' ./cmd/tally
 
-## fuzz: each parser's fuzz target for a fixed number of inputs (about 15 s each here):
+## fuzz: each parser's fuzz target for a fixed number of inputs (about 15 s each here, each run
+## with a time limit for hangs):
 ## inventories, playbooks, templates, and the plugins' event decoder. A count, not a duration:
 ## Go 1.26's fuzzing coordinator can fail a timed run with "context deadline exceeded" when the
 ## time runs out during an input (golang/go#75804, fixed in Go 1.27).
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzLoadINI$$' -fuzztime=12000x -fuzzminimizetime=2s ./host/inventory
-	$(GO) test -run='^$$' -fuzz='^FuzzLoadYAML$$' -fuzztime=12000x -fuzzminimizetime=2s ./host/inventory
-	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=30000x -fuzzminimizetime=2s ./host/playbook
-	$(GO) test -run='^$$' -fuzz='^FuzzRender$$' -fuzztime=200000x -fuzzminimizetime=2s ./host/template
-	$(GO) test -run='^$$' -fuzz='^FuzzDecodeBatch$$' -fuzztime=100000x -fuzzminimizetime=2s ./pluginsdk/wire
+	$(GO) test -timeout 20m -run='^$$' -fuzz='^FuzzLoadINI$$' -fuzztime=12000x -fuzzminimizetime=2s ./host/inventory
+	$(GO) test -timeout 20m -run='^$$' -fuzz='^FuzzLoadYAML$$' -fuzztime=12000x -fuzzminimizetime=2s ./host/inventory
+	$(GO) test -timeout 20m -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=30000x -fuzzminimizetime=2s ./host/playbook
+	$(GO) test -timeout 20m -run='^$$' -fuzz='^FuzzRender$$' -fuzztime=200000x -fuzzminimizetime=2s ./host/template
+	$(GO) test -timeout 20m -run='^$$' -fuzz='^FuzzDecodeBatch$$' -fuzztime=100000x -fuzzminimizetime=2s ./pluginsdk/wire
 
 ## bench-collector: events/s through the collector, and the heap of 1,000,000 kept results.
 bench-collector:

@@ -29,6 +29,8 @@ type (
 	RunnerOnStartHook interface{ RunnerOnStart(*event.Event) error }
 	// RunnerRetryHook subscribes a plugin to runner_retry.
 	RunnerRetryHook interface{ RunnerRetry(*event.Event) error }
+	// RunnerVerboseHook subscribes a plugin to runner_verbose.
+	RunnerVerboseHook interface{ RunnerVerbose(*event.Event) error }
 	// RunnerItemOnOKHook subscribes a plugin to runner_item_on_ok.
 	RunnerItemOnOKHook interface{ RunnerItemOnOK(*event.Event) error }
 	// RunnerItemOnFailedHook subscribes a plugin to runner_item_on_failed.
@@ -86,6 +88,7 @@ var hookTable = map[event.Type]func(p any) Handler{
 	event.PlaybookOnNotify:           hook(PlaybookOnNotifyHook.PlaybookOnNotify),
 	event.RunnerOnStart:              hook(RunnerOnStartHook.RunnerOnStart),
 	event.RunnerRetry:                hook(RunnerRetryHook.RunnerRetry),
+	event.RunnerVerbose:              hook(RunnerVerboseHook.RunnerVerbose),
 	event.RunnerItemOnOK:             hook(RunnerItemOnOKHook.RunnerItemOnOK),
 	event.RunnerItemOnFailed:         hook(RunnerItemOnFailedHook.RunnerItemOnFailed),
 	event.RunnerItemOnSkipped:        hook(RunnerItemOnSkippedHook.RunnerItemOnSkipped),

@@ -30,6 +30,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 
 	"github.com/tallyrun/tally/pluginsdk/event"
 	"github.com/tallyrun/tally/pluginsdk/meta"
@@ -107,6 +109,9 @@ type Runner struct {
 	plugin   any
 	handlers map[event.Type]Handler
 	values   wire.Values
+	// verbosity is the run's number of -v flags: from one on, a panic's stack goes to the
+	// log.
+	verbosity int
 	// progress is the seq of the event whose hook runs (meta.Metadata.Progress).
 	progress uint64
 }
@@ -160,9 +165,10 @@ func (r *Runner) Configure(payload []byte, terminal, log io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("configure: %w", err)
 	}
+	r.verbosity = wc.Verbosity
 	if h, ok := r.plugin.(ConfigureHook); ok {
 		c := &Config{JobID: wc.JobID, Verbosity: wc.Verbosity, Color: wc.Color, Terminal: terminal, Log: log, options: wc.Options}
-		if err := guard("configure", func() error { return h.Configure(c) }); err != nil {
+		if err := r.guard("configure", func() error { return h.Configure(c) }); err != nil {
 			return err
 		}
 	}
@@ -182,7 +188,7 @@ func (r *Runner) Deliver(batch []byte) (err error) {
 	var current *event.Event // the event whose hook is running
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("%s: panic: %v", describe(current), p)
+			err = r.panicked(describe(current), p)
 		}
 	}()
 	for i := range events {
@@ -213,7 +219,7 @@ func (r *Runner) DeliverResults(batch []byte) (err error) {
 	var current *event.Event
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("result %s: panic: %v", describe(current), p)
+			err = r.panicked("result "+describe(current), p)
 		}
 	}()
 	for i := range events {
@@ -234,22 +240,32 @@ func describe(e *event.Event) string {
 // Close calls the plugin's Close hook.
 func (r *Runner) Close() error {
 	if h, ok := r.plugin.(CloseHook); ok {
-		return guard("close", h.Close)
+		return r.guard("close", h.Close)
 	}
 	return nil
 }
 
 // guard runs fn, turning an error or a panic into an error that says what was being done.
-func guard(what string, fn func() error) (err error) {
+func (r *Runner) guard(what string, fn func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("%s: panic: %v", what, p)
+			err = r.panicked(what, p)
 		}
 	}()
 	if err := fn(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
+}
+
+// panicked turns a panic, recovered while what was being done, into an error. With -v it
+// first writes the panic and its stack, as Go does, to standard error, which the host puts
+// in its log: the error names the event, the stack the line.
+func (r *Runner) panicked(what string, p any) error {
+	if r.verbosity > 0 {
+		fmt.Fprintf(os.Stderr, "panic: %v [recovered]\n\n%s", p, debug.Stack())
+	}
+	return fmt.Errorf("%s: panic: %v", what, p)
 }
 
 // The plugin Register recorded, or why there is none.

@@ -31,8 +31,9 @@ const compatDir = "../../testdata/compat"
 const compatParallel = 3
 
 // compatTimeout bounds one run of one playbook, so a hung runner fails its subtest instead of
-// the whole test binary.
-const compatTimeout = 3 * time.Minute
+// the whole test binary. A run takes seconds, but minutes on a machine loaded many times over
+// (modules_files took nearly 3 minutes at a load of 27 on two cores): the bound is for hangs.
+const compatTimeout = 10 * time.Minute
 
 // compatEnv makes both runs' output plain and independent of the user's Ansible setup.
 var compatEnv = []string{

@@ -17,6 +17,7 @@ Usage:
   tally help                          print this help
 
 Run 'tally run --help', 'tally plugins --help' and 'tally plugin --help' for their flags.
+A mistake on the command line exits 2, after the usage (README.md lists the exit codes).
 `
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -30,7 +31,7 @@ func main() {
 func mainRC(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return 1
+		return RCUsage
 	}
 	switch args[0] {
 	case "run":
@@ -46,6 +47,6 @@ func mainRC(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "tally: unknown command %q\n\n%s", args[0], usage)
-	return 1
+	fmt.Fprintf(stderr, "%stally: error: unknown command %q\n", usage, args[0])
+	return RCUsage
 }

@@ -31,25 +31,22 @@ Flags:
 // pluginCommand runs tally plugin and returns the exit code.
 func pluginCommand(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("tally plugin", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
 	lang := fs.String("lang", "go", "the plugin's language: go (with tally's SDK) or c")
 	dir := fs.String("dir", "", "the project's directory (default: ./NAME); it must not exist")
 	fs.Usage = func() { fmt.Fprintf(stderr, pluginUsage, fs.FlagUsages()) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		return 1
+	if rc, done := parseFlags(fs, args, stderr); done {
+		return rc
 	}
 	if fs.NArg() != 2 || fs.Arg(0) != "new" {
-		fs.Usage()
-		return 1
+		return usageFailed(fs, errors.New("want: new NAME"), stderr)
 	}
 	name := fs.Arg(1)
 	if *dir == "" {
 		*dir = name
 	}
-	if err := newPlugin(name, *lang, *dir); err != nil {
+	if err := newPlugin(name, *lang, *dir); errors.As(err, new(usageError)) {
+		return usageFailed(fs, err, stderr)
+	} else if err != nil {
 		errorf(stderr, err)
 		return 1
 	}
@@ -63,7 +60,7 @@ func newPlugin(name, lang, dir string) error {
 		return fmt.Errorf("plugin new: %w", err)
 	}
 	if lang != "go" && lang != "c" {
-		return fmt.Errorf("plugin new: --lang %q: want go or c", lang)
+		return usagef("plugin new: --lang %q: want go or c", lang)
 	}
 	if _, err := os.Stat(dir); err == nil {
 		return fmt.Errorf("plugin new: %s already exists", dir)
@@ -103,6 +100,13 @@ func newPlugin(name, lang, dir string) error {
 	}
 	if lang == "go" {
 		return copySDK(filepath.Join(dir, "third_party", "tally"))
+	}
+	header, err := tally.SDK.ReadFile("pluginsdk/c/tally.h")
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "tally.h"), header, 0o644)
+	}
+	if err != nil {
+		return fmt.Errorf("plugin new: copy tally.h: %w", err)
 	}
 	return nil
 }

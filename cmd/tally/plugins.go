@@ -14,35 +14,34 @@ import (
 )
 
 const pluginsUsage = `Usage:
-  tally plugins list [flags]              the callback plugins found, with their type, version, file, and the files they shadow
+  tally plugins list [flags]              the callback plugins found (./callback_plugins first), with their type, version, use (stdout, enabled), file, and the files they shadow
   tally plugins inspect [flags] NAME      a plugin's metadata, options, events and capabilities
-  tally plugins check [flags] FILE.wasm   check a module against the plugin ABI, for plugin authors
+  tally plugins check [flags] FILE.wasm   check a module against the plugin ABI, for plugin authors (dir options get temporary directories)
 
 Flags:
 %s`
 
-// pluginsCommand runs tally plugins and returns the exit code: 0, or 1 when a plugin could
-// not be found, loaded or checked, or the command line is wrong.
+// pluginsCommand runs tally plugins and returns the exit code: 0, 1 when a plugin could not be
+// found, loaded or checked, RCUsage when the command line is wrong.
 func pluginsCommand(args []string, stdout, stderr io.Writer) int {
 	var flags pluginhost.Flags
 	var playbooks []string
 	fs := pflag.NewFlagSet("tally plugins", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.SortFlags = false
 	fs.StringArrayVar(&playbooks, "playbook", nil, "also search the callback_plugins directory next to this playbook, first (repeatable)")
 	addCallbackFlags(fs, &flags)
 	fs.Usage = func() { fmt.Fprintf(stderr, pluginsUsage, fs.FlagUsages()) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		return 1
+	if rc, done := parseFlags(fs, args, stderr); done {
+		return rc
 	}
 	sub, rest := fs.Arg(0), fs.Args()[min(1, fs.NArg()):]
 	want := map[string]int{"list": 0, "inspect": 1, "check": 1}
-	if n, ok := want[sub]; !ok || len(rest) != n {
-		fs.Usage()
-		return 1
+	if n, ok := want[sub]; sub == "" {
+		return usageFailed(fs, errors.New("want a command: list, inspect or check"), stderr)
+	} else if !ok {
+		return usageFailed(fs, fmt.Errorf("unknown command %q: want list, inspect or check", sub), stderr)
+	} else if len(rest) != n {
+		return usageFailed(fs, fmt.Errorf("%s takes %d arguments, not %d", sub, n, len(rest)), stderr)
 	}
 	warn := func(msg string) { fmt.Fprintf(stderr, "[WARNING]: %s\n", msg) }
 	cfg, err := config.Read(os.Getenv, warn)
@@ -54,6 +53,9 @@ func pluginsCommand(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		errorf(stderr, err)
 		return 1
+	}
+	if len(playbooks) == 0 {
+		s.Path = withProjectPlugins(s.Path)
 	}
 	h, err := pluginhost.New(s, stderr, warn)
 	if err != nil {
@@ -89,7 +91,7 @@ func listPlugins(ctx context.Context, h *pluginhost.Host, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return pluginhost.WriteList(w, listings)
+	return pluginhost.WriteList(w, listings, h.Settings())
 }
 
 func inspectPlugin(ctx context.Context, h *pluginhost.Host, name string, w io.Writer) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,60 +27,62 @@ import (
 	"github.com/tallyrun/tally/host/inventory"
 	"github.com/tallyrun/tally/host/playbook"
 	"github.com/tallyrun/tally/host/pluginhost"
+	"github.com/tallyrun/tally/pluginsdk/event"
 )
 
 // runFlags are the flags of tally run, with ansible-playbook's names and meanings.
 type runFlags struct {
-	inventories []string
-	forks       int
-	limit       string
-	extraVars   []string
-	user        string
-	connection  string
-	become      bool
-	becomeUser  string
-	tags        []string
-	skipTags    []string
-	listHosts   bool
-	listTasks   bool
-	listTags    bool
-	startAt     string
-	syntaxCheck bool
-	check       bool
-	diff        bool
-	verbose     int
-	jobID       string
-	artifacts   string
-	privateKey  string
-	askPass     bool
-	askBecome   bool
-	timeout     int
-	commonArgs  string
-	extraArgs   string
-	callbacks   pluginhost.Flags
+	inventories  []string
+	forks        int
+	limit        string
+	extraVars    []string
+	user         string
+	connection   string
+	become       bool
+	becomeUser   string
+	becomeMethod string
+	tags         []string
+	skipTags     []string
+	listHosts    bool
+	listTasks    bool
+	listTags     bool
+	startAt      string
+	syntaxCheck  bool
+	check        bool
+	diff         bool
+	verbose      int
+	jobID        string
+	artifacts    string
+	privateKey   string
+	askPass      bool
+	askBecome    bool
+	timeout      int
+	commonArgs   string
+	extraArgs    string
+	callbacks    pluginhost.Flags
 }
 
 func runCommand(args []string, stdout, stderr io.Writer) int {
 	var f runFlags
 	fs := pflag.NewFlagSet("tally run", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: tally run [flags] PLAYBOOK...\n\nRuns Ansible playbooks. Flags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(stderr, "Usage: tally run [flags] PLAYBOOK...\n\nRuns Ansible playbooks. Flags:\n%s\nNot supported yet: %s.\n", fs.FlagUsages(), notYetList())
 	}
 	fs.SortFlags = false
-	fs.StringArrayVarP(&f.inventories, "inventory", "i", nil, "inventory file, directory, or comma-separated host list (repeatable)")
-	fs.IntVarP(&f.forks, "forks", "f", 5, "number of hosts worked on in parallel")
+	fs.StringArrayVarP(&f.inventories, "inventory", "i", nil, "inventory file, directory, or comma-separated host list (repeatable; default: $ANSIBLE_INVENTORY, else ansible.cfg's inventory)")
+	fs.IntVarP(&f.forks, "forks", "f", 0, "number of hosts worked on in parallel (default: $ANSIBLE_FORKS, else ansible.cfg's forks, else 5)")
 	fs.StringVarP(&f.limit, "limit", "l", "", "further limit hosts to a pattern (or @file)")
 	fs.StringArrayVarP(&f.extraVars, "extra-vars", "e", nil, "extra variables: key=value, JSON/YAML, or @file (repeatable)")
-	fs.StringVarP(&f.user, "user", "u", "", "connect as this user")
+	fs.StringVarP(&f.user, "user", "u", "", "connect as this user (default: $ANSIBLE_REMOTE_USER, else ansible.cfg's remote_user)")
 	fs.StringVarP(&f.connection, "connection", "c", "ssh", "connection type when the inventory sets none")
-	fs.StringVar(&f.privateKey, "private-key", "", "use this `FILE` to authenticate the connection")
+	fs.StringVar(&f.privateKey, "private-key", "", "use this `FILE` to authenticate the connection (default: $ANSIBLE_PRIVATE_KEY_FILE, else ansible.cfg's private_key_file)")
 	fs.BoolVarP(&f.askPass, "ask-pass", "k", false, "ask for the connection password (on the terminal)")
 	fs.IntVarP(&f.timeout, "timeout", "T", 0, "connection timeout in seconds, TCP and SSH handshake (default: the configuration's timeout, else 10)")
 	fs.StringVar(&f.commonArgs, "ssh-common-args", "", "ssh options for every host, as ansible_ssh_common_args (-o, -J, -p, -l, -i)")
 	fs.StringVar(&f.extraArgs, "ssh-extra-args", "", "more ssh options, as ansible_ssh_extra_args")
-	fs.BoolVarP(&f.become, "become", "b", false, "run operations with become")
-	fs.StringVar(&f.becomeUser, "become-user", "", "run operations as this user (default root)")
+	fs.BoolVarP(&f.become, "become", "b", false, "run operations with become (default: $ANSIBLE_BECOME, else ansible.cfg's become)")
+	fs.StringVar(&f.becomeUser, "become-user", "", "run operations as this user (default: $ANSIBLE_BECOME_USER, ansible.cfg's become_user, else root)")
+	fs.StringVar(&f.becomeMethod, "become-method", "", "privilege escalation method: sudo or su (default: $ANSIBLE_BECOME_METHOD, ansible.cfg's become_method, else sudo)")
 	fs.BoolVarP(&f.askBecome, "ask-become-pass", "K", false, "ask for the become password (on the terminal)")
 	fs.StringSliceVarP(&f.tags, "tags", "t", nil, "only run tasks tagged with these (repeatable, comma-separated)")
 	fs.StringSliceVar(&f.skipTags, "skip-tags", nil, "skip tasks tagged with these (repeatable, comma-separated)")
@@ -94,82 +97,61 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.artifacts, "artifacts", "", "write the run's events, stats, status and rc under `DIR`/<job_id>/")
 	fs.CountVarP(&f.verbose, "verbose", "v", "more output (repeatable: -vvv)")
 	addCallbackFlags(fs, &f.callbacks)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		return executor.RCUnreachable + 1 // 5: bad options, as ansible-playbook
+	addNotYetFlags(fs)
+	if rc, done := parseFlags(fs, args, stderr); done {
+		return rc
 	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "ERROR! You must specify a playbook file to run")
-		return 5
+	switch {
+	case fs.NArg() == 0:
+		return usageFailed(fs, errors.New("the following arguments are required: PLAYBOOK"), stderr)
+	case fs.Changed("forks") && f.forks < 1:
+		return usageFailed(fs, errors.New("the number of processes (--forks) must be >= 1"), stderr)
 	}
-	return run(f, fs.Args(), stdout, stderr)
+	return run(f, fs, fs.Args(), stdout, stderr)
 }
 
 func errorf(stderr io.Writer, err error) {
 	fmt.Fprintf(stderr, "ERROR! %v\n", err)
 }
 
-func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
+func run(f runFlags, fs *pflag.FlagSet, playbookPaths []string, stdout, stderr io.Writer) int {
 	warn := func(msg string) { fmt.Fprintf(stderr, "[WARNING]: %s\n", msg) }
-
-	var pbs []*playbook.Playbook
 	for _, p := range playbookPaths {
-		pb, err := playbook.Load(p)
-		if err != nil {
-			errorf(stderr, err)
-			return executor.RCUnreachable
-		}
-		pbs = append(pbs, pb)
-	}
-	if f.syntaxCheck {
-		for _, pb := range pbs {
-			fmt.Fprintf(stdout, "\nplaybook: %s\n", pb.Path)
-		}
-		return executor.RCOK
-	}
-
-	inv, err := inventory.LoadWith(f.inventories, inventory.Options{Warn: warn})
-	if err != nil {
-		errorf(stderr, err)
-		return executor.RCUnreachable
-	}
-	if len(inv.Hosts()) == 0 {
-		warn("provided hosts list is empty, only localhost is available. Note that the implicit localhost does not match 'all'")
-	}
-	for _, pb := range pbs {
-		if err := inv.AddVarsDir(filepath.Dir(pb.Path)); err != nil {
-			errorf(stderr, err)
-			return executor.RCUnreachable
-		}
-	}
-	if f.limit != "" {
-		if err := inv.Limit(f.limit); err != nil {
-			errorf(stderr, err)
+		if st, err := os.Stat(p); err != nil {
+			errorf(stderr, fmt.Errorf("the playbook: %s could not be found", p))
+			return executor.RCError
+		} else if !st.Mode().IsRegular() {
+			errorf(stderr, fmt.Errorf("the playbook: %s does not appear to be a file", p))
 			return executor.RCError
 		}
 	}
-	extra, err := parseExtraVars(f.extraVars)
-	if err != nil {
-		errorf(stderr, err)
-		return executor.RCError
-	}
-	if f.listHosts || f.listTasks || f.listTags {
-		return list(stdout, stderr, inv, pbs, f)
-	}
-
 	cfg, err := config.Read(os.Getenv, warn)
 	if err != nil {
 		errorf(stderr, err)
 		return executor.RCError
 	}
-	sshOpts, becomePass, err := sshOptions(f, cfg)
+	f.fillFrom(fs, cfg)
+	if f.syntaxCheck || f.listHosts || f.listTasks || f.listTags {
+		in, rc, err := load(f, playbookPaths, warn)
+		if err != nil {
+			errorf(stderr, err)
+			return rc
+		}
+		if f.syntaxCheck {
+			for _, pb := range in.playbooks {
+				fmt.Fprintf(stdout, "\nplaybook: %s\n", pb.Path)
+			}
+			return executor.RCOK
+		}
+		return list(stdout, stderr, in.inventory, in.playbooks, f)
+	}
+
+	jobID, err := newJobID(f.jobID)
 	if err != nil {
 		errorf(stderr, err)
-		return executor.RCError
+		return RCBadOptions
 	}
-	jobID, err := newJobID(f.jobID)
+	sshOpts, becomePass, err := sshOptions(f, cfg)
 	if err != nil {
 		errorf(stderr, err)
 		return executor.RCError
@@ -193,6 +175,16 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 	}
 	col := collector.New(jobID, callbacks, collector.WithWarnings(warn))
 
+	// From here every run is recorded: an error before the first task still reaches the
+	// plugins and the artifacts, as a run that started and ended in error.
+	in, rc, err := load(f, playbookPaths, warn)
+	if err != nil {
+		col.Emit(&event.Event{Event: event.PlaybookOnStart, Data: event.Data{Playbook: playbookPaths[0]}})
+		col.FinishError(rc, err)
+		errorf(stderr, err)
+		return rc
+	}
+
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sigs := make(chan os.Signal, 2)
@@ -207,29 +199,33 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 	}()
 
 	x := executor.New(executor.Config{
-		Inventory:  inv,
-		Forks:      f.forks,
-		ExtraVars:  extra,
-		Tags:       f.tags,
-		SkipTags:   f.skipTags,
-		RemoteUser: f.user,
-		Connection: f.connection,
-		Become:     f.become,
-		BecomeUser: f.becomeUser,
-		BecomePass: becomePass,
-		Verbosity:  f.verbose,
-		Check:      f.check,
-		Diff:       f.diff,
-		StartAt:    f.startAt,
-		Emitter:    col,
-		Connect:    executor.SSHConnector(sshOpts),
-		Prompt:     prompter(stdout),
-		Warn:       warn,
+		Inventory:      in.inventory,
+		Forks:          f.forks,
+		ExtraVars:      in.extraVars,
+		Tags:           f.tags,
+		SkipTags:       f.skipTags,
+		RemoteUser:     f.user,
+		Connection:     f.connection,
+		Become:         f.become,
+		BecomeUser:     f.becomeUser,
+		BecomeMethod:   f.becomeMethod,
+		BecomePass:     becomePass,
+		Verbosity:      f.verbose,
+		AnsibleManaged: cfg.AnsibleManaged,
+		Check:          f.check,
+		Diff:           f.diff,
+		StartAt:        f.startAt,
+		Emitter:        col,
+		Connect:        executor.SSHConnector(sshOpts),
+		Prompt:         prompter(stdout),
+		Warn:           warn,
 	})
-	out := x.Run(ctx, pbs)
-	col.Finish(out.Status, out.RC)
+	out := x.Run(ctx, in.playbooks)
 	if out.Err != nil {
+		col.FinishError(out.RC, out.Err)
 		errorf(stderr, out.Err)
+	} else {
+		col.Finish(out.Status, out.RC)
 	}
 	if !x.StartReached() {
 		fmt.Fprintf(stderr, " [ERROR]: No matching task \"%s\" found. Note: --start-at-task can only follow static includes.\n", f.startAt)
@@ -241,8 +237,88 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 	return out.RC
 }
 
+// loaded is what a run reads before its first task.
+type loaded struct {
+	playbooks []*playbook.Playbook
+	inventory *inventory.Inventory
+	extraVars map[string]any
+}
+
+// load reads the playbooks, the inventory with the limit applied, and the extra variables. An
+// error comes with the run's exit code, as ansible-playbook's: 4 for a file that cannot be
+// parsed, 1 otherwise.
+func load(f runFlags, playbookPaths []string, warn func(string)) (loaded, int, error) {
+	var in loaded
+	for _, p := range playbookPaths {
+		pb, err := playbook.Load(p)
+		if err != nil {
+			return in, executor.RCUnreachable, err
+		}
+		in.playbooks = append(in.playbooks, pb)
+	}
+	if f.syntaxCheck {
+		return in, executor.RCOK, nil
+	}
+	inv, err := inventory.LoadWith(f.inventories, inventory.Options{Warn: warn})
+	if err != nil {
+		return in, executor.RCUnreachable, err
+	}
+	in.inventory = inv
+	empty := len(inv.Hosts()) == 0
+	if empty {
+		warn("provided hosts list is empty, only localhost is available. Note that the implicit localhost does not match 'all'")
+	}
+	for _, pb := range in.playbooks {
+		if err := inv.AddVarsDir(filepath.Dir(pb.Path)); err != nil {
+			return in, executor.RCUnreachable, err
+		}
+	}
+	if f.limit != "" {
+		if err := inv.Limit(f.limit); err != nil {
+			return in, executor.RCError, err
+		}
+	}
+	// As ansible-playbook, a limit that leaves no host of a non-empty inventory is an error: a
+	// typo in a CI job's limit must not pass as a run that did nothing.
+	if hosts, err := inv.Select("all"); err != nil {
+		return in, executor.RCError, err
+	} else if len(hosts) == 0 && !empty {
+		return in, executor.RCError, errors.New("Specified inventory, host pattern and/or --limit leaves us with no hosts to target.")
+	}
+	if in.extraVars, err = parseExtraVars(f.extraVars); err != nil {
+		return in, executor.RCError, err
+	}
+	return in, executor.RCOK, nil
+}
+
+// fillFrom gives the flags the command line left unset their value from the configuration
+// (tally's file, then Ansible's: config.Read).
+func (f *runFlags) fillFrom(fs *pflag.FlagSet, cfg *config.Config) {
+	str := func(flag string, dst *string, v string) {
+		if !fs.Changed(flag) && v != "" {
+			*dst = v
+		}
+	}
+	str("user", &f.user, cfg.RemoteUser)
+	str("connection", &f.connection, cfg.Connection)
+	str("private-key", &f.privateKey, cfg.PrivateKeyFile)
+	str("ssh-common-args", &f.commonArgs, cfg.SSHCommonArgs)
+	str("ssh-extra-args", &f.extraArgs, cfg.SSHExtraArgs)
+	str("become-user", &f.becomeUser, cfg.BecomeUser)
+	str("become-method", &f.becomeMethod, cfg.BecomeMethod)
+	if !fs.Changed("inventory") {
+		f.inventories = cfg.Inventory
+	}
+	if !fs.Changed("forks") {
+		f.forks = cmp.Or(cfg.Forks, 5)
+	}
+	if !fs.Changed("become") && cfg.Become != nil {
+		f.become = *cfg.Become
+	}
+}
+
 // sshOptions gathers the run-wide SSH settings from the flags, the environment and the
-// configuration file, in that order, asking for passwords when -k or -K say so.
+// configuration (config.Read), in that order, asking for passwords when -k or -K say so.
 func sshOptions(f runFlags, cfg *config.Config) (opts connection.SSHOptions, becomePass string, err error) {
 	opts = connection.SSHOptions{
 		User:           f.user,
@@ -260,15 +336,12 @@ func sshOptions(f runFlags, cfg *config.Config) (opts connection.SSHOptions, bec
 	if cfg.HostKeyChecking != nil {
 		opts.NoHostKeyChecking = !*cfg.HostKeyChecking
 	}
-	for _, name := range []string{"TALLY_HOST_KEY_CHECKING", "ANSIBLE_HOST_KEY_CHECKING"} {
-		if v := os.Getenv(name); v != "" {
-			check, ok := config.ParseBool(v)
-			if !ok {
-				return opts, "", fmt.Errorf("%s=%q: want true or false", name, v)
-			}
-			opts.NoHostKeyChecking = !check
-			break
+	if v := os.Getenv("TALLY_HOST_KEY_CHECKING"); v != "" {
+		check, ok := config.ParseBool(v)
+		if !ok {
+			return opts, "", fmt.Errorf("TALLY_HOST_KEY_CHECKING=%q: want true or false", v)
 		}
+		opts.NoHostKeyChecking = !check
 	}
 	if f.askPass {
 		if opts.Password, err = connection.PromptPassword("SSH password: "); err != nil {

@@ -6,6 +6,7 @@ package collector
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -116,10 +117,20 @@ func (c *Collector) deliver(e *event.Event) {
 // code the run ended with, waits until every callback has handled every event, closes the
 // callbacks and returns the stats.
 func (c *Collector) Finish(status string, rc int) *event.Stats {
+	return c.finish(status, rc, "")
+}
+
+// FinishError ends a run that an error stopped (a playbook that cannot be parsed, a missing
+// vars file) as Finish does, with status error and the error's message in the stats.
+func (c *Collector) FinishError(rc int, err error) *event.Stats {
+	return c.finish("error", rc, err.Error())
+}
+
+func (c *Collector) finish(status string, rc int, msg string) *event.Stats {
 	close(c.in)
 	<-c.done
 	st := c.stats.result()
-	st.Status, st.RC, st.Start, st.End = status, rc, c.start, time.Now()
+	st.Status, st.RC, st.Message, st.Start, st.End = status, rc, msg, c.start, time.Now()
 	if c.spill != nil {
 		// Every result is kept before the stats call offers them.
 		close(c.spill.q)
@@ -135,10 +146,59 @@ func (c *Collector) Finish(status string, rc int) *event.Stats {
 	for _, s := range c.subs {
 		close(s.q)
 	}
-	for _, s := range c.subs {
-		<-s.done
-	}
+	c.waitCallbacks()
 	return st
+}
+
+// SlowCallbacks is how long Finish waits for the callbacks to handle the last events before it
+// says which are still working: the run is over, and a silent wait looks like a hang.
+var SlowCallbacks = time.Second
+
+// Backlog is implemented by a callback that queues events of its own (a plugin): Pending is
+// how many it has not finished handling.
+type Backlog interface {
+	Pending() int
+}
+
+// waitCallbacks waits until every callback has handled its last event and closed, saying once,
+// after SlowCallbacks, which ones are still working and how many events each has left.
+func (c *Collector) waitCallbacks() {
+	all := make(chan struct{})
+	go func() {
+		defer close(all)
+		for _, s := range c.subs {
+			<-s.done
+		}
+	}()
+	select {
+	case <-all:
+		return
+	case <-time.After(SlowCallbacks):
+	}
+	var busy []string
+	for _, s := range c.subs {
+		select {
+		case <-s.done:
+			continue
+		default:
+		}
+		left := len(s.q)
+		if b, ok := s.cb.(Backlog); ok {
+			left += b.Pending()
+		}
+		busy = append(busy, fmt.Sprintf("%s (%d %s left)", s.cb.Name(), left, plural(left, "event", "events")))
+	}
+	if len(busy) > 0 {
+		c.warn("the run is over; waiting for callback plugins still working: " + strings.Join(busy, ", "))
+	}
+	<-all
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // subscriber is one callback's queue and delivery goroutine.

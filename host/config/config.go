@@ -42,7 +42,35 @@ type Config struct {
 	HostKeyChecking *bool
 	// Timeout bounds connecting to each host (timeout); zero when unset.
 	Timeout time.Duration
+	// AnsibleManaged is the value of ansible_managed in templates (ansible_managed).
+	AnsibleManaged string
+	// RolesPath are the directories searched for roles (roles_path), absolute.
+	RolesPath []string
+
+	// The settings below come from Ansible's configuration only (ansiblecfg.go).
+
+	// AnsiblePath is the ansible.cfg the Ansible settings were read from; "" when none.
+	AnsiblePath string
+	// Inventory are the default inventory sources (-i), absolute paths or host lists.
+	Inventory []string
+	// Forks is the default of -f; zero when unset.
+	Forks int
+	// RemoteUser is the default of -u.
+	RemoteUser string
+	// Connection is the default of -c.
+	Connection string
+	// PrivateKeyFile is the default of --private-key.
+	PrivateKeyFile string
+	// SSHCommonArgs and SSHExtraArgs are the defaults of --ssh-common-args and --ssh-extra-args.
+	SSHCommonArgs, SSHExtraArgs string
+	// Become is the default of -b: nil when unset.
+	Become *bool
+	// BecomeUser and BecomeMethod are the defaults of --become-user and --become-method.
+	BecomeUser, BecomeMethod string
 }
+
+// DefaultAnsibleManaged is ansible_managed when no configuration sets it, as Ansible's.
+const DefaultAnsibleManaged = "Ansible managed"
 
 // Callback is one plugin's section of the file.
 type Callback struct {
@@ -101,34 +129,55 @@ func exists(p string) bool {
 	return err == nil
 }
 
-// Read finds the configuration file (Find) and loads it; with no file, it returns an empty
-// Config.
+// Read finds the configuration file (Find) and loads it, then fills what it leaves unset from
+// Ansible's configuration (ReadAnsible).
 func Read(getenv func(string) string, warn func(string)) (*Config, error) {
 	p, err := Find(getenv, warn)
-	if err != nil || p == "" {
-		return &Config{}, err
+	if err != nil {
+		return nil, err
 	}
-	return Load(p)
+	c := &Config{}
+	if p != "" {
+		if c, err = Load(p); err != nil {
+			return nil, err
+		}
+	}
+	ansible, err := ReadAnsible(getenv, warn)
+	if err != nil {
+		return nil, err
+	}
+	c.Under(ansible)
+	return c, nil
 }
 
 // Load reads the configuration file at path. Relative paths in it are relative to its
 // directory, as Ansible resolves paths in ansible.cfg.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, dir, err := readFile(path, "configuration")
 	if err != nil {
-		return nil, fmt.Errorf("read configuration: %w", err)
+		return nil, err
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, fmt.Errorf("read configuration: %w", err)
-	}
-	p := parser{path: path, dir: filepath.Dir(abs)}
+	p := parser{path: path, dir: dir}
 	c, err := p.parse(data)
 	if err != nil {
 		return nil, err
 	}
 	c.Path = path
 	return c, nil
+}
+
+// readFile returns the content of the what file at path, and the absolute directory that its
+// relative paths are relative to.
+func readFile(path, what string) (data []byte, dir string, err error) {
+	data, err = os.ReadFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", what, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", what, err)
+	}
+	return data, filepath.Dir(abs), nil
 }
 
 // parser turns the YAML document into a Config, naming file:line in every error.
@@ -183,6 +232,13 @@ func (p *parser) parse(data []byte) (*Config, error) {
 			c.HostKeyChecking = &b
 		case "timeout":
 			c.Timeout, err = p.duration(v)
+		case "ansible_managed":
+			c.AnsibleManaged, err = p.str(v)
+		case "roles_path":
+			c.RolesPath, err = p.list(v, ":")
+			for i, dir := range c.RolesPath {
+				c.RolesPath[i] = p.resolve(dir)
+			}
 		default:
 			err = p.errorf(k, "unknown setting %q (tally knows %s)", k.Value, strings.Join(settings, ", "))
 		}
@@ -194,7 +250,7 @@ func (p *parser) parse(data []byte) (*Config, error) {
 }
 
 // settings are the top-level settings, for errors.
-var settings = []string{"callback_plugins", "stdout_callback", "callbacks_enabled", "on_plugin_error", "callback_log", "callback_limits", "callbacks", "host_key_checking", "timeout"}
+var settings = []string{"callback_plugins", "stdout_callback", "callbacks_enabled", "on_plugin_error", "callback_log", "callback_limits", "callbacks", "host_key_checking", "timeout", "ansible_managed", "roles_path"}
 
 // pairs yields a mapping node's keys and values.
 func pairs(n *yaml.Node) func(yield func(k, v *yaml.Node) bool) {

@@ -168,7 +168,7 @@ func TestLocalExecCancelKillsProcessGroup(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error = %v, want deadline exceeded", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 20*time.Second { // the sleep's 30 s, with headroom for a busy machine
 		t.Fatalf("Exec returned after %v", d)
 	}
 	data, err := os.ReadFile(pidFile)

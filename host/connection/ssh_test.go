@@ -236,7 +236,7 @@ func TestSSHClosedPortIsUnreachable(t *testing.T) {
 	if !IsUnreachable(err) || err.Error() != want {
 		t.Errorf("DialSSH = %v, want unreachable: %s", err, want)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	if d := time.Since(start); d > 8*time.Second { // below the 10 s timeout, with headroom for a busy machine
 		t.Errorf("took %v", d)
 	}
 }
@@ -485,7 +485,7 @@ func TestSSHExecCancelKillsTheCommand(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || IsUnreachable(err) {
 		t.Fatalf("Exec = %v, want the context's error", err)
 	}
-	if d := time.Since(start); d > 3*time.Second {
+	if d := time.Since(start); d > 20*time.Second { // below the sleep's 30 s, with headroom for a busy machine
 		t.Errorf("cancelled Exec took %v", d)
 	}
 	pid, err := os.ReadFile(pidFile)

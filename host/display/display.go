@@ -142,6 +142,10 @@ func (d *Display) Event(e *event.Event) error {
 		d.itemSkipped(newResult(data, task))
 	case event.RunnerRetry:
 		d.retry(newResult(data, task))
+	case event.RunnerVerbose:
+		if msg, ok := data.Result["msg"].(string); ok && d.opts.Verbosity >= 3 {
+			d.display(msg, colorVerbose)
+		}
 	case event.PlaybookOnStats:
 		if data.Stats != nil {
 			d.stats(data.Stats)

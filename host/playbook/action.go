@@ -110,6 +110,11 @@ func (d *doc) parseAction(n *yaml.Node, ps []pair) (action, error) {
 	}
 	switch {
 	case a.name == "" && len(others) > 0:
+		for _, p := range others {
+			if isAnsibleModule(p.key) {
+				return a, d.unsupportedModule(p.k, p.key)
+			}
+		}
 		return a, d.unresolved(others[0].k, others[0].key)
 	case a.name == "":
 		return a, d.errorf(n, "no module/action detected in task.")
@@ -139,6 +144,9 @@ func (d *doc) parseAction(n *yaml.Node, ps []pair) (action, error) {
 }
 
 func (d *doc) unresolved(n *yaml.Node, name string) error {
+	if isAnsibleModule(name) {
+		return d.unsupportedModule(n, name)
+	}
 	return d.errorf(n, "couldn't resolve module/action '%s'. This often indicates a misspelling, "+
 		"missing collection, or incorrect module path.", name)
 }

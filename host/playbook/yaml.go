@@ -267,7 +267,11 @@ func (d *doc) value(n *yaml.Node, depth int) (any, error) {
 		}
 		return s, nil
 	case yaml.ScalarNode:
-		return d.scalar(n)
+		v, err := d.scalar(n)
+		if s, ok := v.(string); ok && err == nil {
+			err = d.noLookup(n, s)
+		}
+		return v, err
 	}
 	return nil, d.errorf(n, "unexpected YAML node")
 }

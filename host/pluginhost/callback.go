@@ -30,6 +30,7 @@ type callback struct {
 	done chan struct{}
 
 	failed atomic.Bool
+	left   atomic.Int64 // events queued and not yet handled, for collector.Backlog
 	batch  wire.Batch
 	// For the stdout plugin: the built-in display that takes over if the plugin fails, and
 	// the last play and task started, which it is shown first so that it prints under the
@@ -59,10 +60,14 @@ func (c *callback) Name() string { return c.p.Name }
 func (c *callback) Event(e *event.Event) error {
 	// The stdout plugin's queue takes every event, for the display that may take over.
 	if c.fallback != nil || c.subs[e.Event] && !c.failed.Load() {
+		c.left.Add(1)
 		c.q <- e
 	}
 	return nil
 }
+
+// Pending implements collector.Backlog.
+func (c *callback) Pending() int { return int(c.left.Load()) }
 
 // Close implements collector.Callback: it waits until the plugin has handled every event and
 // closed.
@@ -91,6 +96,7 @@ func (c *callback) deliver() {
 			}
 		}
 		c.handle(events)
+		c.left.Add(-int64(len(events)))
 	}
 	switch {
 	case c.standIn != nil:

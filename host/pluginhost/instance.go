@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/sys"
@@ -23,6 +22,8 @@ type instance struct {
 	mod       api.Module
 	limits    config.Limits
 	interrupt api.MutableGlobal
+	log       *pluginLog
+	stop      chan struct{} // closed when a call overruns its time limit, to end its sleep
 
 	mu      sync.Mutex // guards running and expired against the time limit's timer
 	running bool
@@ -35,6 +36,7 @@ func (in *instance) call(ctx context.Context, fn api.Function, params ...uint64)
 	in.mu.Lock()
 	in.running = true
 	in.mu.Unlock()
+	in.log.newCall()
 	timer := time.AfterFunc(in.limits.Timeout, in.expire)
 	res, err := fn.Call(ctx, params...)
 	timer.Stop()
@@ -56,31 +58,47 @@ func (in *instance) call(ctx context.Context, fn api.Function, params ...uint64)
 func (in *instance) expire() {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if in.running {
+	if in.running && !in.expired {
 		in.interrupt.Set(1)
 		in.expired = true
+		close(in.stop)
+	}
+}
+
+// sleep is the plugin's clock sleep (WASI's poll_oneoff): a real one, so that a sleeping
+// plugin takes no CPU, which the time limit ends. Then the plugin's next loop traps.
+func (in *instance) sleep(ns int64) {
+	t := time.NewTimer(time.Duration(ns))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-in.stop:
 	}
 }
 
 // trap describes a call that did not return: the module trapped, exited or broke a limit.
 func (in *instance) trap(err error) error {
+	oom := in.outOfMemory()
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
-		if in.nearMemoryLimit() {
-			return fmt.Errorf("it exited with code %d, having used nearly all of its memory limit of %s (see its output in the log)", exit.ExitCode(), formatSize(in.limits.Memory))
+		if oom {
+			return fmt.Errorf("it ran out of memory (its limit is %s) and exited with code %d (see its output in the log)", formatSize(in.limits.Memory), exit.ExitCode())
 		}
 		return fmt.Errorf("it exited with code %d (see its output in the log)", exit.ExitCode())
 	}
 	// wazero adds the WebAssembly stack trace after the first line.
 	msg, _, _ := strings.Cut(err.Error(), "\n")
-	if in.nearMemoryLimit() {
-		msg += fmt.Sprintf(" (it had used nearly all of its memory limit of %s)", formatSize(in.limits.Memory))
+	if oom {
+		return fmt.Errorf("it ran out of memory (its limit is %s): %s", formatSize(in.limits.Memory), msg)
 	}
 	return fmt.Errorf("it crashed: %s", msg)
 }
 
-func (in *instance) nearMemoryLimit() bool {
-	return int64(in.mod.Memory().Size()) > in.limits.Memory*9/10
+// outOfMemory reports whether a call that did not return ran out of memory: its memory came
+// near the limit, or its runtime said so before it gave up (the Go runtime gives up well
+// below the limit when its next arena does not fit).
+func (in *instance) outOfMemory() bool {
+	return int64(in.mod.Memory().Size()) > in.limits.Memory*3/4 || in.log.saidOutOfMemory
 }
 
 // send writes payload into a buffer the module allocates (tally_alloc) and calls fn with it.
@@ -112,10 +130,7 @@ func (in *instance) status(res uint64) error {
 	if len(msg) > maxMessage {
 		msg = append(msg[:maxMessage:maxMessage], "..."...)
 	}
-	if !utf8.Valid(msg) {
-		return fmt.Errorf("it returned an error: %q", msg)
-	}
-	return fmt.Errorf("it returned an error: %s", msg)
+	return fmt.Errorf("it returned an error: %s", appendEscaped(nil, msg))
 }
 
 // read returns the bytes a result locates: address in the high 32 bits, length in the low

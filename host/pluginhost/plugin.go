@@ -20,7 +20,6 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
@@ -128,6 +127,10 @@ func (h *Host) Load(ctx context.Context, path string) (*Plugin, error) {
 }
 
 func (h *Host) load(ctx context.Context, name, path string, terminal *bufio.Writer) (*Plugin, error) {
+	// The name prefixes every line of its log output: no odd characters, no great length.
+	if err := meta.ValidName(name); err != nil {
+		return nil, fmt.Errorf("file %s: %w", filepath.Base(path), err)
+	}
 	module, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -275,7 +278,7 @@ func (p *Plugin) instantiate(ctx context.Context, dirs []string) (*instance, err
 	}
 	fsConfig := wazero.NewFSConfig()
 	for _, d := range dirs {
-		fsConfig = fsConfig.(sysfs.FSConfig).WithSysFSMount(noSymlinks{sysfs.DirFS(d)}, d)
+		fsConfig = fsConfig.(sysfs.FSConfig).WithSysFSMount(newConfined(d), d)
 	}
 	cfg := wazero.NewModuleConfig().
 		WithName(p.Name).
@@ -286,12 +289,14 @@ func (p *Plugin) instantiate(ctx context.Context, dirs []string) (*instance, err
 		WithSysNanotime().
 		WithRandSource(rand.Reader). // wazero's default is the same numbers every run
 		WithFSConfig(fsConfig)
-	mod, err := p.runtime.InstantiateModule(ctx, p.compiled, cfg)
+	// A real sleep, which the call's time limit ends (instance.sleep).
+	in := &instance{limits: p.limits, log: p.log, stop: make(chan struct{})}
+	mod, err := p.runtime.InstantiateModule(ctx, p.compiled, cfg.WithNanosleep(in.sleep))
 	if err != nil {
 		return nil, fmt.Errorf("start: %w", err)
 	}
 	// Instrument added the global, so the module has it.
-	in := &instance{mod: mod, limits: p.limits, interrupt: mod.ExportedGlobal(interrupt.ExportName).(api.MutableGlobal)}
+	in.mod, in.interrupt = mod, mod.ExportedGlobal(interrupt.ExportName).(api.MutableGlobal)
 	if fn := mod.ExportedFunction(exportInit); fn != nil {
 		if _, err := in.call(ctx, fn); err != nil {
 			mod.Close(ctx)
@@ -315,7 +320,7 @@ func (p *Plugin) describe(ctx context.Context) error {
 		Error string `json:"error"`
 	}
 	if json.Unmarshal(doc, &problem) == nil && problem.Error != "" {
-		return fmt.Errorf("describe: %s", problem.Error)
+		return fmt.Errorf("describe: %s", oneLine(problem.Error))
 	}
 	dec := json.NewDecoder(strings.NewReader(string(doc)))
 	dec.DisallowUnknownFields()
@@ -347,10 +352,3 @@ func (p *Plugin) Close() {
 		_ = p.terminal.Flush()
 	}
 }
-
-// noSymlinks is a mounted directory in which the plugin cannot make symbolic links: a link to
-// "../.." would reach outside the directory, because the host resolves links.
-type noSymlinks struct{ experimentalsys.FS }
-
-// Symlink implements experimentalsys.FS.
-func (noSymlinks) Symlink(_, _ string) experimentalsys.Errno { return experimentalsys.EPERM }

@@ -5,7 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -43,33 +48,50 @@ func (h *Host) List(ctx context.Context) ([]Listing, error) {
 	return listings, err
 }
 
-// WriteList writes listings as a table: name, type, version, file and the files it shadows;
-// then why the plugins that could not be loaded could not.
-func WriteList(w io.Writer, listings []Listing) error {
+// WriteList writes listings as a table: name, type, version, the use the settings s make of
+// it (the stdout plugin, enabled, or not used), file and the files it shadows; then why the
+// plugins that could not be loaded could not, where it looked, and, when it found nothing,
+// how to get plugins.
+func WriteList(w io.Writer, listings []Listing, s Settings) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTYPE\tVERSION\tFILE\tSHADOWS")
+	fmt.Fprintln(tw, "NAME\tTYPE\tVERSION\tUSE\tFILE\tSHADOWS")
 	var problems []string
+	stdoutFound := false
 	for _, l := range listings {
 		typ, version := "-", "-"
 		if l.Plugin != nil {
-			typ, version = string(l.Plugin.Meta.Type), l.Plugin.Meta.Version
+			typ, version = string(l.Plugin.Meta.Type), oneLine(l.Plugin.Meta.Version)
+		}
+		use := "-"
+		switch {
+		case l.Name == s.Stdout:
+			use, stdoutFound = "stdout", true
+		case slices.Contains(s.Enabled, l.Name):
+			use = "enabled"
 		}
 		shadows := strings.Join(l.Shadows, ", ")
 		if shadows == "" {
 			shadows = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.Name, typ, version, l.Path, shadows)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Name, typ, version, use, l.Path, shadows)
 		if l.Err != nil {
-			problems = append(problems, l.Err.Error())
+			problems = append(problems, oneLine(l.Err.Error()))
 		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	for _, p := range problems {
-		if _, err := fmt.Fprintf(w, "\nerror: %s\n", p); err != nil {
-			return err
-		}
+		fmt.Fprintf(w, "\nerror: %s\n", p)
+	}
+	fmt.Fprintf(w, "\nsearched, in order: %s\n", strings.Join(s.Path, ", "))
+	if !stdoutFound && s.Stdout == DefaultStdout {
+		fmt.Fprintf(w, "stdout plugin: %s is not there; tally's built-in display draws the run\n", DefaultStdout)
+	}
+	if len(listings) == 0 {
+		_, err := fmt.Fprintln(w, "no callback plugins found. In tally's source tree, `make plugins` builds the bundled ones into build/plugins:"+
+			" pass --callback-path build/plugins, or `make install` them into "+DefaultPath[len(DefaultPath)-1]+".")
+		return err
 	}
 	return nil
 }
@@ -80,9 +102,9 @@ func WriteInspect(w io.Writer, p *Plugin, shadows []string) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 1, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
 	row("name", m.Name)
-	row("version", m.Version)
+	row("version", oneLine(m.Version))
 	row("type", string(m.Type))
-	row("description", orNone(m.Description))
+	row("description", orNone(oneLine(m.Description)))
 	row("file", p.Path)
 	row("sha256", p.SHA256)
 	row("shadows", orNone(strings.Join(shadows, ", ")))
@@ -119,7 +141,7 @@ func WriteInspect(w io.Writer, p *Plugin, shadows []string) error {
 		}
 		fmt.Fprintf(w, "  %s (%s)\n", o.Name, strings.Join(details, "; "))
 		if o.Description != "" {
-			fmt.Fprintf(w, "      %s\n", o.Description)
+			fmt.Fprintf(w, "      %s\n", oneLine(o.Description))
 		}
 	}
 	return nil
@@ -134,12 +156,14 @@ func orNone(s string) string {
 
 // Check checks the plugin file against the ABI, for plugin authors: it loads it (exports,
 // imports, ABI version, metadata), configures it with its defaults and the options in the
-// settings, and delivers it a run of one event of each type it subscribes to. It writes each
-// step to w and returns the first failure.
+// settings, each dir option a temporary directory of its own (so that a sample run writes
+// nothing where real records are kept), and delivers it a run of one event of each type it
+// subscribes to. It writes each step to w, then what the plugin wrote in its directories, and
+// returns the first failure.
 func (h *Host) Check(ctx context.Context, path string, w io.Writer) error {
 	step := func(what string, err error) error {
 		if err != nil {
-			fmt.Fprintf(w, "FAIL  %s: %v\n", what, err)
+			fmt.Fprintf(w, "FAIL  %s: %s\n", what, oneLine(err.Error()))
 			return err
 		}
 		fmt.Fprintf(w, "ok    %s\n", what)
@@ -149,8 +173,18 @@ func (h *Host) Check(ctx context.Context, path string, w io.Writer) error {
 	if err := step("load: WebAssembly module, ABI version, exports, imports, metadata", err); err != nil {
 		return err
 	}
-	err = h.configure(ctx, p, Output{JobID: "check"})
-	if err := step("configure with the options' defaults and the ones given", err); err != nil {
+	tmp, err := os.MkdirTemp("", "tally-check-")
+	if err != nil {
+		p.Close()
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	checking, dirs := h.withTempDirs(p, tmp)
+	what := "configure with the options' defaults and the ones given"
+	if len(dirs) > 0 {
+		what += ", each dir option a temporary directory"
+	}
+	if err := step(what, checking.configure(ctx, p, Output{JobID: "check"})); err != nil {
 		p.Close()
 		return err
 	}
@@ -160,22 +194,92 @@ func (h *Host) Check(ctx context.Context, path string, w io.Writer) error {
 		_ = cb.Event(e) // never fails: the run records failures
 	}
 	_ = cb.Close()
-	return step(fmt.Sprintf("deliver one event of each type %s subscribes to, then close", p.Name), errors.Join(run.failed...))
+	err = step(fmt.Sprintf("deliver one event of each type %s subscribes to, then close", p.Name), errors.Join(run.failed...))
+	for _, o := range p.Meta.Options {
+		if d, ok := dirs[o.Name]; ok {
+			writeWritten(w, o.Name, d)
+		}
+	}
+	return err
 }
 
-// sampleRun is a small run with one event of every type, for Check.
+// withTempDirs returns a copy of h whose settings give each of p's dir options a new
+// directory in tmp, and those directories by option.
+func (h *Host) withTempDirs(p *Plugin, tmp string) (*Host, map[string]string) {
+	dirs := map[string]string{}
+	given := maps.Clone(h.settings.Flags[p.Name])
+	if given == nil {
+		given = map[string]meta.Setting{}
+	}
+	for _, o := range p.Meta.Options {
+		d := filepath.Join(tmp, o.Name)
+		if o.Type != meta.Dir || os.Mkdir(d, 0o755) != nil {
+			continue
+		}
+		dirs[o.Name] = d
+		given[o.Name] = meta.Setting{Value: d, Source: "tally plugins check"}
+	}
+	c := *h
+	c.settings.Flags = maps.Clone(h.settings.Flags)
+	if c.settings.Flags == nil {
+		c.settings.Flags = map[string]map[string]meta.Setting{}
+	}
+	c.settings.Flags[p.Name] = given
+	return &c, dirs
+}
+
+// writeWritten writes what the plugin wrote in the directory of its option name.
+func writeWritten(w io.Writer, name, dir string) {
+	var files []string
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, path)
+			if info, err := d.Info(); err == nil {
+				files = append(files, fmt.Sprintf("%s (%d bytes)", oneLine(rel), info.Size()))
+			}
+		}
+		return nil
+	})
+	if len(files) == 0 {
+		fmt.Fprintf(w, "      %s: wrote nothing\n", name)
+		return
+	}
+	fmt.Fprintf(w, "      %s: wrote %s\n", name, strings.Join(files, ", "))
+}
+
+// sampleRun is a small run with one event of every type, for Check: each result is what its
+// type says (a failed one failed), and the stats count them.
 func sampleRun() []*event.Event {
 	now := time.Now()
 	task := &event.Task{Name: "check", Action: "command", Path: "check.yml:1", UUID: "task", Args: map[string]any{"cmd": "true"}}
-	res := map[string]any{"changed": false, "msg": "checked", "rc": 0, "stdout_lines": []any{}}
 	var events []*event.Event
+	var counts event.HostStats
 	for i, t := range meta.AllEvents {
+		res := map[string]any{"changed": false, "msg": "checked", "rc": 0, "stdout_lines": []any{}}
+		switch t {
+		case event.RunnerOnOK:
+			counts.OK++
+		case event.RunnerOnFailed, event.RunnerItemOnFailed:
+			res["failed"], res["rc"], res["msg"] = true, 1, "a failed result, as tally plugins check sends it"
+			if t == event.RunnerOnFailed {
+				counts.Failures++
+			}
+		case event.RunnerOnSkipped, event.RunnerItemOnSkipped:
+			res = map[string]any{"changed": false, "skipped": true, "skip_reason": "Conditional result was False"}
+			if t == event.RunnerOnSkipped {
+				counts.Skipped++
+			}
+		case event.RunnerOnUnreachable:
+			res = map[string]any{"changed": false, "unreachable": true, "msg": "an unreachable host, as tally plugins check sends it"}
+			counts.Unreachable++
+		}
 		e := &event.Event{JobID: "check", Seq: uint64(i + 1), UUID: fmt.Sprintf("event-%d", i+1), Created: now, Event: t,
 			Data: event.Data{Playbook: "check.yml", Play: "check", PlayPattern: "all", Host: "localhost", Task: task,
 				Start: now, End: now, Result: res, Handler: "handler", Included: "tasks.yml"}}
 		if t == event.PlaybookOnStats {
-			e.Data = event.Data{Stats: &event.Stats{Status: "successful", Start: now, End: now,
-				Hosts: map[string]event.HostStats{"localhost": {OK: 1, Processed: 1}}}}
+			counts.Processed = 1
+			e.Data = event.Data{Stats: &event.Stats{Status: "unreachable", RC: 4, Start: now, End: now,
+				Hosts: map[string]event.HostStats{"localhost": counts}}}
 		}
 		events = append(events, e)
 	}

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tallyrun/tally/pluginsdk/event"
+	"github.com/tallyrun/tally/pluginsdk/plugintest"
 )
 
 func TestListAndInspect(t *testing.T) {
@@ -18,7 +21,7 @@ func TestListAndInspect(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(second, "broken.wasm"), []byte("nope"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := testSettings(t, second, Flags{CallbackPath: []string{first}})
+	s := testSettings(t, second, Flags{CallbackPath: []string{first}, StdoutCallback: "printer", Callbacks: []string{"opts"}})
 	h, err := New(s, io.Discard, func(w string) { t.Error(w) })
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +32,7 @@ func TestListAndInspect(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	if err := WriteList(&out, listings); err != nil {
+	if err := WriteList(&out, listings, s); err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range listings {
@@ -37,12 +40,14 @@ func TestListAndInspect(t *testing.T) {
 			l.Plugin.Close()
 		}
 	}
-	want := `NAME     TYPE       VERSION  FILE                        SHADOWS
-broken   -          -        $R/second/broken.wasm  -
-opts     aggregate  1.0      $R/first/opts.wasm     $R/second/opts.wasm
-printer  stdout     1.0      $R/second/printer.wasm  -
+	want := `NAME     TYPE       VERSION  USE  FILE                        SHADOWS
+broken   -          -        -  $R/second/broken.wasm  -
+opts     aggregate  1.0      enabled  $R/first/opts.wasm     $R/second/opts.wasm
+printer  stdout     1.0      stdout  $R/second/printer.wasm  -
 
 error: callback plugin broken ($R/second/broken.wasm): not a valid WebAssembly module: no WebAssembly header
+
+searched, in order: $R/first, $R/second
 `
 	if got := strings.ReplaceAll(out.String(), root, "$R"); !sameTable(got, want) {
 		t.Errorf("list:\n%s\nwant:\n%s", got, want)
@@ -68,6 +73,21 @@ error: callback plugin broken ($R/second/broken.wasm): not a valid WebAssembly m
 	}
 }
 
+func TestListOfNothingSaysWhereItLookedAndHowToGetPlugins(t *testing.T) {
+	empty := t.TempDir()
+	s := testSettings(t, empty, Flags{})
+	var out strings.Builder
+	if err := WriteList(&out, nil, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"searched, in order: " + empty + "\n", "stdout plugin: default is not there; tally's built-in display draws the run",
+		"no callback plugins found", "--callback-path build/plugins", "make install"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("list:\n%s\ndoes not say %q", out.String(), want)
+		}
+	}
+}
+
 // sameTable compares tables ignoring how many spaces separate columns.
 func sameTable(a, b string) bool {
 	norm := func(s string) string {
@@ -80,8 +100,10 @@ func sameTable(a, b string) bool {
 	return norm(a) == norm(b)
 }
 
+// TestCheck also pins that check grants each dir option a temporary directory, even one the
+// operator gave (real stays empty), and says what the plugin wrote there.
 func TestCheck(t *testing.T) {
-	dir := t.TempDir()
+	dir, real := t.TempDir(), t.TempDir()
 	tests := []struct {
 		name, file string
 		flags      []string
@@ -92,11 +114,19 @@ ok    configure with the options' defaults and the ones given
 ok    deliver one event of each type agg subscribes to, then close
 `},
 		{"options", installTiny(t, dir, "opts", tiny{meta: optsMeta}), []string{"opts.label=x"}, "ok    deliver one event"},
-		{"a missing option", filepath.Join(dir, "opts.wasm"), nil, `FAIL  configure with the options' defaults and the ones given: callback plugin opts: plugin opts: option "label" is required`},
+		{"a missing option", filepath.Join(dir, "opts.wasm"), nil, `FAIL  configure with the options' defaults and the ones given, each dir option a temporary directory: callback plugin opts: plugin opts: option "label" is required`},
 		{"a crash", installTiny(t, dir, "crasher", tiny{meta: tinyMeta("crasher", "stdout", ""), events: opUnreachable}), nil,
 			"FAIL  deliver one event of each type crasher subscribes to, then close: callback plugin crasher failed on event"},
 		{"not a plugin", installTiny(t, dir, "abi9", tiny{marker: "tally_abi_version_9", meta: tinyMeta("abi9", "aggregate", "")}), nil,
 			"FAIL  load: WebAssembly module, ABI version, exports, imports, metadata: callback plugin abi9 (" + dir + "/abi9.wasm): it implements plugin ABI version 9"},
+		{"a required dir option", installTiny(t, dir, "needsdir", tiny{meta: tinyMeta("needsdir", "aggregate",
+			`,"options":[{"name":"dir","type":"dir","required":true}],"capabilities":["filesystem"]`)}), nil,
+			`ok    configure with the options' defaults and the ones given, each dir option a temporary directory
+ok    deliver one event of each type needsdir subscribes to, then close
+      dir: wrote nothing
+`},
+		{"a dir given is not written to", plugintest.Install(t, dir, "recorder", goPlugin(t, recorderPkg)), []string{"recorder.dir=" + real},
+			"ok    deliver one event of each type recorder subscribes to, then close\n      dir: wrote events.txt ("},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,5 +141,35 @@ ok    deliver one event of each type agg subscribes to, then close
 				t.Errorf("Check: %v\n%s\nwant %q", err, out.String(), tt.want)
 			}
 		})
+	}
+	if entries, _ := os.ReadDir(real); len(entries) > 0 {
+		t.Errorf("check wrote into the directory the operator gave: %v", entries)
+	}
+}
+
+func TestCheckSampleRunStatsCountItsResults(t *testing.T) {
+	var want event.HostStats
+	var stats *event.Stats
+	for _, e := range sampleRun() {
+		failed, _ := e.Data.Result["failed"].(bool)
+		switch e.Event {
+		case event.RunnerOnOK:
+			want.OK++
+		case event.RunnerOnFailed:
+			want.Failures++
+		case event.RunnerOnSkipped:
+			want.Skipped++
+		case event.RunnerOnUnreachable:
+			want.Unreachable++
+		case event.PlaybookOnStats:
+			stats = e.Data.Stats
+		}
+		if failed != (e.Event == event.RunnerOnFailed || e.Event == event.RunnerItemOnFailed) {
+			t.Errorf("%s: failed is %v", e.Event, failed)
+		}
+	}
+	want.Processed = 1
+	if got := stats.Hosts["localhost"]; got != want || stats.Status == "successful" {
+		t.Errorf("stats %s %+v, want the counts of the results sent, %+v, and not successful", stats.Status, got, want)
 	}
 }

@@ -142,11 +142,11 @@ func (r *Run) assemble(names []string, loaded []*Plugin, errs []error, out Outpu
 		case i == 0 && names[0] == DefaultStdout && strings.Contains(err.Error(), "not found"):
 			// tally's built-in display is the default stdout plugin until default.wasm exists.
 		case i == 0:
-			out.Warn(fmt.Sprintf("%v; using the built-in display", err))
+			out.Warn(oneLine(fmt.Sprintf("%v; using the built-in display", err)))
 		case r.failRun:
 			return fmt.Errorf("%w: %w", ErrPluginFailed, err)
 		default:
-			out.Warn(fmt.Sprintf("skipping callback plugin %s: %v", names[i], err))
+			out.Warn(oneLine(fmt.Sprintf("skipping callback plugin %s: %v", names[i], err)))
 		}
 		if i == 0 {
 			r.callbacks = append(r.callbacks, out.Fallback())
@@ -260,7 +260,7 @@ func (r *Run) Callbacks() []collector.Callback { return r.callbacks }
 
 // fail reports that a plugin failed.
 func (r *Run) fail(name, where string, err error) {
-	r.warn(fmt.Sprintf("callback plugin %s failed on %s and is disabled for the rest of the run: %v", name, where, err))
+	r.warn(oneLine(fmt.Sprintf("callback plugin %s failed on %s and is disabled for the rest of the run: %v", name, where, err)))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.failed = append(r.failed, fmt.Errorf("callback plugin %s failed on %s: %w", name, where, err))

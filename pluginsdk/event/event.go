@@ -24,6 +24,9 @@ const (
 	PlaybookOnNotify           Type = "playbook_on_notify"
 	RunnerOnStart              Type = "runner_on_start"
 	RunnerRetry                Type = "runner_retry"
+	// RunnerVerbose is tally's own: at -vvv, a line about a host's connection (connecting, a
+	// command run and its exit status), as Ansible's display prints at -vvv; res.msg holds it.
+	RunnerVerbose              Type = "runner_verbose"
 	RunnerItemOnOK             Type = "runner_item_on_ok"
 	RunnerItemOnFailed         Type = "runner_item_on_failed"
 	RunnerItemOnSkipped        Type = "runner_item_on_skipped"
@@ -101,6 +104,7 @@ type HostStats struct {
 type Stats struct {
 	Status            string                    `json:"status"` // successful, failed, unreachable, interrupted, error
 	RC                int                       `json:"rc"`
+	Message           string                    `json:"message,omitempty"` // what ended the run, with status error
 	Start             time.Time                 `json:"start"`
 	End               time.Time                 `json:"end"`
 	Hosts             map[string]HostStats      `json:"hosts"`

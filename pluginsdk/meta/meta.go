@@ -111,7 +111,7 @@ type Metadata struct {
 var AllEvents = []event.Type{
 	event.PlaybookOnStart, event.PlaybookOnPlayStart, event.PlaybookOnNoHostsMatched,
 	event.PlaybookOnTaskStart, event.PlaybookOnHandlerTaskStart, event.PlaybookOnInclude,
-	event.PlaybookOnNotify, event.RunnerOnStart, event.RunnerRetry, event.RunnerItemOnOK,
+	event.PlaybookOnNotify, event.RunnerOnStart, event.RunnerVerbose, event.RunnerRetry, event.RunnerItemOnOK,
 	event.RunnerItemOnFailed, event.RunnerItemOnSkipped, event.RunnerOnOK, event.RunnerOnFailed,
 	event.RunnerOnSkipped, event.RunnerOnUnreachable, event.PlaybookOnNoHostsRemaining,
 	event.PlaybookOnStats,
@@ -154,9 +154,15 @@ func EnvPrefix(plugin string) string {
 	}, plugin) + "_"
 }
 
-// ValidName checks a plugin's name: lower-case letters, digits, '_', '.' and '-', starting
-// with a letter or digit.
+// MaxNameLength is the longest name a plugin may have: its name prefixes every line it logs.
+const MaxNameLength = 64
+
+// ValidName checks a plugin's name: at most MaxNameLength lower-case letters, digits, '_', '.'
+// and '-', starting with a letter or digit.
 func ValidName(name string) error {
+	if len(name) > MaxNameLength {
+		return fmt.Errorf("name %.20q...: longer than %d characters", name, MaxNameLength)
+	}
 	if !wellFormed(name, lower+digits, lower+digits+"_.-") {
 		return fmt.Errorf("name %q: want lower-case letters, digits, '_', '.' or '-'", name)
 	}

@@ -447,7 +447,10 @@ func (d *decoder) stats(off int) (*event.Stats, int) {
 	if ok, off = field(b, off, end, TagStatsGlobal); ok {
 		st.GlobalCustomStats, off = d.mapOf(off)
 	}
-	return st, closeRecord(b, off, end, TagStatsGlobal)
+	if ok, off = field(b, off, end, TagStatsMsg); ok {
+		st.Message, off = str(b, off)
+	}
+	return st, closeRecord(b, off, end, TagStatsMsg)
 }
 
 // keyAt reads a Map's key.

@@ -141,6 +141,9 @@ func appendStats(b []byte, st *event.Stats) []byte {
 	if st.GlobalCustomStats != nil {
 		b = AppendValue(append(b, TagStatsGlobal), st.GlobalCustomStats)
 	}
+	if st.Message != "" {
+		b = appendStringField(b, TagStatsMsg, st.Message)
+	}
 	return endRecord(b, start)
 }
 

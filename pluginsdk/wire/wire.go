@@ -85,6 +85,7 @@ const (
 	TagStatsHosts  = 5 // Map: host -> Record of host counters below
 	TagStatsCustom = 6 // Map: host -> Map (custom_stats)
 	TagStatsGlobal = 7 // Map (global_custom_stats)
+	TagStatsMsg    = 8 // String (message), only when set
 )
 
 // Tags of a host's counters in stats, each an Int.

@@ -39,6 +39,10 @@ func sample() []*event.Event {
 			CustomStats:       map[string]map[string]any{"h1": {"n": 1}},
 			GlobalCustomStats: map[string]any{"total": 2},
 		}}},
+		{JobID: "job", Seq: 4, UUID: "u5", Created: t0, Event: event.PlaybookOnStats, Data: event.Data{Stats: &event.Stats{
+			Status: "error", RC: 4, Start: t0, End: t0, Hosts: map[string]event.HostStats{},
+			Message: "site.yml:3: couldn't resolve module/action 'x'",
+		}}},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/tallyrun/tally/pluginsdk"
 	"github.com/tallyrun/tally/pluginsdk/event"
@@ -78,11 +79,11 @@ func (r *Recorder) Close() error {
 // Touch reads every field of e, and every value of its result, stats and task arguments, and
 // returns a sum of what it read.
 func Touch(e *event.Event) uint64 {
-	n := str(e.JobID) + e.Seq + str(e.UUID) + str(e.ParentUUID) + uint64(e.Created.UnixNano()) + str(string(e.Event))
+	n := str(e.JobID) + e.Seq + str(e.UUID) + str(e.ParentUUID) + nanos(e.Created) + str(string(e.Event))
 	d := &e.Data
 	n += str(d.Playbook) + str(d.Play) + str(d.PlayPattern) + str(d.Host) + str(d.Handler) + str(d.Included)
 	n += flag(d.IsConditional) + flag(d.IgnoreErrors) + flag(d.Rescued) + flag(d.IgnoreUnreachable)
-	n += uint64(d.Start.UnixNano()) + uint64(d.End.UnixNano()) + uint64(d.Duration*1e9)
+	n += nanos(d.Start) + nanos(d.End) + uint64(d.Duration*1e9)
 	if t := d.Task; t != nil {
 		n += str(t.Name) + str(t.Action) + str(t.Path) + str(t.UUID) + values(t.Args, t.RawArgs)
 		for _, tag := range t.Tags {
@@ -91,7 +92,7 @@ func Touch(e *event.Event) uint64 {
 	}
 	n += values(d.Result, d.RawResult)
 	if st := d.Stats; st != nil {
-		n += str(st.Status) + uint64(st.RC) + uint64(st.Start.UnixNano()) + uint64(st.End.UnixNano())
+		n += str(st.Status) + uint64(st.RC) + nanos(st.Start) + nanos(st.End)
 		for h, s := range st.Hosts {
 			n += str(h) + uint64(s.OK+s.Changed+s.Failures+s.Unreachable+s.Skipped+s.Rescued+s.Ignored+s.Processed)
 		}
@@ -134,6 +135,15 @@ func raw(v wire.Value) uint64 {
 		n += raw(it.Value())
 	}
 	return n
+}
+
+// nanos is a time as the encoding has it: nanoseconds since the epoch, 0 when unset (the
+// zero time.Time has no such number).
+func nanos(t time.Time) uint64 {
+	if t.IsZero() {
+		return 0
+	}
+	return uint64(t.UnixNano())
 }
 
 func str(s string) uint64 {
