@@ -203,11 +203,12 @@ func (f *fileToPut) put(ctx context.Context, t *Task) (Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		if t.Diff {
+			// As the file module Ansible's copy then runs: the path and what changes of it.
+			ch, _ := want.changes(fi, who.umask) // commands computed them without error
+			r["diff"] = attrsDiff(dest, ch)
+		}
 		if len(cmds) > 0 {
-			if t.Diff {
-				ch, _ := want.changes(fi, who.umask) // commands computed them without error
-				r["diff"] = attrsDiff(dest, ch)
-			}
 			if fi, err = t.apply(ctx, cmds, dest); err != nil {
 				return nil, err
 			}
@@ -224,8 +225,12 @@ func (f *fileToPut) put(ctx context.Context, t *Task) (Result, error) {
 		r["diff"] = []any{contentDiff(dest, fi, []byte(l.rest()), f.data, source)}
 	}
 	if t.Check {
-		r["changed"] = true
-		return addPathInfo(r, fi), nil
+		// As Ansible's copy action: changed, and the diff, nothing else.
+		out := Result{"changed": true}
+		if d, ok := r["diff"]; ok {
+			out["diff"] = d
+		}
+		return out, nil
 	}
 	if err := t.Conn.Put(ctx, dest, f.data, connection.FileMode(mode), t.Become); err != nil {
 		return nil, err

@@ -77,7 +77,7 @@ func fileModule(ctx context.Context, t *Task, p params) (Result, error) {
 		d = f.diff(state) // of the state before
 	}
 	r, err := f.ensure(ctx, state)
-	if d != nil && err == nil && r["changed"] == true && r["failed"] != true {
+	if d != nil && err == nil && r["failed"] != true {
 		if f.content != nil {
 			d["before"].(map[string]any)["path_content"] = f.content
 		}
@@ -160,7 +160,8 @@ func (f *fileTask) absent(ctx context.Context) (Result, error) {
 		}
 	}
 	if f.t.Check {
-		return Result{"path": f.path, "changed": true, "state": "absent"}, nil
+		// As Ansible: the path as it still is.
+		return addPathInfo(Result{"path": f.path, "changed": true, "state": "absent"}, f.s.fi), nil
 	}
 	rm := "rm -f -- "
 	if f.s.fi.isDir() {
