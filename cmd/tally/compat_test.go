@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -194,6 +195,10 @@ func runCompat(t *testing.T, setup compatSetup) {
 			t.Errorf("tally run differs from ansible-playbook on %s: rc %d, ansible-playbook %d\n%s",
 				p.name, got.rc, ref.rc, diffRecaps("ansible", ref.recap, "tally", got.recap))
 		}
+		if p.files && got.files != ref.files {
+			t.Errorf("tally run leaves other files than ansible-playbook on %s:\n%s", p.name, firstDiff(ref.files, got.files))
+			gotOK = false
+		}
 		if !refOK || !gotOK {
 			t.Logf("ansible-playbook output:\n%s", ref.output())
 			t.Logf("tally output:\n%s", got.output())
@@ -260,10 +265,12 @@ func eachCompatPlaybook(t *testing.T, names []string, fn func(t *testing.T, p co
 //	# compat-args: --tags web -e x=1   (extra arguments for both runs, split on spaces)
 //	# compat-rc: 2                     (ansible-playbook's exit code)
 //	# compat-recap: h1 : ok=1 changed=0 unreachable=0 failed=1 skipped=0 rescued=0 ignored=0
+//	# compat-files: true               (the files the runs leave under "out" must be alike)
 type compatCase struct {
 	args  []string
 	rc    int
 	recap map[string]hostStats
+	files bool
 }
 
 // parseCompatHeader reads the compat-* lines of the comment block that opens a playbook; name
@@ -288,6 +295,8 @@ func parseCompatHeader(name, src string) (compatCase, error) {
 			c.rc, err = strconv.Atoi(value)
 		case "compat-recap":
 			err = addRecapLine(c.recap, value)
+		case "compat-files":
+			c.files, err = strconv.ParseBool(value)
 		default:
 			err = fmt.Errorf("unknown header key %q", key)
 		}
@@ -326,6 +335,7 @@ type runResult struct {
 	rc             int
 	stdout, stderr string
 	recap          map[string]hostStats
+	files          string // the tree the run left under "out" (see fileTree)
 }
 
 func (r runResult) output() string {
@@ -372,7 +382,45 @@ func runPlaybook(t *testing.T, setup compatSetup, command, args []string, playbo
 	if r.recap, err = parseRecap(r.stdout); err != nil {
 		t.Fatalf("%s on %s: %v\n%s", filepath.Base(command[0]), playbook, err, r.output())
 	}
+	if r.files, err = fileTree(out); err != nil {
+		t.Fatalf("%s on %s: %v", filepath.Base(command[0]), playbook, err)
+	}
 	return r
+}
+
+// fileTree describes the tree under dir, a line per entry in path order: its path relative to
+// dir, its type and permissions, and a regular file's content or a link's target. It leaves out
+// times and owners, which differ between any two runs.
+func fileTree(dir string) (string, error) {
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p) // p is under dir
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s %v", rel, info.Mode())
+		switch {
+		case info.Mode().IsRegular():
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, " %q", data)
+		case info.Mode()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, " -> %s", strings.TrimPrefix(target, dir))
+		}
+		b.WriteString("\n")
+		return nil
+	})
+	return b.String(), err
 }
 
 // hostStats are the counters of one host's PLAY RECAP line.
@@ -641,14 +689,14 @@ func TestWithCompatResultReplacesRecordedResult(t *testing.T) {
 	}
 }
 
-// TestListMatchesAnsible requires --list-tasks and --list-hosts to print what ansible-playbook
+// TestListMatchesAnsible requires --list-tasks, --list-hosts and --list-tags to print what ansible-playbook
 // prints for every compat playbook. Ansible lists a play's hosts in no fixed order (a Python
 // set), so each play's host lines are compared sorted.
 func TestListMatchesAnsible(t *testing.T) {
 	ansible, tally := ansiblePlaybook(t), tallyBinary(t)
 	setup := compatSetup{inventory: "inventory.ini"}
 	eachCompatPlaybook(t, nil, func(t *testing.T, p compatPlaybook) {
-		for _, flag := range []string{"--list-tasks", "--list-hosts"} {
+		for _, flag := range []string{"--list-tasks", "--list-hosts", "--list-tags"} {
 			args := append(slices.Clone(p.args), flag)
 			ref := runPlaybook(t, setup, []string{ansible}, args, p.name)
 			got := runPlaybook(t, setup, []string{tally, "run"}, args, p.name)

@@ -24,11 +24,7 @@ var notYet = []struct {
 	long, short string
 	value       bool // takes a value
 }{
-	{"check", "C", false},
-	{"diff", "D", false},
 	{"step", "", false},
-	{"start-at-task", "", true},
-	{"list-tags", "", false},
 	{"force-handlers", "", false},
 	{"flush-cache", "", false},
 	{"become-password-file", "", true},

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -11,7 +12,7 @@ import (
 	"github.com/tallyrun/tally/host/playbook"
 )
 
-// list prints what --list-hosts and --list-tasks ask for, in ansible-playbook's layout.
+// list prints what --list-hosts, --list-tasks and --list-tags ask for, in ansible-playbook's layout.
 func list(stdout, stderr io.Writer, inv *inventory.Inventory, pbs []*playbook.Playbook, f runFlags) int {
 	for _, pb := range pbs {
 		fmt.Fprintf(stdout, "\nplaybook: %s\n", pb.Path)
@@ -28,19 +29,30 @@ func list(stdout, stderr io.Writer, inv *inventory.Inventory, pbs []*playbook.Pl
 					fmt.Fprintf(stdout, "      %s\n", h.Name)
 				}
 			}
+			if !f.listTasks && !f.listTags {
+				continue
+			}
 			if f.listTasks {
 				fmt.Fprintln(stdout, "    tasks:")
-				for _, section := range [][]*playbook.Task{play.PreTasks, play.RoleBlocks, play.Tasks, play.PostTasks} {
-					listTasks(stdout, section, play.Tags, "", f)
-				}
+			}
+			tags := map[string]bool{}
+			for _, t := range play.Tags {
+				tags[t] = true
+			}
+			for _, section := range [][]*playbook.Task{play.PreTasks, play.RoleBlocks, play.Tasks, play.PostTasks} {
+				listTasks(stdout, section, play.Tags, "", f, tags)
+			}
+			if f.listTags {
+				fmt.Fprintf(stdout, "      TASK TAGS: [%s]\n", strings.Join(slices.Sorted(maps.Keys(tags)), ", "))
 			}
 		}
 	}
 	return executor.RCOK
 }
 
-// listTasks lists tasks with the tags they inherit, in the role called role ("" outside roles).
-func listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, role string, f runFlags) {
+// listTasks lists the tasks --tags and --skip-tags select (with --list-tasks), in the role
+// called role ("" outside roles), and adds their tags to all.
+func listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, role string, f runFlags, all map[string]bool) {
 	for _, t := range tasks {
 		tags := append(append([]string{}, inherited...), t.Tags...)
 		if t.IsBlock() {
@@ -48,10 +60,16 @@ func listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, role str
 			if t.Role != nil {
 				inner = t.Role.Name
 			}
-			listTasks(w, t.Block, tags, inner, f) // as Ansible, rescue and always are not listed
+			listTasks(w, t.Block, tags, inner, f, all) // as Ansible, rescue and always are not listed
 			continue
 		}
 		if !executor.Selected(tags, f.tags, f.skipTags) {
+			continue
+		}
+		for _, tag := range tags {
+			all[tag] = true
+		}
+		if !f.listTasks {
 			continue
 		}
 		name := t.Action // as Ansible, an unnamed task is listed by its action, without its role

@@ -100,7 +100,8 @@ func TestBundledPluginsAreListed(t *testing.T) {
 // stdoutCompatPlaybooks are the compat playbooks the stdout plugins are compared on: their
 // runs end with a recap in Ansible, and each host's results come in one order with -f 1.
 var stdoutCompatPlaybooks = []string{"block_rescue", "failure", "handlers", "ignore_errors", "loops",
-	"no_log", "run_once", "set_fact_stats", "until_retries", "when", "include_tasks", "unreachable", "delegate_to"}
+	"no_log", "run_once", "set_fact_stats", "until_retries", "when", "include_tasks", "unreachable", "delegate_to",
+	"check_diff"}
 
 // TestBundledStdoutPluginsMatchAnsible runs compat playbooks with ansible-playbook and with
 // tally, through the json plugin (against ansible.posix.json), the minimal plugin (against
@@ -183,10 +184,16 @@ var (
 	minimalVariable = regexp.MustCompile(`"(delta|start|end)": "[^"]*"`)
 	outDir          = regexp.MustCompile(`/Test[^/"]*/\d+/`)
 	copySrc         = regexp.MustCompile(`(?m)^\s*"src": "[^"]*/\.ansible/tmp/[^"]*",\n`)
+	// A diff's after header names the source file: Ansible's temporary file for copy's
+	// content (tally has none, and prints no name) and for a rendered template (named as the
+	// template; tally names the template).
+	contentHeader = regexp.MustCompile(`(?m)^(\+\+\+ after): \S*/\.ansible/tmp/\S*/tmp[^/\s]*$`)
+	sourceHeader  = regexp.MustCompile(`(?m)^(\+\+\+ after: )\S*/`)
 )
 
 func maskMinimal(out string) string {
 	out = copySrc.ReplaceAllString(out, "")
+	out = sourceHeader.ReplaceAllString(contentHeader.ReplaceAllString(out, "$1"), "$1<dir>/")
 	return outDir.ReplaceAllString(minimalVariable.ReplaceAllString(out, `"$1": "<masked>"`), "/<out>/")
 }
 

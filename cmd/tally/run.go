@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -45,7 +46,11 @@ type runFlags struct {
 	skipTags     []string
 	listHosts    bool
 	listTasks    bool
+	listTags     bool
+	startAt      string
 	syntaxCheck  bool
+	check        bool
+	diff         bool
 	verbose      int
 	jobID        string
 	artifacts    string
@@ -83,8 +88,12 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVarP(&f.askBecome, "ask-become-pass", "K", false, "ask for the become password (on the terminal)")
 	fs.StringSliceVarP(&f.tags, "tags", "t", nil, "only run tasks tagged with these (repeatable, comma-separated)")
 	fs.StringSliceVar(&f.skipTags, "skip-tags", nil, "skip tasks tagged with these (repeatable, comma-separated)")
+	fs.BoolVarP(&f.check, "check", "C", false, "don't make any changes; report what would change instead")
+	fs.BoolVarP(&f.diff, "diff", "D", false, "show the differences in the files and templates tasks change (with --check: would change)")
 	fs.BoolVar(&f.listHosts, "list-hosts", false, "list the hosts each play would run on, then exit")
 	fs.BoolVar(&f.listTasks, "list-tasks", false, "list the tasks each play would run, then exit")
+	fs.BoolVar(&f.listTags, "list-tags", false, "list the tags each play's tasks have, then exit")
+	fs.StringVar(&f.startAt, "start-at-task", "", "start the playbook at the first task whose name matches `NAME` (a glob)")
 	fs.BoolVar(&f.syntaxCheck, "syntax-check", false, "check the playbooks' syntax, then exit")
 	fs.StringVar(&f.jobID, "job-id", "", "the run's job ID (default: $TALLY_JOB_ID, else a new UUIDv7)")
 	fs.StringVar(&f.artifacts, "artifacts", "", "write the run's events, stats, status and rc under `DIR`/<job_id>/")
@@ -141,7 +150,7 @@ func run(f runFlags, fs *pflag.FlagSet, playbookPaths []string, stdout, stderr i
 		return executor.RCError
 	}
 	f.fillFrom(fs, cfg)
-	if f.syntaxCheck || f.listHosts || f.listTasks {
+	if f.syntaxCheck || f.listHosts || f.listTasks || f.listTags {
 		in, rc, err := load(f, cfg, playbookPaths, warn)
 		if err != nil {
 			errorf(stderr, err)
@@ -222,9 +231,13 @@ func run(f runFlags, fs *pflag.FlagSet, playbookPaths []string, stdout, stderr i
 		BecomePass:     becomePass,
 		Verbosity:      f.verbose,
 		AnsibleManaged: cfg.AnsibleManaged,
+		Check:          f.check,
+		Diff:           f.diff,
+		StartAt:        f.startAt,
 		Emitter:        col,
 		Connect:        executor.SSHConnector(sshOpts),
 		Vault:          in.vault,
+		Prompt:         prompter(stdout),
 		Warn:           warn,
 	})
 	out := x.Run(ctx, in.playbooks)
@@ -233,6 +246,9 @@ func run(f runFlags, fs *pflag.FlagSet, playbookPaths []string, stdout, stderr i
 		errorf(stderr, out.Err)
 	} else {
 		col.Finish(out.Status, out.RC)
+	}
+	if !x.StartReached() {
+		fmt.Fprintf(stderr, " [ERROR]: No matching task \"%s\" found. Note: --start-at-task can only follow static includes.\n", f.startAt)
 	}
 	if err := plugins.Err(); err != nil {
 		errorf(stderr, err)
@@ -446,6 +462,26 @@ func parseExtraVars(values []string, keys *vault.Keyring) (map[string]any, error
 		}
 	}
 	return out, nil
+}
+
+// prompter asks vars_prompt questions when standard input is a terminal, as Ansible does:
+// private answers on the terminal without echo, others on standard input; nil otherwise.
+func prompter(stdout io.Writer) executor.Prompter {
+	if !connection.IsTerminal(os.Stdin) {
+		return nil
+	}
+	in := bufio.NewReader(os.Stdin)
+	return func(msg string, private bool) (string, error) {
+		if private {
+			return connection.PromptPassword(msg)
+		}
+		fmt.Fprint(stdout, msg)
+		line, err := in.ReadString('\n')
+		if err != nil && line == "" {
+			return "", fmt.Errorf("read the answer: %w", err)
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
 }
 
 // colorWanted reports whether w is a terminal that wants colour (NO_COLOR unset).

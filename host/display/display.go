@@ -123,7 +123,9 @@ func (d *Display) Event(e *event.Event) error {
 		}
 		d.includes = append(d.includes, in)
 	case event.RunnerOnOK:
-		d.runnerOK(newResult(data, task))
+		r := newResult(data, task)
+		d.fileDiff(r)
+		d.runnerOK(r)
 	case event.RunnerOnFailed:
 		d.runnerFailed(newResult(data, task), data.IgnoreErrors)
 	case event.RunnerOnSkipped:
@@ -131,7 +133,9 @@ func (d *Display) Event(e *event.Event) error {
 	case event.RunnerOnUnreachable:
 		d.runnerUnreachable(newResult(data, task), data.IgnoreUnreachable)
 	case event.RunnerItemOnOK:
-		d.itemOK(newResult(data, task))
+		r := newResult(data, task)
+		d.fileDiff(r)
+		d.itemOK(r)
 	case event.RunnerItemOnFailed:
 		d.itemFailed(newResult(data, task))
 	case event.RunnerItemOnSkipped:

@@ -33,8 +33,11 @@ func (m *Minimal) Event(e *event.Event) error {
 		task = &event.Task{}
 	}
 	switch e.Event {
+	case event.RunnerItemOnOK:
+		m.fileDiff(newResult(data, task))
 	case event.RunnerOnOK:
 		r := newResult(data, task)
+		m.fileDiff(r)
 		r.cleanDebug()
 		d.handleWarnings(r.res)
 		state, color := "SUCCESS", colorOK
@@ -62,6 +65,14 @@ func (m *Minimal) Event(e *event.Event) error {
 		d.display(data.Host+" | UNREACHABLE! => "+d.dumpResult(r.res, 4), colorUnreachable)
 	}
 	return d.err
+}
+
+// fileDiff prints a result's diff as the minimal callback's v2_on_file_diff does: changed or
+// not, and an empty line for a diff without differences.
+func (m *Minimal) fileDiff(r result) {
+	if pytext.Truthy(r.res["diff"]) {
+		m.d.display(m.d.diffText(r.res["diff"]), "")
+	}
 }
 
 // commandMsg is the minimal callback's _command_generic_msg.

@@ -27,6 +27,7 @@ type scope struct {
 	runOnce           any
 	delegateTo        string
 	notify            []string       // a task's own, else its block's or import's
+	checkMode, diff   any            // nil: the command line's --check, --diff
 	includeVars       map[string]any // include_tasks parameters and loop item
 	// roles is the chain of roles the task is in, outermost first: the last is its role
 	// (Ansible's dependency chain).
@@ -43,6 +44,7 @@ type compiled struct {
 	scope // the effective keywords
 
 	block, rescue, always []*compiled
+	gather                bool // the play's implicit fact gathering
 }
 
 func (p *playRun) playScope() scope {
@@ -56,6 +58,8 @@ func (p *playRun) playScope() scope {
 		ignoreErrors:      pl.IgnoreErrors,
 		ignoreUnreachable: pl.IgnoreUnreachable,
 		anyErrorsFatal:    pl.AnyErrorsFatal,
+		checkMode:         pl.CheckMode,
+		diff:              pl.Diff,
 	}
 	if pl.Environment != nil {
 		s.env = []any{pl.Environment}
@@ -103,6 +107,8 @@ func (parent scope) inherit(t *playbook.Task) scope {
 	if t.Notify != nil {
 		s.notify = t.Notify
 	}
+	set(&s.checkMode, t.CheckMode)
+	set(&s.diff, t.Diff)
 	return s
 }
 
@@ -146,7 +152,9 @@ func compile(t *playbook.Task, parent scope, handler bool) *compiled {
 func gatherTask(play *playbook.Play, s scope) *compiled {
 	t := &playbook.Task{Pos: play.Pos, UUID: play.UUID + "-facts", Name: "Gathering Facts", Action: "gather_facts",
 		Args: map[string]any{}, Tags: []string{"always"}, When: play.When}
-	return compile(t, s, false)
+	c := compile(t, s, false)
+	c.gather = true
+	return c
 }
 
 // action is the module a task runs, by its short name.

@@ -71,11 +71,16 @@ type Config struct {
 	Verbosity    int
 	// AnsibleManaged is ansible_managed in the template module; default "Ansible managed".
 	AnsibleManaged string
+	Check          bool   // --check: modules report what they would change, changing nothing
+	Diff           bool   // --diff: modules report what they change as before/after ("diff")
+	StartAt        string // --start-at-task: the name (a glob) of the task to start at
 	Emitter        Emitter
 	// Connect opens connections; nil uses SSHConnector with Ansible's SSH defaults.
 	Connect Connector
 	// Vault opens vault-encrypted vars files and included task files; nil has no secrets.
 	Vault *vault.Keyring
+	// Prompt asks vars_prompt questions; nil: there is no terminal to ask on.
+	Prompt Prompter
 	// Warn receives warnings about the run (an inventory pattern that
 	// matched nothing); nil drops them.
 	Warn func(string)
@@ -105,6 +110,9 @@ type Executor struct {
 	roles       map[*playbook.Role]*roleState
 	// handlerRoles are the roles whose handlers include_role has added to their play.
 	handlerRoles map[*playbook.Role]bool
+	started      bool // --start-at-task's task was reached
+	// promptWarned: the warning that vars_prompt cannot ask was given.
+	promptWarned bool
 }
 
 // hostState is what tally knows about a host beyond its inventory variables.

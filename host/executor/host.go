@@ -148,6 +148,7 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 	var res map[string]any
 	for attempt := 1; ; attempt++ {
 		res = r.runModule(ctx, spec, mt, args)
+		_ = r.changeInventory(res, h, true) // a dry run cannot fail
 		if delegated != nil {
 			res["_ansible_delegated_vars"] = delegated
 		}
@@ -286,8 +287,10 @@ func (r *playRun) moduleTask(ctx context.Context, c *compiled, h *inventory.Host
 			tv["ansible_managed"] = x.cfg.AnsibleManaged
 			return x.tmpl.RenderString(text, tv)
 		},
-		Eval: func(expr string) (any, error) { return x.tmpl.Eval(expr, vars) },
-		Cond: func(expr string) (bool, error) { return x.tmpl.Cond([]string{expr}, vars) },
+		Eval:  func(expr string) (any, error) { return x.tmpl.Eval(expr, vars) },
+		Cond:  func(expr string) (bool, error) { return x.tmpl.Cond([]string{expr}, vars) },
+		Check: r.mode(c.checkMode, x.cfg.Check, vars),
+		Diff:  r.mode(c.diff, x.cfg.Diff, vars),
 	}
 	env, err := r.environment(c, vars)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,6 +61,9 @@ func (x *Executor) runPlay(ctx context.Context, pb *playbook.Playbook, play *pla
 	if err != nil {
 		return RCError, true, err
 	}
+	if err := x.promptVars(play, vars); err != nil {
+		return RCError, true, err
+	}
 	pattern, err := x.tmpl.Render(play.Hosts, x.patternVars(vars))
 	if err != nil {
 		return RCError, true, fmt.Errorf("%s: play hosts: %w", play.Pos, err)
@@ -69,13 +73,23 @@ func (x *Executor) runPlay(ctx context.Context, pb *playbook.Playbook, play *pla
 		return RCError, true, fmt.Errorf("%s: %w", play.Pos, err)
 	}
 	// Batches are cut from every host of the play, unreachable ones included, as Ansible's.
+	// As Ansible, order is the order tasks run the hosts in (ansible_play_batch), not that of
+	// ansible_play_hosts_all.
+	ordered, err := orderHosts(slices.Clone(hosts), play.Order)
+	if err != nil {
+		return RCError, true, fmt.Errorf("%s: %w", play.Pos, err)
+	}
 	playID := play.UUID
 	if len(hosts) == 0 {
 		x.emit(&event.Event{UUID: playID, ParentUUID: x.playbookID, Event: event.PlaybookOnPlayStart, Data: playData(pb, play)})
 		x.emit(&event.Event{ParentUUID: playID, Event: event.PlaybookOnNoHostsMatched, Data: playData(pb, play)})
 		return x.resultRC(), false, nil
 	}
-	batches, err := x.batches(play, hosts, vars)
+	if !x.StartReached() && !x.holdsStart(play) {
+		x.emit(&event.Event{UUID: playID, ParentUUID: x.playbookID, Event: event.PlaybookOnPlayStart, Data: playData(pb, play)})
+		return x.resultRC(), false, nil
+	}
+	batches, err := x.batches(play, ordered, vars)
 	if err != nil {
 		return RCError, true, err
 	}
@@ -345,4 +359,25 @@ func (r *playRun) notify(name, host string) error {
 		return fmt.Errorf("The requested handler '%s' was not found in either the main handlers list nor in the listening handlers list", name)
 	}
 	return nil
+}
+
+// orderHosts puts a play's hosts in the order its order keyword asks for, as Ansible's
+// get_hosts does.
+func orderHosts(hosts []*inventory.Host, order string) ([]*inventory.Host, error) {
+	byName := func(a, b *inventory.Host) int { return strings.Compare(a.Name, b.Name) }
+	switch order {
+	case "", "inventory":
+	case "reverse_inventory":
+		slices.Reverse(hosts)
+	case "sorted":
+		slices.SortStableFunc(hosts, byName)
+	case "reverse_sorted":
+		slices.SortStableFunc(hosts, byName)
+		slices.Reverse(hosts)
+	case "shuffle":
+		rand.Shuffle(len(hosts), func(i, j int) { hosts[i], hosts[j] = hosts[j], hosts[i] })
+	default:
+		return nil, fmt.Errorf("Invalid 'order' specified for inventory hosts: %s", order)
+	}
+	return hosts, nil
 }

@@ -31,7 +31,7 @@ func (r *playRun) runList(ctx context.Context, tasks []*compiled, hosts []*inven
 				r.roleComplete(c.task.Role, hosts)
 			}
 		} else if hosts := r.notRun(c, hosts); len(hosts) > 0 && (c.task.Handler || // handlers run whatever the tags
-			Selected(c.tags, r.x.cfg.Tags, r.x.cfg.SkipTags)) {
+			Selected(c.tags, r.x.cfg.Tags, r.x.cfg.SkipTags)) && r.x.runs(c) {
 			err = r.runTask(ctx, c, hosts, rescuable)
 		}
 		if err != nil {
@@ -264,6 +264,15 @@ func (r *playRun) flag(v any, vars map[string]any) bool {
 	return b
 }
 
+// mode evaluates a check_mode or diff keyword with vars; def (the command line's flag) when it
+// is not set.
+func (r *playRun) mode(v any, def bool, vars map[string]any) bool {
+	if v == nil {
+		return def
+	}
+	return r.flag(v, vars)
+}
+
 func orFalse(v any) any {
 	if v == nil {
 		return false
@@ -278,7 +287,9 @@ func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) error {
 	changedState := false
 	if reg := c.task.Register; reg != "" && o.result != nil {
 		// Module output is data, never a template (Ansible's unsafe marking).
-		hs.setFacts[reg] = template.Unsafe(cleanResult(o.result))
+		res := cleanResult(o.result)
+		delete(res, "invocation") // as Ansible's strategy registers a result
+		hs.setFacts[reg] = template.Unsafe(res)
 		changedState = true
 	}
 	for _, res := range o.itemResults() {
@@ -302,6 +313,11 @@ func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) error {
 		hs.hostvars = nil
 	}
 	if h == o.host && o.status == statusOK {
+		for _, res := range o.itemResults() {
+			if err := r.changeInventory(res, h, false); err != nil {
+				r.x.cfg.Warn(fmt.Sprintf("%s: %v", c.task.Pos, err))
+			}
+		}
 		for _, res := range o.itemResults() {
 			if changed, _ := res["changed"].(bool); changed {
 				for _, n := range c.notify {

@@ -79,7 +79,9 @@ func (r *playRun) magic(v map[string]any, h *inventory.Host) {
 	v["ansible_play_batch"] = names(r.active(r.batch))
 	v["ansible_play_name"] = r.play.Name
 	v["playbook_dir"] = absPath(r.play.Dir)
-	v["ansible_check_mode"] = false
+	// As Ansible's options vars: the command line's --check and --diff, whatever the keywords.
+	v["ansible_check_mode"] = x.cfg.Check
+	v["ansible_diff_mode"] = x.cfg.Diff
 	v["ansible_verbosity"] = x.cfg.Verbosity
 	v["omit"] = x.omit
 	v["ansible_run_tags"] = tagsVar(x.cfg.Tags, "all")

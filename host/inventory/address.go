@@ -238,3 +238,9 @@ func zfill(s string, width int) string {
 	}
 	return sign + strings.Repeat("0", width-len(sign)-len(s)) + s
 }
+
+// ParseAddress splits a host name from its port ("web1:2222", "[::1]:22"), as the add_host
+// action does; port is 0 when there is none.
+func ParseAddress(address string) (host string, port int, err error) {
+	return parseAddress(address, false)
+}

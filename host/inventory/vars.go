@@ -19,6 +19,7 @@ import (
 // varsDir holds the group_vars/ and host_vars/ files of one directory, merged per group or
 // host name. Names without files are absent.
 type varsDir struct {
+	path   string // absolute
 	groups map[string]map[string]any
 	hosts  map[string]map[string]any
 }
@@ -37,7 +38,7 @@ func (inv *Inventory) loadVarsDir(dir string) (*varsDir, error) {
 	if d := inv.dirs[abs]; d != nil {
 		return d, nil
 	}
-	d := &varsDir{groups: map[string]map[string]any{}, hosts: map[string]map[string]any{}}
+	d := &varsDir{path: abs, groups: map[string]map[string]any{}, hosts: map[string]map[string]any{}}
 	groupNames := make([]string, len(inv.groups))
 	for i, g := range inv.groups {
 		groupNames[i] = g.Name

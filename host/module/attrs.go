@@ -49,16 +49,24 @@ func sameID(want, name string, id int) bool {
 	return want == name
 }
 
-// commands returns the shell commands giving the existing file fi the attributes (owner and
-// group first: chown may clear setuid bits), none when it has them already.
-func (a attrs) commands(fi *fileInfo, umask uint32) ([]string, error) {
+// attrChange is an attribute a file does not have yet: its name as Ansible's diff names it,
+// its value before and after, and the command that sets it.
+type attrChange struct {
+	name          string
+	before, after any
+	cmd           string
+}
+
+// changes returns the attributes the existing file fi lacks (owner and group first: chown may
+// clear setuid bits), none when it has them already.
+func (a attrs) changes(fi *fileInfo, umask uint32) ([]attrChange, error) {
 	q := connection.Quote(fi.path)
-	var cmds []string
+	var out []attrChange
 	if a.owner != "" && !sameID(a.owner, fi.owner, fi.uid) {
-		cmds = append(cmds, "chown -- "+connection.Quote(a.owner)+" "+q)
+		out = append(out, attrChange{"owner", fi.uid, idValue(a.owner), "chown -- " + connection.Quote(a.owner) + " " + q})
 	}
 	if a.group != "" && !sameID(a.group, fi.group, fi.gid) {
-		cmds = append(cmds, "chgrp -- "+connection.Quote(a.group)+" "+q)
+		out = append(out, attrChange{"group", fi.gid, idValue(a.group), "chgrp -- " + connection.Quote(a.group) + " " + q})
 	}
 	if a.mode != nil {
 		m, err := resolveMode(a.mode, fi.perm(), fi.isDir(), umask)
@@ -66,14 +74,40 @@ func (a attrs) commands(fi *fileInfo, umask uint32) ([]string, error) {
 			return nil, err
 		}
 		if m != fi.perm() {
-			cmds = append(cmds, fmt.Sprintf("chmod %o -- %s", m, q))
+			out = append(out, attrChange{"mode", octalMode(fi.perm()), octalMode(m), fmt.Sprintf("chmod %o -- %s", m, q)})
 		}
+	}
+	return out, nil
+}
+
+// idValue is an owner or group as a diff shows it after the change: the id when given as a
+// number, else the name (Ansible shows the id it resolved on the host).
+func idValue(s string) any {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n
+	}
+	return s
+}
+
+// commands returns the shell commands giving the existing file fi the attributes, none when it
+// has them already.
+func (a attrs) commands(fi *fileInfo, umask uint32) ([]string, error) {
+	ch, err := a.changes(fi, umask)
+	if err != nil {
+		return nil, err
+	}
+	var cmds []string
+	for _, c := range ch {
+		cmds = append(cmds, c.cmd)
 	}
 	return cmds, nil
 }
 
 // apply runs cmds (stopping at the first failure), then returns the lstat record of path.
 func (t *Task) apply(ctx context.Context, cmds []string, path string) (*fileInfo, error) {
+	if t.Check {
+		cmds = nil // check mode: the record of path as it is
+	}
 	script := strings.Join(append(cmds, "tally_stat "+connection.Quote(path)), " &&\n")
 	out, err := t.probe(ctx, script)
 	if err != nil {

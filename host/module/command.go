@@ -113,7 +113,7 @@ func command(ctx context.Context, t *Task, p params) (Result, error) {
 	if c := p.str("removes"); c != "" {
 		fmt.Fprintf(&script, "if ! tally_any %s; then echo %s; exit 0; fi\n", shGlob(c), markRemoves)
 	}
-	var cmdText string // the command as failure messages show it
+	var cmdText, run string // the command as failure messages show it; the line running it
 	if shell {
 		r["cmd"] = raw
 		cmdText = raw
@@ -121,7 +121,7 @@ func command(ctx context.Context, t *Task, p params) (Result, error) {
 		if exe == "" {
 			exe = "/bin/sh"
 		}
-		fmt.Fprintf(&script, "echo %s; exec %s -c %s", markRun, connection.Quote(exe), connection.Quote(raw))
+		run = fmt.Sprintf("echo %s; exec %s -c %s", markRun, connection.Quote(exe), connection.Quote(raw))
 	} else {
 		if exe := p.str("executable"); exe != "" {
 			r["warnings"] = []string{fmt.Sprintf("As of Ansible 2.4, the parameter 'executable' is no longer supported with the 'command' module. Not using '%s'.", exe)}
@@ -138,8 +138,13 @@ func command(ctx context.Context, t *Task, p params) (Result, error) {
 			quoted[i] = connection.Quote(a)
 		}
 		cmdText = strings.Join(quoted, " ")
-		fmt.Fprintf(&script, "tally_found %s || exit 0; echo %s; exec %s", quoted[0], markRun, cmdText)
+		run = fmt.Sprintf("tally_found %s || exit 0; echo %s; exec %s", quoted[0], markRun, cmdText)
 	}
+	if t.Check {
+		// As Ansible's command module in check mode: creates and removes decide, nothing runs.
+		run = "echo " + markRun
+	}
+	script.WriteString(run)
 	var stdin []byte
 	if p.has("stdin") {
 		stdin = []byte(p.str("stdin"))
@@ -154,7 +159,18 @@ func command(ctx context.Context, t *Task, p params) (Result, error) {
 	}
 	end := time.Now()
 	mark, out, _ := strings.Cut(string(res.Stdout), "\n")
+	shoulda := "Did"
+	if t.Check {
+		shoulda = "Would"
+	}
 	switch {
+	case mark == markRun && t.Check:
+		r["rc"], r["msg"] = 0, "Command would have run if not in check mode"
+		if p.str("creates") == "" && p.str("removes") == "" {
+			r["skipped"] = true
+		} else {
+			r["changed"] = true
+		}
 	case mark == markRun:
 		r["changed"] = true
 		r["start"], r["end"], r["delta"] = pyDatetime(start), pyDatetime(end), pyTimedelta(end.Sub(start))
@@ -167,10 +183,10 @@ func command(ctx context.Context, t *Task, p params) (Result, error) {
 		}
 	case mark == markCreates:
 		c := p.str("creates")
-		r["rc"], r["msg"], r["stdout"] = 0, fmt.Sprintf("Did not run command since '%s' exists", c), "skipped, since "+c+" exists"
+		r["rc"], r["msg"], r["stdout"] = 0, fmt.Sprintf("%s not run command since '%s' exists", shoulda, c), "skipped, since "+c+" exists"
 	case mark == markRemoves:
 		c := p.str("removes")
-		r["rc"], r["msg"], r["stdout"] = 0, fmt.Sprintf("Did not run command since '%s' does not exist", c), "skipped, since "+c+" does not exist"
+		r["rc"], r["msg"], r["stdout"] = 0, fmt.Sprintf("%s not run command since '%s' does not exist", shoulda, c), "skipped, since "+c+" does not exist"
 	case strings.HasPrefix(mark, markChdir):
 		errno := strings.TrimPrefix(mark, markChdir)
 		failWith(r, nil, fmt.Sprintf("Unable to change directory before execution: [Errno %s] %s: b'%s'", errno, errnoText[errno], p.str("chdir")))
@@ -210,6 +226,10 @@ var rawArgs = []string{"_raw_params", "executable"}
 func runRaw(ctx context.Context, t *Task, args map[string]any) (Result, error) {
 	if err := checkValidArgs("raw", args, rawArgs...); err != nil {
 		return nil, err
+	}
+	if t.Check {
+		// As Ansible's raw action: always skipped in check mode.
+		return Result{"changed": false, "skipped": true}, nil
 	}
 	cmd := pytext.Str(args["_raw_params"])
 	if exe, ok := args["executable"]; ok && exe != nil && pytext.Str(exe) != "" {
@@ -299,6 +319,14 @@ func runScript(ctx context.Context, t *Task, args map[string]any) (Result, error
 	if c := str("removes"); c != "" {
 		fmt.Fprintf(&script, "if [ ! -e %s ]; then echo %s; exit 0; fi\n", shPath(c), markRemoves)
 	}
+	if t.Check {
+		// As Ansible's script action in check mode: creates and removes decide, nothing runs.
+		if script.Len() == 0 {
+			return Result{"changed": false, "skipped": true, "msg": "Check mode is not supported for this task."}, nil
+		}
+		script.WriteString("echo " + markRun + "; exit 0\n")
+		data = nil
+	}
 	fmt.Fprintf(&script, "(umask 077; set -C; cat > %s) && chmod 700 %s || exit\necho %s\n", tmp, tmp, markRun)
 	if chdir != "" {
 		fmt.Fprintf(&script, "cd %s && ", connection.Quote(chdir))
@@ -315,6 +343,9 @@ func runScript(ctx context.Context, t *Task, args map[string]any) (Result, error
 	case markRemoves:
 		return Result{"changed": false, "skipped": true, "msg": str("removes") + " does not exist, matching removes option"}, nil
 	case markRun:
+		if t.Check {
+			return Result{"changed": true}, nil
+		}
 		res.Stdout = []byte(out)
 		return execResult(res), nil
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/tallyrun/tally/host/connection"
@@ -144,7 +145,7 @@ func (f *fileToPut) put(ctx context.Context, t *Task) (Result, error) {
 	}
 	var script strings.Builder
 	fmt.Fprintf(&script, "d=%s\n", shPath(f.dest))
-	if strings.HasSuffix(f.dest, "/") {
+	if strings.HasSuffix(f.dest, "/") && !t.Check {
 		// As Ansible's copy: a dest written as a directory is created.
 		fmt.Fprintf(&script, "mkdir -p -- \"$d\" || exit 1\n")
 	}
@@ -154,6 +155,7 @@ func (f *fileToPut) put(ctx context.Context, t *Task) (Result, error) {
 		script.WriteString("if [ -d \"$d\" ]; then echo dir; else echo file; fi\n")
 	}
 	script.WriteString("tally_stat \"$d\" -L sha1\nif [ -d \"$(dirname -- \"$d\")\" ]; then echo 1; else echo 0; fi\ntally_ids\n")
+	script.WriteString(readForDiff(t, "d"))
 	out, err := t.probe(ctx, script.String())
 	if err != nil {
 		return nil, fmt.Errorf("stat %s: %w", f.dest, err)
@@ -207,6 +209,11 @@ func (f *fileToPut) put(ctx context.Context, t *Task) (Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		if t.Diff {
+			// As the file module Ansible's copy then runs: the path and what changes of it.
+			ch, _ := want.changes(fi, who.umask) // commands computed them without error
+			r["diff"] = attrsDiff(dest, ch)
+		}
 		if len(cmds) > 0 {
 			if fi, err = t.apply(ctx, cmds, dest); err != nil {
 				return nil, err
@@ -215,6 +222,21 @@ func (f *fileToPut) put(ctx context.Context, t *Task) (Result, error) {
 		}
 		r["path"] = dest
 		return addPathInfo(r, fi), nil
+	}
+	if t.Diff {
+		source := f.src
+		if source != "" {
+			source, _ = filepath.Abs(source) // it was found, so its directory exists
+		}
+		r["diff"] = []any{contentDiff(dest, fi, []byte(l.rest()), f.data, source)}
+	}
+	if t.Check {
+		// As Ansible's copy action: changed, and the diff, nothing else.
+		out := Result{"changed": true}
+		if d, ok := r["diff"]; ok {
+			out["diff"] = d
+		}
+		return out, nil
 	}
 	if err := t.Conn.Put(ctx, dest, f.data, connection.FileMode(mode), t.Become); err != nil {
 		return nil, err

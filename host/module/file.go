@@ -72,6 +72,22 @@ func fileModule(ctx context.Context, t *Task, p params) (Result, error) {
 		return Result{"failed": true, "msg": "src option requires state to be 'link' or 'hard'", "path": pth}, nil
 	}
 	f := fileTask{t: t, s: s, path: pth, src: src, attrs: attrsOf(p), follow: p.bool("follow"), force: p.bool("force")}
+	var d map[string]any
+	if t.Diff {
+		d = f.diff(state) // of the state before
+	}
+	r, err := f.ensure(ctx, state)
+	if d != nil && err == nil && r["failed"] != true {
+		if f.content != nil {
+			d["before"].(map[string]any)["path_content"] = f.content
+		}
+		r["diff"] = d
+	}
+	return r, err
+}
+
+// ensure makes the path be in state.
+func (f *fileTask) ensure(ctx context.Context, state string) (Result, error) {
 	switch state {
 	case "absent":
 		return f.absent(ctx)
@@ -130,11 +146,22 @@ type fileTask struct {
 	path, src     string
 	attrs         attrs
 	follow, force bool
+	content       map[string]any // for the diff: what a directory state=absent removes held
 }
 
 func (f *fileTask) absent(ctx context.Context) (Result, error) {
 	if !f.s.fi.exists {
 		return Result{"path": f.path, "changed": false, "state": "absent"}, nil
+	}
+	if f.t.Diff && f.s.fi.isDir() {
+		var err error
+		if f.content, err = pathContent(ctx, f.t, f.path); err != nil {
+			return nil, err
+		}
+	}
+	if f.t.Check {
+		// As Ansible: the path as it still is.
+		return addPathInfo(Result{"path": f.path, "changed": true, "state": "absent"}, f.s.fi), nil
 	}
 	rm := "rm -f -- "
 	if f.s.fi.isDir() {
@@ -144,6 +171,25 @@ func (f *fileTask) absent(ctx context.Context) (Result, error) {
 		return fail(fmt.Sprintf("removing %s failed: %v", f.path, err), "path", f.path), nil
 	}
 	return Result{"path": f.path, "changed": true, "state": "absent"}, nil
+}
+
+// diff is the file module's diff (Ansible's initial_diff and the attributes): the path, its
+// state before and after when they differ, and the attributes it changes on what existed. A
+// file touch creates has none, as in Ansible.
+func (f *fileTask) diff(state string) map[string]any {
+	prev := stateOf(f.s.fi)
+	if state == "touch" && prev == "absent" {
+		return nil
+	}
+	var ch []attrChange
+	if _, fi := f.resolved(); state != "absent" && fi.exists {
+		ch, _ = f.attrs.changes(fi, f.s.who.umask) // the task computed them without error
+	}
+	d := attrsDiff(f.path, ch)
+	if prev != state {
+		d["before"].(map[string]any)["state"], d["after"].(map[string]any)["state"] = prev, state
+	}
+	return d
 }
 
 // finish applies the attributes to fi's path after the commands pre, and returns the result

@@ -147,6 +147,7 @@ func TestRegistry(t *testing.T) {
 		"script": {FreeForm: true}, "copy": {}, "file": {}, "template": {}, "stat": {}, "lineinfile": {},
 		"debug": {Controller: true}, "set_fact": {Controller: true}, "set_stats": {Controller: true},
 		"fail": {Controller: true}, "assert": {Controller: true}, "wait_for": {}, "pause": {Controller: true},
+		"add_host": {Controller: true}, "group_by": {Controller: true},
 	}
 	if len(registry) != len(want) {
 		t.Errorf("%d modules registered, want %d", len(registry), len(want))

@@ -66,7 +66,7 @@ func lineinfile(ctx context.Context, t *Task, p params) (Result, error) {
 	}
 
 	script := fmt.Sprintf("p=%s\ntally_stat \"$p\" -L\ntally_ids\n", shPath(dest))
-	if present && p.bool("create") {
+	if present && p.bool("create") && !t.Check {
 		// As Ansible, a missing file's directories are created even if no line is added.
 		script += "[ -e \"$p\" ] || mkdir -p -- \"$(dirname -- \"$p\")\" || exit 1\n"
 	}
@@ -93,7 +93,8 @@ func lineinfile(ctx context.Context, t *Task, p params) (Result, error) {
 	case !fi.exists && !p.bool("create"):
 		return fail(fmt.Sprintf("Destination %s does not exist !", dest), "rc", 257), nil
 	}
-	lines := splitKeepEnds([]byte(l.rest()))
+	before := []byte(l.rest())
+	lines := splitKeepEnds(before)
 	var msg string
 	var changed bool
 	r := Result{"backup": ""}
@@ -123,7 +124,10 @@ func lineinfile(ctx context.Context, t *Task, p params) (Result, error) {
 		return modeFailure(err, dest), nil
 	}
 	attrsChanged := len(cmds) > 0
-	if changed {
+	if t.Diff {
+		r["diff"] = lineinfileDiff(dest, a, fi, who.umask, before, bytes.Join(lines, nil))
+	}
+	if changed && !t.Check {
 		mode := cur
 		if a.mode != nil {
 			mode, _ = resolveMode(a.mode, cur, false, who.umask) // valid: commands resolved it
@@ -150,6 +154,19 @@ func lineinfile(ctx context.Context, t *Task, p params) (Result, error) {
 	}
 	r["changed"], r["msg"] = changed, msg
 	return r, nil
+}
+
+// lineinfileDiff is lineinfile's diff: the file's content before and after, and the attributes
+// a sets on fi.
+func lineinfileDiff(dest string, a attrs, fi *fileInfo, umask uint32, before, after []byte) []any {
+	content := map[string]any{"before": string(before), "after": string(after),
+		"before_header": dest + " (content)", "after_header": dest + " (content)"}
+	attr := map[string]any{}
+	if ch, _ := a.changes(fi, umask); len(ch) > 0 { // commands computed them without error
+		attr = attrsDiff("", ch)
+	}
+	attr["before_header"], attr["after_header"] = dest+" (file attributes)", dest+" (file attributes)"
+	return []any{content, attr}
 }
 
 // edit is a lineinfile edit, ported from Ansible's present() and absent().

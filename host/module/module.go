@@ -32,6 +32,12 @@ type Task struct {
 	// Vault opens vault-encrypted source files on the controller (copy, template); nil has
 	// no secrets.
 	Vault *vault.Keyring
+	// Check is check mode: the module reports what it would change without changing anything
+	// (or skips, as Ansible's modules without check mode support do).
+	Check bool
+	// Diff asks the module to add what it changes to its result as Ansible's "diff": a
+	// before/after pair (or a list of them) of text or of attributes.
+	Diff bool
 }
 
 // Result is a module's result, with Ansible's keys.

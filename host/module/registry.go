@@ -21,6 +21,8 @@ func init() {
 		"assert":     {Run: runAssert, Controller: true},
 		"wait_for":   {Run: runWaitFor},
 		"pause":      {Run: runPause, Controller: true, RunOnce: true},
+		"add_host":   {Run: runAddHost, Controller: true, RunOnce: true},
+		"group_by":   {Run: runGroupBy, Controller: true},
 	} {
 		register(name, s)
 	}

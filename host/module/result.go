@@ -2,6 +2,7 @@ package module
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/tallyrun/tally/internal/pytext"
 )
@@ -37,4 +38,10 @@ func modeFailure(err error, path string) Result {
 		return fail(me.msg, "details", me.details, "path", path)
 	}
 	return fail(err.Error(), "path", path)
+}
+
+// noCheckMode is the result of a module without check mode support in check mode: skipped, as
+// Ansible's AnsibleModule exits before doing anything.
+func noCheckMode(module string) Result {
+	return Result{"changed": false, "skipped": true, "msg": fmt.Sprintf("remote module (%s) does not support check mode", module)}
 }

@@ -33,6 +33,9 @@ const (
 var runWaitFor = withSpec(waitForSpec, waitFor)
 
 func waitFor(ctx context.Context, t *Task, p params) (Result, error) {
+	if t.Check {
+		return noCheckMode("wait_for"), nil
+	}
 	pth, port, state := p.str("path"), p.int("port"), p.str("state")
 	switch {
 	case port != 0 && pth != "":

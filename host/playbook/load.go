@@ -164,6 +164,10 @@ var playKeywords = map[string]setter[*Play]{
 	"tags":                tagsField(func(p *Play) *[]string { return &p.Tags }),
 	"environment":         rawField(func(p *Play) *any { return &p.Environment }),
 	"roles":               rolesField,
+	"check_mode":          rawField(func(p *Play) *any { return &p.CheckMode }),
+	"order":               strField(func(p *Play) *string { return &p.Order }),
+	"vars_prompt":         varsPromptField,
+	"diff":                rawField(func(p *Play) *any { return &p.Diff }),
 }
 
 // play reads the play n with keys ps.
@@ -193,8 +197,6 @@ func (d *doc) play(n *yaml.Node, ps []pair) (*Play, error) {
 			}
 			p.roles.vars = p.Vars
 			hosts = hosts || key == "hosts"
-		case key == "vars_prompt" && isEmpty(kv.v):
-			// an empty list asks for nothing tally lacks
 		case ansiblePlayKeys[key]:
 			return nil, d.errorf(kv.k, "tally does not support '%s' on a play yet", key)
 		default:
@@ -216,14 +218,6 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// isEmpty reports whether n is null or an empty list.
-func isEmpty(n *yaml.Node) bool {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n.Kind == yaml.SequenceNode && len(n.Content) == 0 || n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
 func hostsField(d *doc, key string, p *Play, n *yaml.Node) error {

@@ -31,6 +31,7 @@ type Play struct {
 	Dir         string
 	Vars        map[string]any
 	VarsFiles   []string
+	VarsPrompt  []VarPrompt
 	GatherFacts any // nil: default (true)
 	PreTasks    []*Task
 	// RoleBlocks run the play's roles: entries, between pre_tasks and tasks: static blocks
@@ -56,6 +57,9 @@ type Play struct {
 	IgnoreErrors      any
 	Tags              []string
 	Environment       any
+	Order             string // order: the order hosts run in; "" is inventory order
+	CheckMode         any    // check_mode; nil: the command line's --check
+	Diff              any    // diff; nil: the command line's --diff
 	// When holds the conditions of the import_playbook entries that brought this play in.
 	// They are already prepended to the When of every pre_task, task and post_task; the
 	// executor checks them before gathering facts, as Ansible does.
@@ -114,6 +118,8 @@ type Task struct {
 	BecomeUser        string
 	BecomeMethod      string
 	RemoteUser        string
+	CheckMode         any // check_mode; nil: inherited
+	Diff              any // diff; nil: inherited
 
 	Handler bool // listed under a play's handlers
 }

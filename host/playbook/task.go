@@ -50,6 +50,8 @@ var taskKeywords = map[string]keyword{
 	"remote_user":        {kInherited, strField(func(t *Task) *string { return &t.RemoteUser })},
 	"delegate_to":        {kInherited, strField(func(t *Task) *string { return &t.DelegateTo })},
 	"notify":             {kInherited, listField(func(t *Task) *[]string { return &t.Notify })},
+	"check_mode":         {kInherited, rawField(func(t *Task) *any { return &t.CheckMode })},
+	"diff":               {kInherited, rawField(func(t *Task) *any { return &t.Diff })},
 	"loop":               {kTask | kInclude, loopField},
 	"with_items":         {kTask | kInclude, loopField},
 	"loop_control":       {kTask | kInclude, loopControlField},

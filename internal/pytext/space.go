@@ -20,7 +20,12 @@ func Strip(s string) string {
 // SplitLines is Python's str.splitlines(): it breaks after \n, \r, \r\n, \v, \f, \x1c, \x1d,
 // \x1e, U+0085, U+2028 and U+2029, drops the breaks, and gives no last empty line. It returns
 // an empty, non-nil slice for "", which JSON encodes as [] (Ansible's stdout_lines).
-func SplitLines(s string) []string {
+func SplitLines(s string) []string { return splitLines(s, false) }
+
+// SplitLinesKeepEnds is Python's str.splitlines(True): SplitLines with each line's break kept.
+func SplitLinesKeepEnds(s string) []string { return splitLines(s, true) }
+
+func splitLines(s string, keepEnds bool) []string {
 	lines := []string{}
 	start := 0
 	for i := 0; i < len(s); {
@@ -35,7 +40,11 @@ func SplitLines(s string) []string {
 			i += size
 			continue
 		}
-		lines = append(lines, s[start:i])
+		end := i
+		if keepEnds {
+			end = i + size
+		}
+		lines = append(lines, s[start:end])
 		i += size
 		start = i
 	}

@@ -26,6 +26,7 @@ func (p *plugin) Configure(c *pluginsdk.Config) error {
 }
 
 func (p *plugin) RunnerOnOK(e *event.Event) error          { return p.m.Event(e) }
+func (p *plugin) RunnerItemOnOK(e *event.Event) error      { return p.m.Event(e) } // a loop item's diff
 func (p *plugin) RunnerOnFailed(e *event.Event) error      { return p.m.Event(e) }
 func (p *plugin) RunnerOnSkipped(e *event.Event) error     { return p.m.Event(e) }
 func (p *plugin) RunnerOnUnreachable(e *event.Event) error { return p.m.Event(e) }
