@@ -29,29 +29,31 @@ import (
 
 // runFlags are the flags of tally run, with ansible-playbook's names and meanings.
 type runFlags struct {
-	inventories []string
-	forks       int
-	limit       string
-	extraVars   []string
-	user        string
-	connection  string
-	become      bool
-	becomeUser  string
-	tags        []string
-	skipTags    []string
-	listHosts   bool
-	listTasks   bool
-	syntaxCheck bool
-	verbose     int
-	jobID       string
-	artifacts   string
-	privateKey  string
-	askPass     bool
-	askBecome   bool
-	timeout     int
-	commonArgs  string
-	extraArgs   string
-	callbacks   pluginhost.Flags
+	inventories     []string
+	forks           int
+	limit           string
+	extraVars       []string
+	user            string
+	connection      string
+	become          bool
+	becomeUser      string
+	tags            []string
+	skipTags        []string
+	listHosts       bool
+	listTasks       bool
+	syntaxCheck     bool
+	verbose         int
+	jobID           string
+	artifacts       string
+	privateKey      string
+	askPass         bool
+	askBecome       bool
+	timeout         int
+	commonArgs      string
+	extraArgs       string
+	callbacks       pluginhost.Flags
+	engine          string
+	ansiblePlaybook string
 }
 
 func runCommand(args []string, stdout, stderr io.Writer) int {
@@ -85,6 +87,16 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.artifacts, "artifacts", "", "write the run's events, stats, status and rc under `DIR`/<job_id>/")
 	fs.CountVarP(&f.verbose, "verbose", "v", "more output (repeatable: -vvv)")
 	addCallbackFlags(fs, &f.callbacks)
+	addEngineFlags(fs, &f)
+	engine, err := engineOf(args)
+	if err != nil {
+		errorf(stderr, err)
+		return 5
+	}
+	var ansibleArgs []string
+	if engine == "ansible" {
+		args, ansibleArgs = splitEngineArgs(fs, args)
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
@@ -94,6 +106,9 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "ERROR! You must specify a playbook file to run")
 		return 5
+	}
+	if engine == "ansible" {
+		return runAnsible(f, ansibleArgs, fs.Args(), stdout, stderr)
 	}
 	return run(f, fs.Args(), stdout, stderr)
 }
@@ -110,6 +125,7 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 		pb, err := playbook.Load(p)
 		if err != nil {
 			errorf(stderr, err)
+			fmt.Fprint(stderr, engineHint(err))
 			return executor.RCUnreachable
 		}
 		pbs = append(pbs, pb)
@@ -160,42 +176,15 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 		errorf(stderr, err)
 		return executor.RCError
 	}
-	jobID, err := newJobID(f.jobID)
+	rec, err := startRecord(f, cfg, playbookPaths, stdout, stderr, warn)
 	if err != nil {
 		errorf(stderr, err)
 		return executor.RCError
 	}
-	plugins, err := startCallbacks(context.Background(), cfg, f.callbacks, playbookPaths, jobID,
-		display.Options{Verbosity: f.verbose, DisplaySkippedHosts: true, DisplayOKHosts: true, Color: colorWanted(stdout)},
-		stdout, stderr, warn)
-	if err != nil {
-		errorf(stderr, err)
-		return executor.RCError
-	}
-	defer plugins.Close()
-	callbacks := plugins.Callbacks()
-	if f.artifacts != "" {
-		aw, err := artifacts.New(f.artifacts, jobID)
-		if err != nil {
-			errorf(stderr, err)
-			return executor.RCError
-		}
-		callbacks = append(callbacks, aw)
-	}
-	col := collector.New(jobID, callbacks, collector.WithWarnings(warn))
-
-	ctx, cancel := context.WithCancel(context.Background())
+	defer rec.plugins.Close()
+	col := rec.col
+	ctx, cancel := interruptible(stderr)
 	defer cancel()
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		<-sigs
-		fmt.Fprintln(stderr, "[ERROR]: User interrupted execution")
-		cancel()
-		<-sigs // a second signal gives up on the orderly end
-		os.Exit(executor.RCInterrupted)
-	}()
 
 	x := executor.New(executor.Config{
 		Inventory:  inv,
@@ -217,12 +206,66 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 	col.Finish(out.Status, out.RC)
 	if out.Err != nil {
 		errorf(stderr, out.Err)
+		fmt.Fprint(stderr, engineHint(out.Err))
 	}
-	if err := plugins.Err(); err != nil {
+	if err := rec.plugins.Err(); err != nil {
 		errorf(stderr, err)
 		return executor.RCError
 	}
 	return out.RC
+}
+
+// record is where a run's events go: the collector and, behind it, the plugins and artifacts.
+type record struct {
+	col     *collector.Collector
+	plugins *pluginhost.Run
+}
+
+// startRecord starts the record of a run, whichever engine runs it: the job ID, the plugins,
+// the artifacts writer and the collector that feeds them. Close the plugins after the
+// collector's Finish.
+func startRecord(f runFlags, cfg *config.Config, playbookPaths []string, stdout, stderr io.Writer, warn func(string)) (*record, error) {
+	jobID, err := newJobID(f.jobID)
+	if err != nil {
+		return nil, err
+	}
+	plugins, err := startCallbacks(context.Background(), cfg, f.callbacks, playbookPaths, jobID,
+		display.Options{Verbosity: f.verbose, DisplaySkippedHosts: true, DisplayOKHosts: true, Color: colorWanted(stdout)},
+		stdout, stderr, warn)
+	if err != nil {
+		return nil, err
+	}
+	callbacks := plugins.Callbacks()
+	if f.artifacts != "" {
+		aw, err := artifacts.New(f.artifacts, jobID)
+		if err != nil {
+			plugins.Close()
+			return nil, err
+		}
+		callbacks = append(callbacks, aw)
+	}
+	return &record{col: collector.New(jobID, callbacks, collector.WithWarnings(warn)), plugins: plugins}, nil
+}
+
+// interruptible returns the run's context: the first SIGINT or SIGTERM cancels it, for an
+// orderly end that still makes the final stats call; a second exits at once with 99.
+func interruptible(stderr io.Writer) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-sigs:
+		case <-ctx.Done():
+			signal.Stop(sigs)
+			return
+		}
+		fmt.Fprintln(stderr, "[ERROR]: User interrupted execution")
+		cancel()
+		<-sigs // a second signal gives up on the orderly end
+		os.Exit(executor.RCInterrupted)
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel() }
 }
 
 // sshOptions gathers the run-wide SSH settings from the flags, the environment and the

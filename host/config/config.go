@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,7 +43,15 @@ type Config struct {
 	HostKeyChecking *bool
 	// Timeout bounds connecting to each host (timeout); zero when unset.
 	Timeout time.Duration
+	// Engine runs the playbooks (engine): "tally" or "ansible"; "" when unset.
+	Engine string
+	// AnsiblePlaybook is the ansible-playbook the ansible engine runs (ansible_playbook),
+	// absolute when it names a path; "" when unset.
+	AnsiblePlaybook string
 }
+
+// Engines are the values of the engine setting: tally's own, or the real ansible-playbook.
+var Engines = []string{"tally", "ansible"}
 
 // Callback is one plugin's section of the file.
 type Callback struct {
@@ -183,6 +192,16 @@ func (p *parser) parse(data []byte) (*Config, error) {
 			c.HostKeyChecking = &b
 		case "timeout":
 			c.Timeout, err = p.duration(v)
+		case "engine":
+			c.Engine, err = p.str(v)
+			if err == nil && !slices.Contains(Engines, c.Engine) {
+				err = p.errorf(v, "engine is %q: want tally or ansible", c.Engine)
+			}
+		case "ansible_playbook":
+			c.AnsiblePlaybook, err = p.str(v)
+			if strings.ContainsRune(c.AnsiblePlaybook, filepath.Separator) {
+				c.AnsiblePlaybook = p.resolve(c.AnsiblePlaybook)
+			}
 		default:
 			err = p.errorf(k, "unknown setting %q (tally knows %s)", k.Value, strings.Join(settings, ", "))
 		}
@@ -194,7 +213,7 @@ func (p *parser) parse(data []byte) (*Config, error) {
 }
 
 // settings are the top-level settings, for errors.
-var settings = []string{"callback_plugins", "stdout_callback", "callbacks_enabled", "on_plugin_error", "callback_log", "callback_limits", "callbacks", "host_key_checking", "timeout"}
+var settings = []string{"callback_plugins", "stdout_callback", "callbacks_enabled", "on_plugin_error", "callback_log", "callback_limits", "callbacks", "host_key_checking", "timeout", "engine", "ansible_playbook"}
 
 // pairs yields a mapping node's keys and values.
 func pairs(n *yaml.Node) func(yield func(k, v *yaml.Node) bool) {
