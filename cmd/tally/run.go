@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 	"gopkg.in/yaml.v3"
 
 	"github.com/tallyrun/tally/host/artifacts"
+	"github.com/tallyrun/tally/host/bridge"
 	"github.com/tallyrun/tally/host/collector"
 	"github.com/tallyrun/tally/host/config"
 	"github.com/tallyrun/tally/host/connection"
@@ -248,24 +250,42 @@ func startRecord(f runFlags, cfg *config.Config, playbookPaths []string, stdout,
 }
 
 // interruptible returns the run's context: the first SIGINT or SIGTERM cancels it, for an
-// orderly end that still makes the final stats call; a second exits at once with 99.
+// orderly end that still makes the final stats call; a second exits at once with 99. A SIGINT
+// that the terminal sent to tally's whole process group (Ctrl-C) is the cancel cause
+// bridge.ErrTerminalInterrupt: ansible-playbook, in that group too, has had it already.
 func interruptible(stderr io.Writer) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
+		var sig os.Signal
 		select {
-		case <-sigs:
+		case sig = <-sigs:
 		case <-ctx.Done():
 			signal.Stop(sigs)
 			return
 		}
 		fmt.Fprintln(stderr, "[ERROR]: User interrupted execution")
-		cancel()
+		var cause error
+		if sig == os.Interrupt && terminalForeground() {
+			cause = bridge.ErrTerminalInterrupt
+		}
+		cancel(cause)
 		<-sigs // a second signal gives up on the orderly end
 		os.Exit(executor.RCInterrupted)
 	}()
-	return ctx, func() { signal.Stop(sigs); cancel() }
+	return ctx, func() { signal.Stop(sigs); cancel(nil) }
+}
+
+// terminalForeground reports whether tally's process group is the foreground group of the
+// terminal on its standard input, output or error: where a Ctrl-C goes to the whole group.
+func terminalForeground() bool {
+	for fd := range 3 {
+		if pgrp, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP); err == nil {
+			return pgrp == unix.Getpgrp()
+		}
+	}
+	return false
 }
 
 // sshOptions gathers the run-wide SSH settings from the flags, the environment and the

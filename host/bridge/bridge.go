@@ -47,6 +47,11 @@ const maxRecord = 1 << 30
 // it started in the background may still hold the pipe open, and must not hold up the run.
 const drainGrace = 5 * time.Second
 
+// ErrTerminalInterrupt is the cancel cause of a run's context for a Ctrl-C that the terminal
+// sent to the whole foreground process group, ansible-playbook included: Run then waits for it
+// without sending a SIGINT of its own.
+var ErrTerminalInterrupt = errors.New("interrupted at the terminal")
+
 // Config is one run of ansible-playbook.
 type Config struct {
 	// AnsiblePlaybook is the program to run; "" finds ansible-playbook on PATH.
@@ -111,7 +116,12 @@ func Run(ctx context.Context, cfg Config) Outcome {
 	cmd.Env = callbackEnv(env, dir, 3)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = cfg.Stdin, cfg.Stdout, cfg.Stderr
 	cmd.ExtraFiles = []*os.File{w} // descriptor 3 in ansible-playbook
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.Cancel = func() error {
+		if errors.Is(context.Cause(ctx), ErrTerminalInterrupt) {
+			return nil // it has its SIGINT: a second one breaks Ansible's orderly end
+		}
+		return cmd.Process.Signal(os.Interrupt)
+	}
 	err = cmd.Start()
 	w.Close() // ansible-playbook has its copy; the pipe ends when it is gone
 	if err != nil {
