@@ -4,11 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/tallyrun/tally/pluginsdk/event"
+	"github.com/tallyrun/tally/pluginsdk/plugintest"
 )
 
 // crossCheckExceptions are the compat playbooks whose events under tally's engine differ from
@@ -144,4 +149,99 @@ func diffSequences(want, got map[string][]step) string {
 		fmt.Fprintf(&b, "  %s, event %d of %d (ansible) / %d (tally):\n    ansible %s\n    tally   %s\n", h, i+1, len(w), len(g), show(w), show(g))
 	}
 	return b.String()
+}
+
+// TestEngineAnsibleRunsWhatTallysEngineDoesNot runs a playbook with a role from roles/ and a
+// module from a collection, which tally's engine refuses, pointing to --engine ansible; under
+// it the run gives ansible-playbook's own recap and exit code.
+func TestEngineAnsibleRunsWhatTallysEngineDoesNot(t *testing.T) {
+	ansible, tally := ansiblePlaybook(t), tallyBinary(t)
+	playbook, err := filepath.Abs("testdata/engine/unsupported.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup := compatSetup{inventory: "inventory.ini"}
+	args := []string{"-l", "h1,h2"}
+	native := runPlaybook(t, setup, []string{tally, "run"}, args, playbook)
+	if native.rc != 4 || !strings.Contains(native.stderr, "--engine ansible") {
+		t.Errorf("tally's engine: rc %d, want 4 and an error that points to --engine ansible\n%s", native.rc, native.output())
+	}
+	ref := runPlaybook(t, setup, []string{ansible}, args, playbook)
+	got := runPlaybook(t, setup, []string{tally, "run", "--engine", "ansible"}, args, playbook)
+	if len(ref.recap) != 2 || got.rc != ref.rc || !maps.Equal(got.recap, ref.recap) {
+		t.Errorf("--engine ansible: rc %d, ansible-playbook %d\n%s\n%s", got.rc, ref.rc, diffRecaps("ansible", ref.recap, "bridged", got.recap), got.output())
+	}
+}
+
+// TestEngineAnsibleInterruptDeliversStats interrupts ansible-playbook's run in its second task:
+// ansible-playbook makes no stats call then, tally's collector does, with status interrupted,
+// and tally exits 99 with its artifacts written.
+func TestEngineAnsibleInterruptDeliversStats(t *testing.T) {
+	ansiblePlaybook(t)
+	dir := t.TempDir()
+	cmd := exec.Command(tallyBinary(t), "run", "--engine", "ansible", "-i", "h1,h2,", "-c", "local", "--artifacts", dir, "testdata/interrupt.yml")
+	cmd.Env = append(os.Environ(), compatEnv...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	signalAtSleep(cmd, stdout, syscall.SIGINT, &out)
+	err = cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 99 {
+		t.Fatalf("exit code %d (%v), want 99\n%s%s", code, err, out.String(), stderr.String())
+	}
+	if !strings.Contains(out.String(), "PLAY RECAP") || strings.Contains(out.String(), "never reached") {
+		t.Errorf("output:\n%s\nstderr:\n%s", out.String(), stderr.String())
+	}
+	status, rc, stats, events := readArtifacts(t, dir)
+	if status != "interrupted" || rc != "99" || stats["status"] != "interrupted" {
+		t.Errorf("status %q rc %q stats.status %v", status, rc, stats["status"])
+	}
+	if last := events[len(events)-1]; last.Event != event.PlaybookOnStats || last.Seq != uint64(len(events)) {
+		t.Errorf("last event %s seq %d of %d, want the stats call last", last.Event, last.Seq, len(events))
+	}
+}
+
+// TestEngineAnsibleKilledEndsWithError kills ansible-playbook mid-run: the run ends with
+// status error, exit code 1, and the stats of what was seen, without waiting on the workers
+// that outlive it.
+func TestEngineAnsibleKilledEndsWithError(t *testing.T) {
+	ansiblePlaybook(t)
+	dir := t.TempDir()
+	cmd := exec.Command(tallyBinary(t), "run", "--engine", "ansible", "-i", "h1,h2,", "-c", "local", "--artifacts", dir, "testdata/engine/crash.yml")
+	cmd.Env = append(os.Environ(), compatEnv...)
+	out, err := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Fatalf("exit code %d (%v), want 1\n%s", code, err, out)
+	}
+	status, rc, stats, _ := readArtifacts(t, dir)
+	hosts, _ := stats["hosts"].(map[string]any)
+	h1, _ := hosts["h1"].(map[string]any)
+	if status != "error" || rc != "1" || h1["ok"] != 1.0 {
+		t.Errorf("status %q rc %q stats %v, want error, 1 and h1's ok from the first task\n%s", status, rc, stats, out)
+	}
+}
+
+// TestEngineAnsibleContainsAHostilePlugin runs a plugin that panics on the first task result
+// under --engine ansible: it is disabled with one warning, and the run, its output and its
+// exit code go on as without it.
+func TestEngineAnsibleContainsAHostilePlugin(t *testing.T) {
+	ansiblePlaybook(t)
+	plugins := t.TempDir()
+	plugintest.Install(t, plugins, "hostile", plugintest.Build(t, "../../host/pluginhost/testdata/plugins/hostile"))
+	playbook := filepath.Join(t.TempDir(), "two.yml")
+	writeFile(t, playbook, "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=one\n    - debug: msg=two\n")
+	cmd := exec.Command(tallyBinary(t), "run", "--engine", "ansible", "-i", "h1,h2,", "-c", "local", "--callback-path", plugins,
+		"--callbacks", "hostile", "--callback-opt", "hostile.mode=panic", "--callback-opt", "hostile.on=runner_on_ok", playbook)
+	cmd.Env = append(os.Environ(), compatEnv...)
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.Count(string(out), "hostile failed on event") != 1 || !strings.Contains(string(out), "h2                         : ok=2") {
+		t.Errorf("run: %v\n%s", err, out)
+	}
 }
