@@ -83,7 +83,10 @@ func (s step) String() string {
 	return out
 }
 
-// hostSequences reads a run's events.jsonl and returns, per host, its events in order.
+// hostSequences reads a run's events.jsonl and returns, per host, its events in order, the
+// playbook_on_notify events last: tally's engine applies what a task left behind, notified
+// handlers included, once the task has finished on every host (docs/design.md), so it notifies
+// after the task's results where Ansible notifies just before the notifying result.
 func hostSequences(t *testing.T, dir string) map[string][]step {
 	t.Helper()
 	_, _, _, events := readArtifacts(t, dir)
@@ -105,6 +108,10 @@ func hostSequences(t *testing.T, dir string) map[string][]step {
 		}
 		s.item = itemOf(e.Data.Result)
 		out[e.Data.Host] = append(out[e.Data.Host], s)
+	}
+	for h, steps := range out {
+		notify := func(s step) bool { return s.event == string(event.PlaybookOnNotify) }
+		out[h] = append(slices.DeleteFunc(slices.Clone(steps), notify), slices.DeleteFunc(steps, func(s step) bool { return !notify(s) })...)
 	}
 	return out
 }

@@ -44,6 +44,14 @@ def _now():
     return datetime.now(timezone.utc).isoformat()
 
 
+def _name(task):
+    # As tally's engine: an unnamed task has no name (readers fall back on the action, as
+    # Task.get_name does), except in a role, where get_name's 'role : action' is the name.
+    if task.name or task._role:
+        return task.get_name().strip()
+    return ''
+
+
 def _rescued(task):
     # Ansible counts a failure as rescued when the host's block goes on to a rescue section:
     # the task sits, at some depth, in the `block` part of a block that has a rescue.
@@ -92,7 +100,7 @@ class CallbackModule(CallbackBase):
 
     def _task(self, task):
         info = {
-            'name': self._names.get(task._uuid) or task.get_name().strip(),
+            'name': self._names.get(task._uuid, _name(task)),
             'action': task.action,
             'path': task.get_path() or '',
             'uuid': task._uuid,
@@ -148,7 +156,7 @@ class CallbackModule(CallbackBase):
 
     def _task_start(self, event, task, is_conditional=False):
         # The strategy templates the name for this call only: keep it for the task's results.
-        self._names[task._uuid] = task.get_name().strip()
+        self._names[task._uuid] = _name(task)
         data = self._base()
         data['task'] = self._task(task)
         if is_conditional:
@@ -202,7 +210,7 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_notify(self, handler, host):
         data = {'host': host.get_name() if hasattr(host, 'get_name') else str(host),
-                'handler': handler.get_name().strip(), 'task': self._task(handler)}
+                'handler': _name(handler), 'task': self._task(handler)}
         self._send('playbook_on_notify', data, parent=handler._uuid)
 
     def v2_playbook_on_include(self, included_file):
