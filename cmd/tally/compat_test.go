@@ -59,6 +59,13 @@ func TestCompat(t *testing.T) {
 // must agree on every recap and exit code. The headers are not checked: they record the local
 // runs, and a playbook may end differently for an unprivileged user (become with su fails).
 func TestCompatSSH(t *testing.T) {
+	runCompat(t, compatSSHSetup(t))
+}
+
+// compatSSHSetup starts the sshd of an SSH compat suite and returns the suite's setup: the
+// compat inventory with every host but "dead" reached over SSH as an unprivileged user.
+func compatSSHSetup(t *testing.T) compatSetup {
+	t.Helper()
 	if *updateCompat || testing.Short() {
 		t.Skip("the headers record the local runs; the suite runs ansible-playbook (not with -short)")
 	}
@@ -85,7 +92,7 @@ func TestCompatSSH(t *testing.T) {
 	if r := runPlaybook(t, compatSetup{inventory: inv}, []string{tallyBinary(t), "run"}, []string{"-e", "login_user=" + srv.User}, whoami); r.rc != 0 {
 		t.Fatalf("the SSH inventory does not log in as %s:\n%s", srv.User, r.output())
 	}
-	runCompat(t, compatSetup{inventory: inv, sharedOut: true})
+	return compatSetup{inventory: inv, sharedOut: true}
 }
 
 // compatSetup is how one compat suite runs its playbooks.
@@ -94,6 +101,7 @@ type compatSetup struct {
 	checkHeader bool   // compare ansible-playbook with the result recorded in the header
 	sharedOut   bool   // "out" must be writable by every user (the SSH login user)
 	env         []string
+	engine      string // tally run's --engine; "" for its default
 }
 
 func runCompat(t *testing.T, setup compatSetup) {
@@ -110,7 +118,11 @@ func runCompat(t *testing.T, setup compatSetup) {
 			}
 			return
 		}
-		got := runPlaybook(t, setup, []string{tally, "run"}, p.args, p.name)
+		command := []string{tally, "run"}
+		if setup.engine != "" {
+			command = append(command, "--engine", setup.engine)
+		}
+		got := runPlaybook(t, setup, command, p.args, p.name)
 
 		refOK := !setup.checkHeader || ref.rc == p.rc && maps.Equal(ref.recap, p.recap)
 		if !refOK {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"maps"
 	"os"
@@ -251,4 +252,121 @@ func TestEngineAnsibleContainsAHostilePlugin(t *testing.T) {
 	if err != nil || strings.Count(string(out), "hostile failed on event") != 1 || !strings.Contains(string(out), "h2                         : ok=2") {
 		t.Errorf("run: %v\n%s", err, out)
 	}
+}
+
+// TestEngineAnsiblePluginDocumentsMatchTallysEngine runs compat playbooks under both engines
+// with the json stdout plugin and the summary and junit plugins: each gives the same document
+// up to what differs between any two runs (times, IDs, paths) and the module results' inner
+// fields (Ansible's modules and tally's report some differently; docs/modules.md). The jsonl
+// plugin writes what --artifacts writes, which the cross-check compares.
+func TestEngineAnsiblePluginDocumentsMatchTallysEngine(t *testing.T) {
+	ansiblePlaybook(t)
+	plugins, tally := bundledPlugins(t), tallyBinary(t)
+	eachCompatPlaybook(t, []string{"block_rescue", "handlers", "ignore_errors", "loops", "no_log", "set_fact_stats", "until_retries", "unreachable"}, func(t *testing.T, p compatPlaybook) {
+		args := append(slices.Clone(p.args), "-f", "1")
+		docs := func(engine string) (json, summary, junit string) {
+			dir := t.TempDir()
+			r := runPlaybook(t, compatSetup{inventory: "inventory.ini"}, []string{tally, "run", "--engine", engine, "--callback-path", plugins,
+				"--stdout-callback", "json", "--callbacks", "summary,junit", "--callback-opt", "summary.dir=" + dir,
+				"--callback-opt", "junit.dir=" + dir, "--callback-opt", "junit.hide_task_arguments=true"}, args, p.name)
+			if r.rc != p.rc {
+				t.Errorf("--engine %s: rc %d, want %d\n%s", engine, r.rc, p.rc, r.output())
+			}
+			return jsonSkeleton(t, engine, r.stdout), maskedDocument(t, dir, "*.json"), junitSkeleton(t, dir)
+		}
+		nj, ns, nx := docs("tally")
+		aj, as, ax := docs("ansible")
+		for _, d := range []struct{ name, want, got string }{{"json", aj, nj}, {"summary", as, ns}, {"junit", ax, nx}} {
+			if d.want != d.got {
+				t.Errorf("the %s plugin's document differs between the engines:\n%s", d.name, firstDiff(d.want, d.got))
+			}
+		}
+	})
+}
+
+// maskedDocument reads the one JSON document matching pattern in dir, without the fields that
+// differ between runs or engines, indented.
+func maskedDocument(t *testing.T, dir, pattern string) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, pattern))
+	if len(files) != 1 {
+		t.Fatalf("%s in %s: %d files, want 1", pattern, dir, len(files))
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("%s: %v", files[0], err)
+	}
+	var mask func(v any)
+	mask = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				switch k {
+				case "start", "end", "duration", "uuid", "job_id", "path", "created", "res":
+					delete(x, k)
+				default:
+					mask(e)
+				}
+			}
+		case []any:
+			for _, e := range x {
+				mask(e)
+			}
+		}
+	}
+	mask(doc)
+	out, _ := json.MarshalIndent(doc, "", " ")
+	return string(out)
+}
+
+// junitSkeleton reads the junit plugin's report in dir: per testcase, its name and outcome.
+func junitSkeleton(t *testing.T, dir string) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
+	if len(files) != 1 {
+		t.Fatalf("junit reports in %s: %d, want 1", dir, len(files))
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Errors   int `xml:"errors,attr"`
+		Skipped  int `xml:"skipped,attr"`
+		Suites   []struct {
+			Name  string `xml:"name,attr"`
+			Cases []struct {
+				Name     string   `xml:"name,attr"`
+				Skipped  *string  `xml:"skipped"`
+				Errors   []string `xml:"error"`
+				Failures []string `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("%s: %v", files[0], err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "tests=%d failures=%d errors=%d skipped=%d\n", doc.Tests, doc.Failures, doc.Errors, doc.Skipped)
+	for _, s := range doc.Suites {
+		fmt.Fprintf(&b, "suite %s\n", s.Name)
+		for _, c := range s.Cases {
+			fmt.Fprintf(&b, "  %s skipped=%v errors=%d failures=%d\n", c.Name, c.Skipped != nil, len(c.Errors), len(c.Failures))
+		}
+	}
+	return b.String()
+}
+
+// TestEngineAnsibleSSH runs the SSH compat suite (TestCompatSSH) with tally run --engine
+// ansible: the bridged runs give ansible-playbook's recap and exit code over SSH too.
+func TestEngineAnsibleSSH(t *testing.T) {
+	setup := compatSSHSetup(t)
+	setup.engine = "ansible"
+	runCompat(t, setup)
 }
