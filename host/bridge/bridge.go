@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/tallyrun/tally/host/executor"
+	"github.com/tallyrun/tally/internal/pytext"
 	"github.com/tallyrun/tally/pluginsdk/event"
 )
 
@@ -241,38 +242,17 @@ func Decode(body []byte) (*event.Event, error) {
 		return nil, fmt.Errorf("bridge record %.80q: no event type", body)
 	}
 	d := &e.Data
-	d.Result = numbers(d.Result).(map[string]any)
+	d.Result = pytext.JSONNumbers(d.Result).(map[string]any)
 	if d.Task != nil {
-		d.Task.Args = numbers(d.Task.Args).(map[string]any)
+		d.Task.Args = pytext.JSONNumbers(d.Task.Args).(map[string]any)
 	}
 	if st := d.Stats; st != nil {
-		st.GlobalCustomStats = numbers(st.GlobalCustomStats).(map[string]any)
+		st.GlobalCustomStats = pytext.JSONNumbers(st.GlobalCustomStats).(map[string]any)
 		for h, m := range st.CustomStats {
-			st.CustomStats[h] = numbers(m).(map[string]any)
+			st.CustomStats[h] = pytext.JSONNumbers(m).(map[string]any)
 		}
 	}
 	return e, nil
-}
-
-// numbers replaces the json.Numbers in v by int or float64, in place.
-func numbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return int(i)
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = numbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = numbers(e)
-		}
-	}
-	return v
 }
 
 // callbackEnv returns env with the bridge as Ansible's stdout callback: its directory first on
