@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/spf13/pflag"
+
 	"github.com/tallyrun/tally/pluginsdk/event"
 	"github.com/tallyrun/tally/pluginsdk/plugintest"
 )
@@ -369,4 +371,81 @@ func TestEngineAnsibleSSH(t *testing.T) {
 	setup := compatSSHSetup(t)
 	setup.engine = "ansible"
 	runCompat(t, setup)
+}
+
+func TestSplitEngineArgs(t *testing.T) {
+	tests := []struct {
+		name                string
+		args                []string
+		wantTally, wantPass []string
+	}{
+		{
+			name:      "tally's own flags stay with tally, the shared ones go to both",
+			args:      []string{"-i", "inv", "--job-id", "j1", "-vv", "--artifacts=runs", "--engine", "ansible", "site.yml"},
+			wantTally: []string{"-i", "inv", "--job-id", "j1", "-vv", "--artifacts=runs", "--engine", "ansible", "site.yml"},
+			wantPass:  []string{"-i", "inv", "-vv", "site.yml"},
+		},
+		{
+			name:      "ansible-playbook's flags that tally lacks pass through, with their values",
+			args:      []string{"--check", "-D", "--vault-id", "dev@prompt", "-M", "lib", "--start-at-task=x", "-e", "a=1", "site.yml"},
+			wantTally: []string{"-e", "a=1", "site.yml"},
+			wantPass:  []string{"--check", "-D", "--vault-id", "dev@prompt", "-M", "lib", "--start-at-task=x", "-e", "a=1", "site.yml"},
+		},
+		{
+			name:      "everything after -- is ansible-playbook's",
+			args:      []string{"--callbacks", "junit", "site.yml", "--", "--job-id", "not-tallys"},
+			wantTally: []string{"--callbacks", "junit", "site.yml"},
+			wantPass:  []string{"site.yml", "--job-id", "not-tallys"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f runFlags
+			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+			fs.StringArrayVarP(&f.inventories, "inventory", "i", nil, "")
+			fs.StringArrayVarP(&f.extraVars, "extra-vars", "e", nil, "")
+			fs.StringVar(&f.jobID, "job-id", "", "")
+			fs.StringVar(&f.artifacts, "artifacts", "", "")
+			fs.CountVarP(&f.verbose, "verbose", "v", "")
+			addCallbackFlags(fs, &f.callbacks)
+			addEngineFlags(fs, &f)
+			gotTally, gotPass := splitEngineArgs(fs, tt.args)
+			if !slices.Equal(gotTally, tt.wantTally) || !slices.Equal(gotPass, tt.wantPass) {
+				t.Errorf("splitEngineArgs =\n  tally   %q\n  ansible %q\nwant\n  tally   %q\n  ansible %q", gotTally, gotPass, tt.wantTally, tt.wantPass)
+			}
+			if err := fs.Parse(gotTally); err != nil {
+				t.Errorf("tally's share does not parse: %v", err)
+			}
+		})
+	}
+}
+
+func TestEngineOf(t *testing.T) {
+	t.Setenv("TALLY_CONFIG", writeConfig(t, "engine: ansible\n"))
+	t.Setenv("TALLY_ENGINE", "")
+	for _, tt := range []struct {
+		args    []string
+		env     string
+		want    string
+		wantErr string
+	}{
+		{args: []string{"--engine", "tally", "x.yml"}, env: "ansible", want: "tally"},
+		{args: []string{"--engine=ansible"}, want: "ansible"},
+		{args: []string{"x.yml", "--", "--engine", "tally"}, env: "tally", want: "tally"},
+		{args: []string{"x.yml"}, want: "ansible"}, // the configuration's
+		{args: []string{"--engine", "python"}, wantErr: `--engine: unknown engine "python"`},
+	} {
+		t.Setenv("TALLY_ENGINE", tt.env)
+		got, err := engineOf(tt.args)
+		if got != tt.want || (err == nil) != (tt.wantErr == "") || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("engineOf(%q) with TALLY_ENGINE=%q = %q, %v; want %q, %q", tt.args, tt.env, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func writeConfig(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	writeFile(t, p, content)
+	return p
 }
