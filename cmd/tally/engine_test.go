@@ -86,14 +86,18 @@ func (s step) String() string {
 	return out
 }
 
-// hostSequences reads a run's events.jsonl and returns, per host, its events in order, the
+// hostSequences reads a run's events.jsonl and returns, per host, its events in order (none for
+// a run without artifacts), the
 // playbook_on_notify events last: tally's engine applies what a task left behind, notified
 // handlers included, once the task has finished on every host (docs/design.md), so it notifies
 // after the task's results where Ansible notifies just before the notifying result.
 func hostSequences(t *testing.T, dir string) map[string][]step {
 	t.Helper()
-	_, _, _, events := readArtifacts(t, dir)
 	out := map[string][]step{}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) == 0 {
+		return out // a file tally's engine cannot read stops it before the run starts
+	}
+	_, _, _, events := readArtifacts(t, dir)
 	for i := range events {
 		e := &events[i]
 		if e.Data.Host == "" {
