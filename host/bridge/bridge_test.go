@@ -166,3 +166,28 @@ func TestCallbackEnvKeepsTheOperatorsCallbacks(t *testing.T) {
 		t.Errorf("callbackEnv = %q, want %q in it", got, want)
 	}
 }
+
+// TestRunWithoutFinalStatsIsAnError runs a stand-in for ansible-playbook that sends one event
+// over the inherited pipe and exits 0 without the final stats: the event is emitted, and the
+// run ends with status error and exit code 1.
+func TestRunWithoutFinalStatsIsAnError(t *testing.T) {
+	fake := filepath.Join(t.TempDir(), "ansible-playbook")
+	script := "#!/usr/bin/python3\nimport os, struct\n" +
+		"fd = int(os.environ['TALLY_BRIDGE_FD'])\n" +
+		"assert os.environ['ANSIBLE_STDOUT_CALLBACK'] == 'tally_bridge'\n" +
+		"assert os.path.exists(os.environ['ANSIBLE_CALLBACK_PLUGINS'].split(':')[0] + '/tally_bridge.py')\n" +
+		"b = b'{\"event\":\"playbook_on_start\",\"event_data\":{\"playbook\":\"p.yml\"}}'\n" +
+		"os.write(fd, struct.pack('>I', len(b)) + b)\n"
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var em events
+	var stderr strings.Builder
+	out := Run(context.Background(), Config{AnsiblePlaybook: fake, Stdout: io.Discard, Stderr: &stderr, Emitter: &em})
+	if out.RC != 1 || out.Status != executor.StatusError || out.Err == nil || out.AnsibleStats != nil {
+		t.Errorf("Run = %+v, want rc 1, status error, an error, no stats\n%s", out, stderr.String())
+	}
+	if want := []event.Type{event.PlaybookOnStart}; !slices.Equal(em.types(), want) {
+		t.Errorf("emitted %v, want %v", em.types(), want)
+	}
+}
