@@ -191,3 +191,24 @@ func TestRunWithoutFinalStatsIsAnError(t *testing.T) {
 		t.Errorf("emitted %v, want %v", em.types(), want)
 	}
 }
+
+func TestCompareStatsShowsBothWhereTheyDiffer(t *testing.T) {
+	ansible := &event.Stats{Hosts: map[string]event.HostStats{"h1": {OK: 2, Processed: 1}, "h2": {OK: 1, Processed: 1}},
+		GlobalCustomStats: map[string]any{"n": 1}}
+	same := &event.Stats{Hosts: map[string]event.HostStats{"h1": {OK: 2, Processed: 1}, "h2": {OK: 1, Processed: 1}},
+		GlobalCustomStats: map[string]any{"n": 1}, CustomStats: map[string]map[string]any{}}
+	if d := CompareStats(ansible, same); d != "" {
+		t.Errorf("CompareStats of equal stats = %q", d)
+	}
+	if d := CompareStats(nil, same); d != "" {
+		t.Errorf("CompareStats without Ansible's stats = %q", d)
+	}
+	differ := &event.Stats{Hosts: map[string]event.HostStats{"h1": {OK: 1, Failures: 1, Processed: 1}, "h3": {Skipped: 1, Processed: 1}}}
+	want := "  h1: ansible ok=2 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0; tally ok=1 changed=0 unreachable=0 failed=1 skipped=0 rescued=0 ignored=0\n" +
+		"  h2: ansible ok=1 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0; tally (no host)\n" +
+		"  h3: ansible (no host); tally ok=0 changed=0 unreachable=0 failed=0 skipped=1 rescued=0 ignored=0\n" +
+		"  global custom stats: ansible {\"n\":1}; tally null\n"
+	if d := CompareStats(ansible, differ); d != want {
+		t.Errorf("CompareStats =\n%s\nwant\n%s", d, want)
+	}
+}
