@@ -191,10 +191,7 @@ func TestEngineAnsibleRunsWhatTallysEngineDoesNot(t *testing.T) {
 // ansible-playbook makes no stats call then, tally's collector does, with status interrupted,
 // and tally exits 99 with its artifacts written.
 func TestEngineAnsibleInterruptDeliversStats(t *testing.T) {
-	ansiblePlaybook(t)
-	dir := t.TempDir()
-	cmd := exec.Command(tallyBinary(t), "run", "--engine", "ansible", "-i", "h1,h2,", "-c", "local", "--artifacts", dir, "testdata/interrupt.yml")
-	cmd.Env = append(os.Environ(), compatEnv...)
+	dir, cmd := bridgedCommand(t, "testdata/interrupt.yml")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -222,14 +219,22 @@ func TestEngineAnsibleInterruptDeliversStats(t *testing.T) {
 	}
 }
 
+// bridgedCommand is tally run --engine ansible of playbook on two local hosts, with its
+// artifacts in dir.
+func bridgedCommand(t *testing.T, playbook string) (dir string, cmd *exec.Cmd) {
+	t.Helper()
+	ansiblePlaybook(t)
+	dir = t.TempDir()
+	cmd = exec.Command(tallyBinary(t), "run", "--engine", "ansible", "-i", "h1,h2,", "-c", "local", "--artifacts", dir, playbook)
+	cmd.Env = append(os.Environ(), compatEnv...)
+	return dir, cmd
+}
+
 // TestEngineAnsibleKilledEndsWithError kills ansible-playbook mid-run: the run ends with
 // status error, exit code 1, and the stats of what was seen, without waiting on the workers
 // that outlive it.
 func TestEngineAnsibleKilledEndsWithError(t *testing.T) {
-	ansiblePlaybook(t)
-	dir := t.TempDir()
-	cmd := exec.Command(tallyBinary(t), "run", "--engine", "ansible", "-i", "h1,h2,", "-c", "local", "--artifacts", dir, "testdata/engine/crash.yml")
-	cmd.Env = append(os.Environ(), compatEnv...)
+	dir, cmd := bridgedCommand(t, "testdata/engine/crash.yml")
 	out, err := cmd.CombinedOutput()
 	if code := cmd.ProcessState.ExitCode(); code != 1 {
 		t.Fatalf("exit code %d (%v), want 1\n%s", code, err, out)
