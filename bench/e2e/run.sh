@@ -2,6 +2,9 @@
 # End-to-end benchmark: N inventory hosts (default 20), all the same local sshd, run the five
 # tasks of playbook.yml with ansible-playbook (pipelining on, forks N), with tally (forks N),
 # and as bare commands with cmd/sshfloor (one connection per host, in lock step): the floor.
+# Then what tally's bridge adds to ansible-playbook (tally run --engine ansible against
+# ansible-playbook alone): on the same playbook, and on events.yml, 10,000 loop-item events on
+# N local hosts.
 # Prints the median wall time of RUNS runs of each (default 5, after one warm-up run) and the
 # ratios. Needs root (it starts sshd and creates the login user) and openssh-server.
 #
@@ -101,11 +104,25 @@ timed() {
 	printf '%s\n' "${times[@]}" | sort -n | awk '{ t[NR] = $1 } END { m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2; printf "%.3f\n", m }'
 }
 
+# ansible_run [PROGRAM...]: the playbook by ansible-playbook, or by PROGRAM's ansible-playbook
+# (tally run --engine ansible).
 ansible_run() {
 	# A fresh ControlPath directory per run: no run reuses another's master connections.
 	ANSIBLE_SSH_CONTROL_PATH_DIR=$(mktemp -d "$WORK/cp.XXXXXX") ANSIBLE_PIPELINING=True \
 		ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_RETRY_FILES_ENABLED=False \
-		ansible-playbook -i "$WORK/inventory.ini" -f "$N" "$ROOT/bench/e2e/playbook.yml"
+		"${@:-ansible-playbook}" -i "$WORK/inventory.ini" -f "$N" "$ROOT/bench/e2e/playbook.yml"
+}
+
+{
+	echo "[local]"
+	for i in $(seq "$N"); do printf 'l%03d\n' "$i"; done
+	echo "[local:vars]"
+	echo "ansible_connection=local"
+	echo "ansible_python_interpreter=/usr/bin/python3"
+} > "$WORK/local.ini"
+ITEMS=$((10000 / N))
+events_run() {
+	ANSIBLE_RETRY_FILES_ENABLED=False "${@:-ansible-playbook}" -i "$WORK/local.ini" -f "$N" -e "items=$ITEMS" "$ROOT/bench/e2e/events.yml"
 }
 
 echo "bench-e2e: $N hosts x 5 tasks on one sshd, median of $RUNS runs"
@@ -117,8 +134,18 @@ if [ -n "$TALLY" ]; then
 	tally=$(timed tally "$TALLY" run -i "$WORK/inventory.ini" -f "$N" "$ROOT/bench/e2e/playbook.yml") || tally=
 fi
 
-printf '%-18s %s\n' "sshfloor" "${floor:-n/a}s" "ansible-playbook" "${ansible:-n/a}s" "tally" "${tally:-n/a}s"
-ratio() { [ -n "$2" ] && [ -n "$3" ] && awk -v a="$2" -v b="$3" -v l="$1" -v n="$4" 'BEGIN { printf "%-18s %.1fx (%s)\n", l, a / b, n }'; return 0; }
+bridged= events= bridged_events=
+if [ -n "$TALLY" ]; then
+	bridged=$(timed bridged ansible_run "$TALLY" run --engine ansible) || bridged=
+	events=$(timed events events_run) || events=
+	bridged_events=$(timed bridged-events events_run "$TALLY" run --engine ansible) || bridged_events=
+fi
+
+printf '%-18s %s\n' "sshfloor" "${floor:-n/a}s" "ansible-playbook" "${ansible:-n/a}s" "tally" "${tally:-n/a}s" \
+	"ansible + bridge" "${bridged:-n/a}s" "ansible, events" "${events:-n/a}s" "  + bridge" "${bridged_events:-n/a}s"
+ratio() { [ -n "$2" ] && [ -n "$3" ] && awk -v a="$2" -v b="$3" -v l="$1" -v n="$4" -v p="${5:-1}" 'BEGIN { printf "%-18s %." p "fx (%s)\n", l, a / b, n }'; return 0; }
 ratio "ansible / tally" "$ansible" "$tally" "target >= 10x"
 ratio "tally / floor" "$tally" "$floor" "target <= 2x"
 ratio "ansible / floor" "$ansible" "$floor" "for reference"
+ratio "bridge, SSH" "$bridged" "$ansible" "target <= 1.05x" 3
+ratio "bridge, events" "$bridged_events" "$events" "target <= 1.05x" 3

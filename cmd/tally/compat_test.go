@@ -164,6 +164,7 @@ type compatSetup struct {
 	checkHeader bool   // compare ansible-playbook with the result recorded in the header
 	sharedOut   bool   // "out" must be writable by every user (the SSH login user)
 	env         []string
+	engine      string // tally run's --engine; "" for its default
 }
 
 func runCompat(t *testing.T, setup compatSetup) {
@@ -180,7 +181,11 @@ func runCompat(t *testing.T, setup compatSetup) {
 			}
 			return
 		}
-		got := runPlaybook(t, setup, []string{tally, "run"}, p.args, p.name)
+		command := []string{tally, "run"}
+		if setup.engine != "" {
+			command = append(command, "--engine", setup.engine)
+		}
+		got := runPlaybook(t, setup, command, p.args, p.name)
 
 		refOK := !setup.checkHeader || ref.rc == p.rc && maps.Equal(ref.recap, p.recap)
 		if !refOK {

@@ -16,9 +16,11 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 	"gopkg.in/yaml.v3"
 
 	"github.com/tallyrun/tally/host/artifacts"
+	"github.com/tallyrun/tally/host/bridge"
 	"github.com/tallyrun/tally/host/collector"
 	"github.com/tallyrun/tally/host/config"
 	"github.com/tallyrun/tally/host/connection"
@@ -62,6 +64,8 @@ type runFlags struct {
 	extraArgs    string
 	callbacks    pluginhost.Flags
 	vault        vault.Sources
+	// engine and ansiblePlaybook choose what runs the playbooks (engine.go).
+	engine, ansiblePlaybook string
 }
 
 func runCommand(args []string, stdout, stderr io.Writer) int {
@@ -112,7 +116,19 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		return pflag.NormalizedName(name)
 	})
 	addCallbackFlags(fs, &f.callbacks)
-	addNotYetFlags(fs)
+	addEngineFlags(fs, &f)
+	engine, err := engineOf(args)
+	if err != nil {
+		errorf(stderr, err)
+		return RCBadOptions
+	}
+	var ansibleArgs []string
+	if engine == "ansible" {
+		// ansible-playbook gets the flags tally does not implement, untouched.
+		args, ansibleArgs = splitEngineArgs(fs, args)
+	} else {
+		addNotYetFlags(fs)
+	}
 	if rc, done := parseFlags(fs, args, stderr); done {
 		return rc
 	}
@@ -125,6 +141,9 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	if f.vault.AskVaultPass && len(f.vault.PasswordFiles) > 0 {
 		errorf(stderr, errors.New("--ask-vault-password and --vault-password-file are mutually exclusive"))
 		return RCBadOptions
+	}
+	if engine == "ansible" {
+		return runAnsible(f, ansibleArgs, fs.Args(), stdout, stderr)
 	}
 	return run(f, fs, fs.Args(), stdout, stderr)
 }
@@ -154,6 +173,7 @@ func run(f runFlags, fs *pflag.FlagSet, playbookPaths []string, stdout, stderr i
 		in, rc, err := load(f, cfg, playbookPaths, warn)
 		if err != nil {
 			errorf(stderr, err)
+			fmt.Fprint(stderr, engineHint(err))
 			return rc
 		}
 		if f.syntaxCheck {
@@ -175,24 +195,13 @@ func run(f runFlags, fs *pflag.FlagSet, playbookPaths []string, stdout, stderr i
 		errorf(stderr, err)
 		return executor.RCError
 	}
-	plugins, err := startCallbacks(context.Background(), cfg, f.callbacks, playbookPaths, jobID,
-		display.Options{Verbosity: f.verbose, DisplaySkippedHosts: true, DisplayOKHosts: true, Color: colorWanted(stdout)},
-		stdout, stderr, warn)
+	rec, err := startRecord(f, cfg, jobID, playbookPaths, stdout, stderr, warn)
 	if err != nil {
 		errorf(stderr, err)
 		return executor.RCError
 	}
-	defer plugins.Close()
-	callbacks := plugins.Callbacks()
-	if f.artifacts != "" {
-		aw, err := artifacts.New(f.artifacts, jobID)
-		if err != nil {
-			errorf(stderr, err)
-			return executor.RCError
-		}
-		callbacks = append(callbacks, aw)
-	}
-	col := collector.New(jobID, callbacks, collector.WithWarnings(warn))
+	defer rec.plugins.Close()
+	col := rec.col
 
 	// From here every run is recorded: an error before the first task still reaches the
 	// plugins and the artifacts, as a run that started and ended in error.
@@ -201,21 +210,12 @@ func run(f runFlags, fs *pflag.FlagSet, playbookPaths []string, stdout, stderr i
 		col.Emit(&event.Event{Event: event.PlaybookOnStart, Data: event.Data{Playbook: playbookPaths[0]}})
 		col.FinishError(rc, err)
 		errorf(stderr, err)
+		fmt.Fprint(stderr, engineHint(err))
 		return rc
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := interruptible(stderr)
 	defer cancel()
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		<-sigs
-		fmt.Fprintln(stderr, "[ERROR]: User interrupted execution")
-		cancel()
-		<-sigs // a second signal gives up on the orderly end
-		os.Exit(executor.RCInterrupted)
-	}()
 
 	x := executor.New(executor.Config{
 		Inventory:      in.inventory,
@@ -244,17 +244,85 @@ func run(f runFlags, fs *pflag.FlagSet, playbookPaths []string, stdout, stderr i
 	if out.Err != nil {
 		col.FinishError(out.RC, out.Err)
 		errorf(stderr, out.Err)
+		fmt.Fprint(stderr, engineHint(out.Err))
 	} else {
 		col.Finish(out.Status, out.RC)
 	}
 	if !x.StartReached() {
 		fmt.Fprintf(stderr, " [ERROR]: No matching task \"%s\" found. Note: --start-at-task can only follow static includes.\n", f.startAt)
 	}
-	if err := plugins.Err(); err != nil {
+	if err := rec.plugins.Err(); err != nil {
 		errorf(stderr, err)
 		return executor.RCError
 	}
 	return out.RC
+}
+
+// record is where a run's events go: the collector and, behind it, the plugins and artifacts.
+type record struct {
+	col     *collector.Collector
+	plugins *pluginhost.Run
+}
+
+// startRecord starts the record of job jobID, whichever engine runs it: the plugins,
+// the artifacts writer and the collector that feeds them. Close the plugins after the
+// collector's Finish.
+func startRecord(f runFlags, cfg *config.Config, jobID string, playbookPaths []string, stdout, stderr io.Writer, warn func(string)) (*record, error) {
+	plugins, err := startCallbacks(context.Background(), cfg, f.callbacks, playbookPaths, jobID,
+		display.Options{Verbosity: f.verbose, DisplaySkippedHosts: true, DisplayOKHosts: true, Color: colorWanted(stdout)},
+		stdout, stderr, warn)
+	if err != nil {
+		return nil, err
+	}
+	callbacks := plugins.Callbacks()
+	if f.artifacts != "" {
+		aw, err := artifacts.New(f.artifacts, jobID)
+		if err != nil {
+			plugins.Close()
+			return nil, err
+		}
+		callbacks = append(callbacks, aw)
+	}
+	return &record{col: collector.New(jobID, callbacks, collector.WithWarnings(warn)), plugins: plugins}, nil
+}
+
+// interruptible returns the run's context: the first SIGINT or SIGTERM cancels it, for an
+// orderly end that still makes the final stats call; a second exits at once with 99. A SIGINT
+// that the terminal sent to tally's whole process group (Ctrl-C) is the cancel cause
+// bridge.ErrTerminalInterrupt: ansible-playbook, in that group too, has had it already.
+func interruptible(stderr io.Writer) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		var sig os.Signal
+		select {
+		case sig = <-sigs:
+		case <-ctx.Done():
+			signal.Stop(sigs)
+			return
+		}
+		fmt.Fprintln(stderr, "[ERROR]: User interrupted execution")
+		var cause error
+		if sig == os.Interrupt && terminalForeground() {
+			cause = bridge.ErrTerminalInterrupt
+		}
+		cancel(cause)
+		<-sigs // a second signal gives up on the orderly end
+		os.Exit(executor.RCInterrupted)
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel(nil) }
+}
+
+// terminalForeground reports whether tally's process group is the foreground group of the
+// terminal on its standard input, output or error: where a Ctrl-C goes to the whole group.
+func terminalForeground() bool {
+	for fd := range 3 {
+		if pgrp, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP); err == nil {
+			return pgrp == unix.Getpgrp()
+		}
+	}
+	return false
 }
 
 // loaded is what a run reads before its first task.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,10 +76,19 @@ type Config struct {
 	// SinkLimits bound what each plugin appends to them (sink_limits).
 	Sinks      map[string]Sink
 	SinkLimits SinkLimits
+
+	// Engine runs the playbooks (engine): "tally" or "ansible"; "" when unset.
+	Engine string
+	// AnsiblePlaybook is the ansible-playbook the ansible engine runs (ansible_playbook),
+	// absolute when it names a path; "" when unset.
+	AnsiblePlaybook string
 }
 
 // DefaultAnsibleManaged is ansible_managed when no configuration sets it, as Ansible's.
 const DefaultAnsibleManaged = "Ansible managed"
+
+// Engines are the values of the engine setting: tally's own, or the real ansible-playbook.
+var Engines = []string{"tally", "ansible"}
 
 // Callback is one plugin's section of the file.
 type Callback struct {
@@ -247,6 +257,16 @@ func (p *parser) parse(data []byte) (*Config, error) {
 			c.Sinks, err = p.sinks(v)
 		case "sink_limits":
 			c.SinkLimits, err = p.sinkLimits(v)
+		case "engine":
+			c.Engine, err = p.str(v)
+			if err == nil && !slices.Contains(Engines, c.Engine) {
+				err = p.errorf(v, "engine is %q: want tally or ansible", c.Engine)
+			}
+		case "ansible_playbook":
+			c.AnsiblePlaybook, err = p.str(v)
+			if strings.ContainsRune(c.AnsiblePlaybook, filepath.Separator) {
+				c.AnsiblePlaybook = p.resolve(c.AnsiblePlaybook)
+			}
 		default:
 			err = p.errorf(k, "unknown setting %q (tally knows %s)", k.Value, strings.Join(settings, ", "))
 		}
@@ -258,7 +278,7 @@ func (p *parser) parse(data []byte) (*Config, error) {
 }
 
 // settings are the top-level settings, for errors.
-var settings = []string{"callback_plugins", "stdout_callback", "callbacks_enabled", "on_plugin_error", "callback_log", "callback_limits", "callbacks", "host_key_checking", "timeout", "ansible_managed", "roles_path", "collections_path", "sinks", "sink_limits"}
+var settings = []string{"callback_plugins", "stdout_callback", "callbacks_enabled", "on_plugin_error", "callback_log", "callback_limits", "callbacks", "host_key_checking", "timeout", "ansible_managed", "roles_path", "collections_path", "sinks", "sink_limits", "engine", "ansible_playbook"}
 
 // pairs yields a mapping node's keys and values.
 func pairs(n *yaml.Node) func(yield func(k, v *yaml.Node) bool) {

@@ -40,6 +40,8 @@ callbacks:
       timeout: 30s
 roles_path: roles:/etc/ansible/roles
 collections_path: [~/colls]
+engine: ansible
+ansible_playbook: venv/bin/ansible-playbook
 `)
 	c, err := Load(file)
 	if err != nil {
@@ -62,6 +64,8 @@ collections_path: [~/colls]
 		}},
 		RolesPath:       []string{filepath.Join(dir, "roles"), "/etc/ansible/roles"},
 		CollectionsPath: []string{meta.ExpandHome("~/colls")},
+		Engine:          "ansible",
+		AnsiblePlaybook: filepath.Join(dir, "venv/bin/ansible-playbook"),
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load =\n%+v\nwant\n%+v", c, want)
@@ -81,6 +85,7 @@ func TestLoadNamesTheLineOfAMistake(t *testing.T) {
 		{"callback section", "callbacks:\n  x:\n    opts: {}\n", `:3: callbacks: x: unknown setting "opts" (want options or limits)`},
 		{"list of lists", "callbacks_enabled: [[a]]\n", ":1: want a string"},
 		{"yaml", "stdout_callback: [\n", "tally.yaml: yaml: "},
+		{"unknown engine", "timeout: 5\nengine: python\n", `:2: engine is "python": want tally or ansible`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

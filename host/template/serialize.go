@@ -57,28 +57,7 @@ func fromJSON(s string) (any, error) {
 	if d.More() {
 		return nil, fmt.Errorf("invalid JSON: extra data after the value")
 	}
-	return jsonNumbers(v), nil
-}
-
-// jsonNumbers turns json.Number into int or float64, as Python's json does.
-func jsonNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return int(i)
-		}
-		f, _ := x.Float64()
-		return f
-	case []any:
-		for i, e := range x {
-			x[i] = jsonNumbers(e)
-		}
-	case map[string]any:
-		for k, e := range x {
-			x[k] = jsonNumbers(e)
-		}
-	}
-	return v
+	return pytext.JSONNumbers(v), nil
 }
 
 func fromYAML(s string) (any, error) {

@@ -149,3 +149,21 @@ func TypeName(v any) string {
 	}
 	return TypeName(Normalize(v))
 }
+
+// JSONNumbers replaces, in place and at every depth, the json.Numbers that a decoder with
+// UseNumber leaves by the int or float64 they spell, as Python's json module reads numbers.
+func JSONNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		return Normalize(x)
+	case map[string]any:
+		for k, e := range x {
+			x[k] = JSONNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = JSONNumbers(e)
+		}
+	}
+	return v
+}

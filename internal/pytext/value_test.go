@@ -81,3 +81,11 @@ func TestNormalizeGivesTheValueModel(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONNumbersAtEveryDepth(t *testing.T) {
+	v := map[string]any{"a": json.Number("1"), "b": []any{json.Number("2.5"), map[string]any{"c": json.Number("12345678901")}}}
+	want := map[string]any{"a": 1, "b": []any{2.5, map[string]any{"c": 12345678901}}}
+	if got := JSONNumbers(v); !reflect.DeepEqual(got, want) {
+		t.Errorf("JSONNumbers = %#v, want %#v", got, want)
+	}
+}
