@@ -39,6 +39,7 @@ type runFlags struct {
 	becomeUser  string
 	tags        []string
 	skipTags    []string
+	forceHandle bool
 	listHosts   bool
 	listTasks   bool
 	syntaxCheck bool
@@ -78,6 +79,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVarP(&f.askBecome, "ask-become-pass", "K", false, "ask for the become password (on the terminal)")
 	fs.StringSliceVarP(&f.tags, "tags", "t", nil, "only run tasks tagged with these (repeatable, comma-separated)")
 	fs.StringSliceVar(&f.skipTags, "skip-tags", nil, "skip tasks tagged with these (repeatable, comma-separated)")
+	fs.BoolVar(&f.forceHandle, "force-handlers", false, "run notified handlers even on hosts that failed")
 	fs.BoolVar(&f.listHosts, "list-hosts", false, "list the hosts each play would run on, then exit")
 	fs.BoolVar(&f.listTasks, "list-tasks", false, "list the tasks each play would run, then exit")
 	fs.BoolVar(&f.syntaxCheck, "syntax-check", false, "check the playbooks' syntax, then exit")
@@ -198,20 +200,21 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 	}()
 
 	x := executor.New(executor.Config{
-		Inventory:  inv,
-		Forks:      f.forks,
-		ExtraVars:  extra,
-		Tags:       f.tags,
-		SkipTags:   f.skipTags,
-		RemoteUser: f.user,
-		Connection: f.connection,
-		Become:     f.become,
-		BecomeUser: f.becomeUser,
-		BecomePass: becomePass,
-		Verbosity:  f.verbose,
-		Emitter:    col,
-		Connect:    executor.SSHConnector(sshOpts),
-		Warn:       warn,
+		Inventory:     inv,
+		Forks:         f.forks,
+		ExtraVars:     extra,
+		Tags:          f.tags,
+		SkipTags:      f.skipTags,
+		RemoteUser:    f.user,
+		Connection:    f.connection,
+		Become:        f.become,
+		BecomeUser:    f.becomeUser,
+		BecomePass:    becomePass,
+		Verbosity:     f.verbose,
+		ForceHandlers: f.forceHandle,
+		Emitter:       col,
+		Connect:       executor.SSHConnector(sshOpts),
+		Warn:          warn,
 	})
 	out := x.Run(ctx, pbs)
 	col.Finish(out.Status, out.RC)

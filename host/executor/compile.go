@@ -27,6 +27,7 @@ type scope struct {
 	runOnce           any
 	delegateTo        string
 	includeVars       map[string]any // include_tasks parameters and loop item
+	unsupported       []string       // keywords tally lacks, of the task and its blocks
 }
 
 // compiled is a task (or block) with its inherited keywords resolved.
@@ -61,6 +62,7 @@ func (parent scope) inherit(t *playbook.Task) scope {
 	s := parent
 	s.when = concat(parent.when, t.When)
 	s.tags = concat(parent.tags, t.Tags)
+	s.unsupported = concat(parent.unsupported, t.Unsupported)
 	if len(t.Vars) > 0 {
 		s.vars = append(slices.Clip(parent.vars), t.Vars)
 	}

@@ -64,7 +64,10 @@ type Config struct {
 	BecomeUser string
 	BecomePass string // -K; a host's ansible_become_password overrides it
 	Verbosity  int
-	Emitter    Emitter
+	// ForceHandlers runs notified handlers on hosts that failed, as --force-handlers; a
+	// play's force_handlers keyword overrides it.
+	ForceHandlers bool
+	Emitter       Emitter
 	// Connect opens connections; nil uses SSHConnector with Ansible's SSH defaults.
 	Connect Connector
 	// Warn receives warnings about the run (a missing handler, an inventory pattern that

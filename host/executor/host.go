@@ -296,6 +296,9 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 	if !ok {
 		return map[string]any{"changed": false, "skipped": true, "skip_reason": "Conditional result was False"}
 	}
+	if len(c.unsupported) > 0 {
+		return failure(strings.Join(c.unsupported, "; "))
+	}
 	rendered, err := x.tmpl.Render(map[string]any(c.task.Args), vars)
 	if err != nil {
 		return failure("The task includes an option with an undefined variable. The error was: " + undefinedMsg(err) + errorAt(c))

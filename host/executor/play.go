@@ -144,7 +144,7 @@ func (x *Executor) playVars(play *playbook.Play) (map[string]any, error) {
 // patternVars are the variables a play's own keywords (hosts, vars_files, serial) see: no host
 // yet, so the play vars, extra vars and the inventory's groups.
 func (x *Executor) patternVars(playVars map[string]any) map[string]any {
-	v := map[string]any{"groups": x.cfg.Inventory.GroupsVar()}
+	v := map[string]any{"groups": x.cfg.Inventory.GroupsVar(), "omit": x.omit}
 	for k, val := range playVars {
 		v[k] = val
 	}
@@ -166,6 +166,9 @@ func (x *Executor) batches(play *playbook.Play, hosts []*inventory.Host, vars ma
 		raw, err := x.tmpl.Render(serial[min(i, len(serial)-1)], x.patternVars(vars))
 		if err != nil {
 			return nil, fmt.Errorf("%s: serial: %w", play.Pos, err)
+		}
+		if raw == x.omit {
+			raw = 0 // default(omit): no serial
 		}
 		n, err := batchSize(raw, len(hosts))
 		if err != nil {
@@ -220,14 +223,24 @@ func (r *playRun) run(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, section := range [][]*playbook.Task{r.play.PreTasks, r.play.Tasks, r.play.PostTasks} {
+	strategy, err := r.strategy()
+	if err != nil {
+		return err
+	}
+	force, err := r.forceHandlers()
+	if err != nil {
+		return err
+	}
+	for i, section := range [][]*playbook.Task{r.play.PreTasks, r.play.Tasks, r.play.PostTasks} {
 		if ctx.Err() != nil || r.stopped {
 			return nil
 		}
-		if _, err := r.runList(ctx, compileAll(section, top, false), r.active(r.batch), false); err != nil {
+		if err := r.runSection(ctx, compileAll(section, top, false), strategy); err != nil {
 			return err
 		}
-		if err := r.flushHandlers(ctx); err != nil {
+		// force_handlers wraps pre_tasks and tasks in a block whose always flushes handlers,
+		// so hosts that failed there still run theirs (Ansible's Play.compile).
+		if err := r.flushHandlers(ctx, force && i < 2); err != nil {
 			return err
 		}
 	}
@@ -264,16 +277,22 @@ func (r *playRun) active(hosts []*inventory.Host) []*inventory.Host {
 }
 
 // flushHandlers runs every notified handler, in the order the play lists them, for the hosts
-// that notified it and are still active.
-func (r *playRun) flushHandlers(ctx context.Context) error {
+// that notified it and are still active; with failed, also for those that failed (which stay
+// failed).
+func (r *playRun) flushHandlers(ctx context.Context, failed bool) error {
 	for _, h := range r.handlers {
 		if ctx.Err() != nil || r.stopped {
 			return nil
 		}
-		var hosts []*inventory.Host
-		for _, host := range r.active(r.batch) {
-			if h.notified[host.Name] {
+		var hosts, revived []*inventory.Host
+		for _, host := range r.batch {
+			switch {
+			case !h.notified[host.Name] || r.x.unreachable[host.Name] || r.ended[host.Name]:
+			case !r.x.failed[host.Name]:
 				hosts = append(hosts, host)
+			case failed:
+				hosts = append(hosts, host)
+				revived = append(revived, host)
 			}
 		}
 		if len(hosts) == 0 {
@@ -282,7 +301,16 @@ func (r *playRun) flushHandlers(ctx context.Context) error {
 		for _, host := range hosts {
 			delete(h.notified, host.Name)
 		}
-		if _, err := r.runList(ctx, []*compiled{h.task}, hosts, false); err != nil {
+		for _, host := range revived {
+			delete(r.x.failed, host.Name)
+		}
+		_, err := r.runList(ctx, []*compiled{h.task}, hosts, false)
+		for _, host := range revived {
+			if !r.x.unreachable[host.Name] {
+				r.x.failed[host.Name] = true
+			}
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -3,7 +3,6 @@ package executor
 import (
 	"context"
 	"fmt"
-	"maps"
 	"path/filepath"
 	"sync"
 	"time"
@@ -255,7 +254,12 @@ func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) {
 		if f, ok := res["ansible_facts"].(map[string]any); ok && o.status == statusOK {
 			switch c.action() {
 			case "set_fact":
-				maps.Copy(hs.setFacts, f)
+				for k, v := range f {
+					if template.IsUnsafe(c.task.Args[k]) {
+						v = template.Unsafe(v) // !unsafe stays data in the fact
+					}
+					hs.setFacts[k] = v
+				}
 			case "debug":
 			default:
 				for k, v := range f {
@@ -288,7 +292,7 @@ func (r *playRun) runMeta(ctx context.Context, c *compiled, hosts []*inventory.H
 	what, _ := c.task.Args["_raw_params"].(string)
 	switch what {
 	case "flush_handlers":
-		return r.flushHandlers(ctx)
+		return r.flushHandlers(ctx, false)
 	case "noop":
 	case "end_play":
 		r.stopped = true
@@ -360,7 +364,8 @@ func (r *playRun) runIncludes(ctx context.Context, c *compiled, outs []*outcome,
 		s := c.scope
 		s.when, s.tags = c.scope.when[:len(c.scope.when)-len(c.task.When)], nil
 		s.includeVars = g.inc.vars
-		if _, err := r.runList(ctx, compileAll(loaded[i], s, c.task.Handler), hosts, rescuable); err != nil {
+		tasks := playbook.ApplyBlock(c.task.Apply, loaded[i])
+		if _, err := r.runList(ctx, compileAll(tasks, s, c.task.Handler), hosts, rescuable); err != nil {
 			return err
 		}
 	}

@@ -48,6 +48,10 @@ type Play struct {
 	IgnoreErrors      any
 	Tags              []string
 	Environment       any
+	// Strategy is "linear" (also for ""), "free" or "host_pinned"; a template is rendered
+	// when the play starts.
+	Strategy      string
+	ForceHandlers any
 	// When holds the conditions of the import_playbook entries that brought this play in.
 	// They are already prepended to the When of every pre_task, task and post_task; the
 	// executor checks them before gathering facts, as Ansible does.
@@ -99,6 +103,15 @@ type Task struct {
 	BecomeUser        string
 	BecomeMethod      string
 	RemoteUser        string
+	Async             any // seconds the task may run in the background; nil: not async
+	Poll              any // seconds between status checks of an async task; 0: do not wait
+
+	// Apply holds the keywords of include_tasks' apply option, as a block with no tasks:
+	// ApplyBlock wraps the included tasks in it.
+	Apply *Task
+	// Unsupported names the keywords Ansible accepts here that tally does not implement yet:
+	// the task fails when it runs rather than the whole file at load time.
+	Unsupported []string
 
 	Handler bool // listed under a play's handlers
 }
@@ -113,3 +126,14 @@ type LoopControl struct {
 
 // IsBlock reports whether t is a block.
 func (t *Task) IsBlock() bool { return t.Block != nil }
+
+// ApplyBlock returns tasks as an include with apply keywords runs them: inside a copy of the
+// apply block; tasks themselves when apply is nil.
+func ApplyBlock(apply *Task, tasks []*Task) []*Task {
+	if apply == nil {
+		return tasks
+	}
+	b := *apply
+	b.Block = tasks
+	return []*Task{&b}
+}

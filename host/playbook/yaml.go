@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tallyrun/tally/host/template"
 	"github.com/tallyrun/tally/internal/pytext"
 	"gopkg.in/yaml.v3"
 )
@@ -299,7 +300,10 @@ func (d *doc) scalar(n *yaml.Node) (any, error) {
 	case "!!binary":
 		b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(v), ""))
 		out, ok = string(b), err == nil
-	case "!vault", "!unsafe":
+	case "!unsafe":
+		// Ansible's AnsibleUnsafeText: the string is data, never templated.
+		return template.Unsafe(v), nil
+	case "!vault":
 		return nil, d.errorf(n, "tally does not support the %s tag yet", n.Tag)
 	default:
 		return nil, d.errorf(n, "unknown YAML tag %s", n.Tag)

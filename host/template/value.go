@@ -36,6 +36,20 @@ type unsafeValue struct{ v any }
 // the wrapped value itself.
 func Unsafe(v any) any { return unsafeValue{v: v} }
 
+// IsUnsafe reports whether v was wrapped by Unsafe.
+func IsUnsafe(v any) bool {
+	_, ok := v.(unsafeValue)
+	return ok
+}
+
+// Unwrap returns the value inside an Unsafe wrapper, and v itself otherwise.
+func Unwrap(v any) any {
+	if u, ok := v.(unsafeValue); ok {
+		return u.v
+	}
+	return v
+}
+
 // function is a callable value: a global such as range, or a bound method.
 type function struct {
 	name string
