@@ -316,6 +316,9 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 	if !found {
 		return failure(fmt.Sprintf("couldn't resolve module/action '%s'", c.task.Action))
 	}
+	if spec, err = r.asyncSpec(c, spec, vars); err != nil {
+		return failure(err.Error())
+	}
 	mt, delegated, err := r.moduleTask(ctx, c, h, vars, spec.Controller)
 	if err != nil {
 		return err2result(err)
