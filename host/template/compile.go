@@ -110,7 +110,7 @@ func compile(src string, mode stringMode) (prog *program) {
 		}
 		stream.Next()
 	}
-	p := parser.NewParser("template", tokens.NewStream(toks), ansibleConfig, noLoader, knownStatements)
+	p := parser.NewParser("template", tokens.NewStream(groupInOperands(toks)), ansibleConfig, noLoader, knownStatements)
 	root, err := p.Parse()
 	if err != nil {
 		return fail(err.Error())

@@ -152,6 +152,10 @@ func typeName(v any) string {
 		return "LoopContext"
 	case *namespace:
 		return "Namespace"
+	case *datetime:
+		return "datetime"
+	case *timedelta:
+		return "timedelta"
 	}
 	return pytext.TypeName(norm(v))
 }
@@ -194,6 +198,10 @@ func pyObject(v any) (any, bool, error) {
 		return pytext.Raw("<built-in function " + x.name + ">"), true, nil
 	case *loopInfo:
 		return pytext.Raw(fmt.Sprintf("<LoopContext %d/%d>", x.index0+1, x.length)), true, nil
+	case *datetime:
+		return pytext.Raw(x.String()), true, nil
+	case *timedelta:
+		return pytext.Raw(x.String()), true, nil
 	case *namespace:
 		attrs, err := py.Repr(x.attrs)
 		return pytext.Raw("<Namespace " + attrs + ">"), true, err
@@ -311,6 +319,9 @@ func pyCompare(a, b any, op string) (int, error) {
 		if y, ok := number(b); ok {
 			return cmpOrdered(x, y), nil
 		}
+	}
+	if c, ok := dateCompare(a, b); ok {
+		return c, nil
 	}
 	switch x := a.(type) {
 	case string:
