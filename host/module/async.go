@@ -41,10 +41,6 @@ type asyncMeta struct {
 	Args   map[string]any `json:"args"`
 }
 
-func init() {
-	register("async_status", Spec{Run: runAsyncStatus})
-}
-
 // AsyncRun returns spec's module run as an async task of at most timeout seconds that is
 // checked every poll seconds until it finishes; with poll 0 it only starts the job and
 // reports its jid (fire and forget). sleep waits between checks.

@@ -138,6 +138,7 @@ func TestRegistry(t *testing.T) {
 		"script": {FreeForm: true}, "copy": {}, "file": {}, "template": {}, "stat": {}, "lineinfile": {},
 		"debug": {Controller: true}, "set_fact": {Controller: true}, "set_stats": {Controller: true},
 		"fail": {Controller: true}, "assert": {Controller: true}, "wait_for": {}, "pause": {Controller: true},
+		"async_status": {},
 	}
 	if len(registry) != len(want) {
 		t.Errorf("%d modules registered, want %d", len(registry), len(want))
