@@ -456,6 +456,9 @@ func (r *playRun) moduleTask(ctx context.Context, c *compiled, h *inventory.Host
 			return x.tmpl.RenderString(text, vars)
 		},
 		Eval: func(expr string) (any, error) { return x.tmpl.Eval(expr, vars) },
+		RenderFile: func(text string, o template.FileOptions) (string, error) {
+			return x.tmpl.RenderFile(text, vars, o)
+		},
 	}
 	env, err := r.environment(c, vars)
 	if err != nil {

@@ -150,7 +150,7 @@ func TestTemplate(t *testing.T) {
 	}
 	task := newTask(t)
 	task.Vars = map[string]any{}
-	task.Render = fakeRender(task.Vars)
+	task.RenderFile = renderFile(task.Vars)
 	if _, err := runErr(task, "template", map[string]any{"src": "greeting.j2", "dest": dir + "/h"}); err == nil || !strings.Contains(err.Error(), "'name' is undefined") {
 		t.Errorf("rendering with an undefined variable: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tallyrun/tally/host/connection"
+	"github.com/tallyrun/tally/host/template"
 )
 
 // newTask returns a task on a local connection, with testdata as its search path and fake
@@ -24,7 +25,12 @@ func newTask(t *testing.T) *Task {
 	}
 	vars := map[string]any{"name": "world", "n": 3, "empty": "", "items": []any{1, 2}}
 	return &Task{Host: "local", Conn: connection.NewLocal("local"), Vars: vars, SearchPaths: []string{dir},
-		Render: fakeRender(vars), Eval: fakeEval(vars)}
+		Render: fakeRender(vars), Eval: fakeEval(vars), RenderFile: renderFile(vars)}
+}
+
+// renderFile renders template files with the real engine.
+func renderFile(vars map[string]any) func(string, template.FileOptions) (string, error) {
+	return func(text string, o template.FileOptions) (string, error) { return template.New().RenderFile(text, vars, o) }
 }
 
 var placeholder = regexp.MustCompile(`\{\{\s*(\w+)\s*\}\}`)

@@ -20,6 +20,7 @@ type state struct {
 	vars      map[string]any
 	resolved  map[string]any
 	resolving []string
+	file      *fileContext // rendering a template file (RenderFile); nil otherwise
 }
 
 // scope holds template-local names ({% set %}, loop variables).
