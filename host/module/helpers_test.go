@@ -30,7 +30,9 @@ func newTask(t *testing.T) *Task {
 
 // renderFile renders template files with the real engine.
 func renderFile(vars map[string]any) func(string, template.FileOptions) (string, error) {
-	return func(text string, o template.FileOptions) (string, error) { return template.New().RenderFile(text, vars, o) }
+	return func(text string, o template.FileOptions) (string, error) {
+		return template.New().RenderFile(text, vars, o)
+	}
 }
 
 var placeholder = regexp.MustCompile(`\{\{\s*(\w+)\s*\}\}`)
