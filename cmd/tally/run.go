@@ -149,7 +149,7 @@ func run(f runFlags, playbookPaths []string, stdout, stderr io.Writer) int {
 		return executor.RCError
 	}
 	if f.listHosts || f.listTasks {
-		return list(stdout, stderr, inv, pbs, f)
+		return list(stdout, stderr, inv, pbs, f, extra)
 	}
 
 	cfg, err := config.Read(os.Getenv, warn)
