@@ -373,8 +373,8 @@ func TestLineinfileFailures(t *testing.T) {
 	if err == nil || err.Error() != "parameters are mutually exclusive: insertbefore|insertafter" {
 		t.Errorf("insertafter with insertbefore: %v", err)
 	}
-	_, err = runErr(newTask(t), "lineinfile", map[string]any{"path": dir + "/f", "line": "x", "regexp": "(?=x)"})
+	_, err = runErr(newTask(t), "lineinfile", map[string]any{"path": dir + "/f", "line": "x", "regexp": "(x"})
 	if err == nil || !strings.Contains(err.Error(), "lineinfile regexp") {
-		t.Errorf("lookahead regexp: %v", err)
+		t.Errorf("invalid regexp: %v", err)
 	}
 }

@@ -15,7 +15,8 @@ type pyRegexp struct {
 	bt  *regexp2.Regexp
 }
 
-// pyNamedBackref is Python's (?P=name), which .NET writes \k<name>.
+// pyNamedBackref is Python's (?P=name), which .NET writes \k<name>; .NET names a group
+// (?<name>...) where Python writes (?P<name>...).
 var pyNamedBackref = regexp.MustCompile(`\(\?P=(\w+)\)`)
 
 // compilePython compiles a Python regular expression, with \Z meaning the end of the text.
@@ -26,7 +27,7 @@ func compilePython(expr string) (*pyRegexp, error) {
 	if err == nil {
 		return &pyRegexp{re2: re}, nil
 	}
-	bt, btErr := regexp2.Compile(pyNamedBackref.ReplaceAllString(expr, `\k<$1>`), regexp2.None, regexp2.OptionMaintainCaptureOrder())
+	bt, btErr := regexp2.Compile(strings.ReplaceAll(pyNamedBackref.ReplaceAllString(expr, `\k<$1>`), "(?P<", "(?<"), regexp2.None, regexp2.OptionMaintainCaptureOrder())
 	if btErr != nil {
 		return nil, fmt.Errorf("%w (and as a backtracking pattern: %v)", err, btErr)
 	}
