@@ -28,8 +28,12 @@
 // undefined, not the whole variable. Callers should wrap registered results
 // and facts with Unsafe so that they are never templated at all.
 //
-// Not supported: lookup plugins, macros, include/import, call and filter
-// blocks, recursive loops, loop controls, inline if-expressions nested in
+// Template files (Engine.RenderFile) also take {% macro %}, {% include %},
+// {% import %}, {% from ... import %}, the "#jinja2:" header and the
+// template module's whitespace options.
+//
+// Not supported: lookup plugins, call and filter blocks, macro callers,
+// recursive loops, loop controls, inline if-expressions nested in
 // parentheses or arguments (gonja's parser only reads them at the top of
 // {{ }} and {% set %}), and Python regular-expression features RE2 lacks
 // (backreferences, lookarounds).
