@@ -3,6 +3,7 @@ module github.com/tallyrun/tally
 go 1.26.0
 
 require (
+	github.com/dlclark/regexp2/v2 v2.13.0
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/nikolalohinski/gonja/v2 v2.9.1

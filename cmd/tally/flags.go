@@ -25,7 +25,6 @@ var notYet = []struct {
 	value       bool // takes a value
 }{
 	{"step", "", false},
-	{"force-handlers", "", false},
 	{"flush-cache", "", false},
 	{"become-password-file", "", true},
 	{"connection-password-file", "", true},

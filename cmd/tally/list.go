@@ -10,14 +10,23 @@ import (
 	"github.com/tallyrun/tally/host/executor"
 	"github.com/tallyrun/tally/host/inventory"
 	"github.com/tallyrun/tally/host/playbook"
+	"github.com/tallyrun/tally/host/template"
 )
 
-// list prints what --list-hosts, --list-tasks and --list-tags ask for, in ansible-playbook's layout.
-func list(stdout, stderr io.Writer, inv *inventory.Inventory, pbs []*playbook.Playbook, f runFlags) int {
+// list prints what --list-hosts, --list-tasks and --list-tags ask for, in ansible-playbook's
+// layout. Templated tags are rendered with the play's vars and the extra vars.
+func list(stdout, stderr io.Writer, inv *inventory.Inventory, pbs []*playbook.Playbook, f runFlags, extra map[string]any) int {
 	for _, pb := range pbs {
 		fmt.Fprintf(stdout, "\nplaybook: %s\n", pb.Path)
 		for i, play := range pb.Plays {
-			fmt.Fprintf(stdout, "\n  play #%d (%s): %s\tTAGS: [%s]\n", i+1, play.Hosts, play.Name, strings.Join(play.Tags, ", "))
+			vars := maps.Clone(play.Vars)
+			if vars == nil {
+				vars = map[string]any{}
+			}
+			maps.Copy(vars, extra)
+			tl := tagLister{tmpl: template.New(), vars: vars, all: map[string]bool{}}
+			playTags := tl.render(play.Tags)
+			fmt.Fprintf(stdout, "\n  play #%d (%s): %s\tTAGS: [%s]\n", i+1, play.Hosts, play.Name, strings.Join(playTags, ","))
 			if f.listHosts {
 				hosts, err := inv.Select(play.Hosts)
 				if err != nil {
@@ -35,24 +44,43 @@ func list(stdout, stderr io.Writer, inv *inventory.Inventory, pbs []*playbook.Pl
 			if f.listTasks {
 				fmt.Fprintln(stdout, "    tasks:")
 			}
-			tags := map[string]bool{}
-			for _, t := range play.Tags {
-				tags[t] = true
+			for _, t := range playTags {
+				tl.all[t] = true
 			}
 			for _, section := range [][]*playbook.Task{play.PreTasks, play.RoleBlocks, play.Tasks, play.PostTasks} {
-				listTasks(stdout, section, play.Tags, "", f, tags)
+				tl.listTasks(stdout, section, play.Tags, "", f)
 			}
 			if f.listTags {
-				fmt.Fprintf(stdout, "      TASK TAGS: [%s]\n", strings.Join(slices.Sorted(maps.Keys(tags)), ", "))
+				fmt.Fprintf(stdout, "      TASK TAGS: [%s]\n", strings.Join(slices.Sorted(maps.Keys(tl.all)), ", "))
 			}
 		}
 	}
 	return executor.RCOK
 }
 
+// tagLister renders tags with a play's variables, and gathers the tags of the tasks listed.
+type tagLister struct {
+	tmpl *template.Engine
+	vars map[string]any
+	all  map[string]bool
+}
+
+// render templates each tag; one that cannot be rendered is kept as written.
+func (tl tagLister) render(tags []string) []string {
+	out := make([]string, len(tags))
+	for i, tag := range tags {
+		out[i] = tag
+		if v, err := tl.tmpl.Render(tag, tl.vars); err == nil {
+			out[i] = template.String(v)
+		}
+	}
+	return out
+}
+
 // listTasks lists the tasks --tags and --skip-tags select (with --list-tasks), in the role
-// called role ("" outside roles), and adds their tags to all.
-func listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, role string, f runFlags, all map[string]bool) {
+// called role ("" outside roles), with their tags rendered, without repeats and sorted, as
+// Ansible; it adds their tags to all.
+func (tl tagLister) listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, role string, f runFlags) {
 	for _, t := range tasks {
 		tags := append(append([]string{}, inherited...), t.Tags...)
 		if t.IsBlock() {
@@ -60,14 +88,15 @@ func listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, role str
 			if t.Role != nil {
 				inner = t.Role.Name
 			}
-			listTasks(w, t.Block, tags, inner, f, all) // as Ansible, rescue and always are not listed
+			tl.listTasks(w, t.Block, tags, inner, f) // as Ansible, rescue and always are not listed
 			continue
 		}
 		if !executor.Selected(tags, f.tags, f.skipTags) {
 			continue
 		}
+		tags = tl.render(tags)
 		for _, tag := range tags {
-			all[tag] = true
+			tl.all[tag] = true
 		}
 		if !f.listTasks {
 			continue
@@ -78,8 +107,8 @@ func listTasks(w io.Writer, tasks []*playbook.Task, inherited []string, role str
 		} else if t.Name != "" {
 			name = t.Name
 		}
-		shown := slices.Compact(slices.Sorted(slices.Values(tags)))
-		fmt.Fprintf(w, "      %s\tTAGS: [%s]\n", name, strings.Join(shown, ", "))
+		slices.Sort(tags)
+		fmt.Fprintf(w, "      %s\tTAGS: [%s]\n", name, strings.Join(slices.Compact(tags), ", "))
 	}
 }
 

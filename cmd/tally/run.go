@@ -46,6 +46,7 @@ type runFlags struct {
 	becomeMethod string
 	tags         []string
 	skipTags     []string
+	forceHandle  bool
 	listHosts    bool
 	listTasks    bool
 	listTags     bool
@@ -94,6 +95,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringSliceVar(&f.skipTags, "skip-tags", nil, "skip tasks tagged with these (repeatable, comma-separated)")
 	fs.BoolVarP(&f.check, "check", "C", false, "don't make any changes; report what would change instead")
 	fs.BoolVarP(&f.diff, "diff", "D", false, "show the differences in the files and templates tasks change (with --check: would change)")
+	fs.BoolVar(&f.forceHandle, "force-handlers", false, "run notified handlers even on hosts that failed")
 	fs.BoolVar(&f.listHosts, "list-hosts", false, "list the hosts each play would run on, then exit")
 	fs.BoolVar(&f.listTasks, "list-tasks", false, "list the tasks each play would run, then exit")
 	fs.BoolVar(&f.listTags, "list-tags", false, "list the tags each play's tasks have, then exit")
@@ -182,7 +184,7 @@ func run(f runFlags, fs *pflag.FlagSet, playbookPaths []string, stdout, stderr i
 			}
 			return executor.RCOK
 		}
-		return list(stdout, stderr, in.inventory, in.playbooks, f)
+		return list(stdout, stderr, in.inventory, in.playbooks, f, in.extraVars)
 	}
 
 	jobID, err := newJobID(f.jobID)
@@ -234,6 +236,7 @@ func run(f runFlags, fs *pflag.FlagSet, playbookPaths []string, stdout, stderr i
 		Check:          f.check,
 		Diff:           f.diff,
 		StartAt:        f.startAt,
+		ForceHandlers:  f.forceHandle,
 		Emitter:        col,
 		Connect:        executor.SSHConnector(sshOpts),
 		Vault:          in.vault,

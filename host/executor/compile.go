@@ -29,6 +29,7 @@ type scope struct {
 	notify            []string       // a task's own, else its block's or import's
 	checkMode, diff   any            // nil: the command line's --check, --diff
 	includeVars       map[string]any // include_tasks parameters and loop item
+	unsupported       []string       // keywords tally lacks, of the task and its blocks
 	// roles is the chain of roles the task is in, outermost first: the last is its role
 	// (Ansible's dependency chain).
 	roles []*playbook.Role
@@ -72,6 +73,7 @@ func (parent scope) inherit(t *playbook.Task) scope {
 	s := parent
 	s.when = concat(parent.when, t.When)
 	s.tags = concat(parent.tags, t.Tags)
+	s.unsupported = concat(parent.unsupported, t.Unsupported)
 	if len(t.Vars) > 0 {
 		s.vars = append(slices.Clip(parent.vars), t.Vars)
 	}

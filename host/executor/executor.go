@@ -74,7 +74,10 @@ type Config struct {
 	Check          bool   // --check: modules report what they would change, changing nothing
 	Diff           bool   // --diff: modules report what they change as before/after ("diff")
 	StartAt        string // --start-at-task: the name (a glob) of the task to start at
-	Emitter        Emitter
+	// ForceHandlers runs notified handlers on hosts that failed, as --force-handlers; a
+	// play's force_handlers keyword overrides it.
+	ForceHandlers bool
+	Emitter       Emitter
 	// Connect opens connections; nil uses SSHConnector with Ansible's SSH defaults.
 	Connect Connector
 	// Vault opens vault-encrypted vars files and included task files; nil has no secrets.

@@ -99,6 +99,9 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 	if !ok {
 		return map[string]any{"changed": false, "skipped": true, "skip_reason": "Conditional result was False"}
 	}
+	if len(c.unsupported) > 0 {
+		return failure(strings.Join(c.unsupported, "; "))
+	}
 	rendered, err := x.tmpl.Render(map[string]any(c.task.Args), vars)
 	if err != nil {
 		return failure("The task includes an option with an undefined variable. The error was: " + undefinedMsg(err) + errorAt(c))
@@ -120,6 +123,9 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 	spec, found := module.Lookup(c.action())
 	if !found {
 		return failure(fmt.Sprintf("couldn't resolve module/action '%s'", c.task.Action))
+	}
+	if spec, err = r.asyncSpec(c, spec, vars); err != nil {
+		return failure(err.Error())
 	}
 	mt, delegated, err := r.moduleTask(ctx, c, h, vars, spec.Controller)
 	if err != nil {
@@ -281,16 +287,17 @@ func (r *playRun) moduleTask(ctx context.Context, c *compiled, h *inventory.Host
 		Vars:        vars,
 		SearchPaths: r.searchPaths(c),
 		Vault:       x.cfg.Vault,
-		Render: func(text string) (string, error) {
+		Render:      func(text string) (string, error) { return x.tmpl.RenderString(text, vars) },
+		Eval:        func(expr string) (any, error) { return x.tmpl.Eval(expr, vars) },
+		Cond:        func(expr string) (bool, error) { return x.tmpl.Cond([]string{expr}, vars) },
+		Check:       r.mode(c.checkMode, x.cfg.Check, vars),
+		Diff:        r.mode(c.diff, x.cfg.Diff, vars),
+		RenderFile: func(text string, o template.FileOptions) (string, error) {
 			// As Ansible's template module, templates see ansible_managed, whatever the vars say.
 			tv := maps.Clone(vars)
 			tv["ansible_managed"] = x.cfg.AnsibleManaged
-			return x.tmpl.RenderString(text, tv)
+			return x.tmpl.RenderFile(text, tv, o)
 		},
-		Eval:  func(expr string) (any, error) { return x.tmpl.Eval(expr, vars) },
-		Cond:  func(expr string) (bool, error) { return x.tmpl.Cond([]string{expr}, vars) },
-		Check: r.mode(c.checkMode, x.cfg.Check, vars),
-		Diff:  r.mode(c.diff, x.cfg.Diff, vars),
 	}
 	env, err := r.environment(c, vars)
 	if err != nil {

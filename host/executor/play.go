@@ -19,16 +19,16 @@ import (
 
 // playRun is one batch of one play being run.
 type playRun struct {
-	x        *Executor
-	pb       *playbook.Playbook
-	play     *playbook.Play
-	playID   string
-	vars     map[string]any // play vars with vars_files merged in
+	x      *Executor
+	pb     *playbook.Playbook
+	play   *playbook.Play
+	playID string
+	vars   map[string]any // play vars with vars_files merged in
 	// playRoles are the roles whose variables the whole play sees; include_role with public
 	// adds to them, for every later batch too.
 	playRoles []*playbook.Role
-	allHosts []*inventory.Host
-	batch    []*inventory.Host
+	allHosts  []*inventory.Host
+	batch     []*inventory.Host
 	// failedHere are hosts that failed during this batch.
 	failedHere map[string]bool
 	// stopped ends the batch for every host (meta: end_play, max_fail_percentage);
@@ -173,7 +173,7 @@ func (x *Executor) playVars(play *playbook.Play) (map[string]any, error) {
 // patternVars are the variables a play's own keywords (hosts, vars_files, serial) see: no host
 // yet, so the play vars, extra vars and the inventory's groups.
 func (x *Executor) patternVars(playVars map[string]any) map[string]any {
-	v := map[string]any{"groups": x.cfg.Inventory.GroupsVar()}
+	v := map[string]any{"groups": x.cfg.Inventory.GroupsVar(), "omit": x.omit}
 	for k, val := range playVars {
 		v[k] = val
 	}
@@ -195,6 +195,9 @@ func (x *Executor) batches(play *playbook.Play, hosts []*inventory.Host, vars ma
 		raw, err := x.tmpl.Render(serial[min(i, len(serial)-1)], x.patternVars(vars))
 		if err != nil {
 			return nil, fmt.Errorf("%s: serial: %w", play.Pos, err)
+		}
+		if raw == x.omit {
+			raw = 0 // default(omit): no serial
 		}
 		n, err := batchSize(raw, len(hosts))
 		if err != nil {
@@ -260,15 +263,25 @@ func (r *playRun) run(ctx context.Context) error {
 			return err
 		}
 	}
+	strategy, err := r.strategy()
+	if err != nil {
+		return err
+	}
+	force, err := r.forceHandlers()
+	if err != nil {
+		return err
+	}
 	tasks := append(slices.Clone(r.play.RoleBlocks), r.play.Tasks...)
-	for _, section := range [][]*playbook.Task{r.play.PreTasks, tasks, r.play.PostTasks} {
+	for i, section := range [][]*playbook.Task{r.play.PreTasks, tasks, r.play.PostTasks} {
 		if ctx.Err() != nil || r.stopped {
 			return nil
 		}
-		if _, err := r.runList(ctx, compileAll(section, top, false), r.active(r.batch), false); err != nil {
+		if err := r.runSection(ctx, compileAll(section, top, false), strategy); err != nil {
 			return err
 		}
-		if err := r.flushHandlers(ctx, r.batch); err != nil {
+		// force_handlers wraps pre_tasks and tasks in a block whose always flushes handlers,
+		// so hosts that failed there still run theirs (Ansible's Play.compile).
+		if err := r.flushHandlers(ctx, r.batch, force && i < 2); err != nil {
 			return err
 		}
 	}
@@ -305,16 +318,22 @@ func (r *playRun) active(hosts []*inventory.Host) []*inventory.Host {
 }
 
 // flushHandlers runs every notified handler, in the order the play lists them, for the hosts
-// of "of" that notified it and are still active.
-func (r *playRun) flushHandlers(ctx context.Context, of []*inventory.Host) error {
+// of "of" that notified it and are still active; with failed, also for those that failed
+// (which stay failed).
+func (r *playRun) flushHandlers(ctx context.Context, of []*inventory.Host, failed bool) error {
 	for _, h := range r.handlers {
 		if ctx.Err() != nil || r.stopped {
 			return nil
 		}
-		var hosts []*inventory.Host
-		for _, host := range r.active(of) {
-			if h.notified[host.Name] {
+		var hosts, revived []*inventory.Host
+		for _, host := range of {
+			switch {
+			case !h.notified[host.Name] || r.x.unreachable[host.Name] || r.ended[host.Name] || r.halted[host.Name]:
+			case !r.x.failed[host.Name]:
 				hosts = append(hosts, host)
+			case failed:
+				hosts = append(hosts, host)
+				revived = append(revived, host)
 			}
 		}
 		if len(hosts) == 0 {
@@ -323,7 +342,16 @@ func (r *playRun) flushHandlers(ctx context.Context, of []*inventory.Host) error
 		for _, host := range hosts {
 			delete(h.notified, host.Name)
 		}
-		if _, err := r.runList(ctx, []*compiled{h.task}, hosts, false); err != nil {
+		for _, host := range revived {
+			delete(r.x.failed, host.Name)
+		}
+		_, err := r.runList(ctx, []*compiled{h.task}, hosts, false)
+		for _, host := range revived {
+			if !r.x.unreachable[host.Name] {
+				r.x.failed[host.Name] = true
+			}
+		}
+		if err != nil {
 			return err
 		}
 	}

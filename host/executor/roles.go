@@ -186,12 +186,7 @@ func (r *playRun) loadRole(c *compiled, inc include) ([]*playbook.Task, error) {
 	if inc.public && !slices.Contains(r.playRoles, role) {
 		r.playRoles = append(r.playRoles, role)
 	}
-	block := playbook.RoleBlock(role, c.task.Pos)
-	if c.task.Apply != nil {
-		apply := *c.task.Apply
-		apply.Block = []*playbook.Task{block}
-		block = &apply
-	}
+	block := playbook.ApplyBlock(c.task.Apply, []*playbook.Task{playbook.RoleBlock(role, c.task.Pos)})[0]
 	r.addHandlers(playbook.RoleHandlers(block), c.includedScope(inc))
 	r.addImportedRoles(role.Tasks, c.includedScope(inc))
 	return []*playbook.Task{block}, nil

@@ -296,7 +296,12 @@ func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) error {
 		if f, ok := res["ansible_facts"].(map[string]any); ok && o.status == statusOK {
 			switch c.action() {
 			case "set_fact":
-				maps.Copy(hs.setFacts, f)
+				for k, v := range f {
+					if template.IsUnsafe(c.task.Args[k]) {
+						v = template.Unsafe(v) // !unsafe stays data in the fact
+					}
+					hs.setFacts[k] = v
+				}
 				if res["_ansible_facts_cacheable"] == true {
 					r.keepFacts(hs, f)
 				}
@@ -353,7 +358,7 @@ func (r *playRun) runMeta(ctx context.Context, c *compiled, hosts []*inventory.H
 	}
 	switch what {
 	case "flush_handlers":
-		return r.flushHandlers(ctx, slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !holds(h) }))
+		return r.flushHandlers(ctx, slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !holds(h) }), false)
 	case "noop":
 	case "end_play":
 		if holds(hosts[0]) {
@@ -436,10 +441,12 @@ func (r *playRun) runIncludes(ctx context.Context, c *compiled, outs []*outcome,
 			continue
 		}
 		s := c.includedScope(g.inc)
-		if g.inc.role == nil {
-			r.addImportedRoles(loaded[i], s)
+		tasks := loaded[i]
+		if g.inc.role == nil { // loadRole has applied apply to a role
+			r.addImportedRoles(tasks, s)
+			tasks = playbook.ApplyBlock(c.task.Apply, tasks)
 		}
-		if _, err := r.runList(ctx, compileAll(loaded[i], s, c.task.Handler), hosts, rescuable); err != nil {
+		if _, err := r.runList(ctx, compileAll(tasks, s, c.task.Handler), hosts, rescuable); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tallyrun/tally/host/template"
 	"github.com/tallyrun/tally/internal/pytext"
 )
 
@@ -73,8 +74,9 @@ func evalVar(t *Task, v any) (any, error) {
 	if err == nil {
 		return val, nil
 	}
-	// The template engine's undefined-variable errors say so, as Jinja2's do.
-	if !strings.Contains(strings.ToLower(err.Error()), "undefined") {
+	// Undefined variables, attributes and keys are shown as such (d['missing'] too).
+	var u *template.UndefinedError
+	if !errors.As(err, &u) && !strings.Contains(strings.ToLower(err.Error()), "undefined") {
 		return nil, fmt.Errorf("debug var %s: %w", expr, err)
 	}
 	if shown, _ := asInt(t.Vars["ansible_verbosity"]); shown > 0 {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/tallyrun/tally/host/connection"
+	"github.com/tallyrun/tally/host/template"
 	"github.com/tallyrun/tally/internal/pytext"
 )
 
@@ -25,9 +26,12 @@ var copySpec = &argSpec{module: "copy", options: withAttrs(map[string]option{
 })}
 
 var templateSpec = &argSpec{module: "template", options: withAttrs(map[string]option{
-	"src":   {kind: kindPath},
-	"dest":  {kind: kindPath},
-	"force": {kind: kindBool, def: true},
+	"src":              {kind: kindPath},
+	"dest":             {kind: kindPath},
+	"force":            {kind: kindBool, def: true},
+	"trim_blocks":      {kind: kindBool, def: true},
+	"lstrip_blocks":    {kind: kindBool, def: false},
+	"newline_sequence": {kind: kindStr, def: "\n"},
 })}
 
 // runCopy puts content, or a file from the controller, at dest (see fileToPut.put).
@@ -86,8 +90,13 @@ func templateModule(ctx context.Context, t *Task, p params) (Result, error) {
 	if p.str("src") == "" || p.str("dest") == "" {
 		return nil, errors.New("src and dest are required")
 	}
-	if t.Render == nil {
+	if t.RenderFile == nil {
 		return nil, errors.New("template: no template engine for this task")
+	}
+	switch nl := p.str("newline_sequence"); nl {
+	case "\n", "\r", "\r\n":
+	default:
+		return nil, fmt.Errorf("newline_sequence must be one of \\n, \\r or \\r\\n, got %q", nl)
 	}
 	f := fileToPut{dest: p.str("dest"), attrs: attrsOf(p), force: p.bool("force"), name: path.Base(p.str("src"))}
 	if f.src, err = findFile(t, "templates", p.str("src")); err != nil {
@@ -96,7 +105,13 @@ func templateModule(ctx context.Context, t *Task, p params) (Result, error) {
 	if err := f.readSource(t, true); err != nil {
 		return nil, err
 	}
-	text, err := t.Render(string(f.data))
+	trim, lstrip := p.bool("trim_blocks"), p.bool("lstrip_blocks")
+	dirs := []string{filepath.Dir(f.src)}
+	for _, d := range t.SearchPaths {
+		dirs = append(dirs, filepath.Join(d, "templates"), d)
+	}
+	text, err := t.RenderFile(string(f.data), template.FileOptions{Dirs: dirs, TrimBlocks: &trim, LstripBlocks: &lstrip,
+		NewlineSequence: p.str("newline_sequence")})
 	if err != nil {
 		return nil, fmt.Errorf("render template %s: %w", f.src, err)
 	}

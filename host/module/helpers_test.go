@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tallyrun/tally/host/connection"
+	"github.com/tallyrun/tally/host/template"
 	"github.com/tallyrun/tally/internal/pytext"
 )
 
@@ -25,7 +26,7 @@ func newTask(t *testing.T) *Task {
 	}
 	vars := map[string]any{"name": "world", "n": 3, "empty": "", "items": []any{1, 2}}
 	return &Task{Host: "local", Conn: connection.NewLocal("local"), Vars: vars, SearchPaths: []string{dir},
-		Render: fakeRender(vars), Eval: fakeEval(vars), Cond: fakeCond(vars)}
+		Render: fakeRender(vars), Eval: fakeEval(vars), Cond: fakeCond(vars), RenderFile: renderFile(vars)}
 }
 
 // fakeCond is fakeEval's value as a condition.
@@ -33,6 +34,13 @@ func fakeCond(vars map[string]any) func(string) (bool, error) {
 	return func(expr string) (bool, error) {
 		v, err := fakeEval(vars)(expr)
 		return pytext.Truthy(v), err
+	}
+}
+
+// renderFile renders template files with the real engine.
+func renderFile(vars map[string]any) func(string, template.FileOptions) (string, error) {
+	return func(text string, o template.FileOptions) (string, error) {
+		return template.New().RenderFile(text, vars, o)
 	}
 }
 
@@ -148,6 +156,7 @@ func TestRegistry(t *testing.T) {
 		"debug": {Controller: true}, "set_fact": {Controller: true}, "set_stats": {Controller: true},
 		"fail": {Controller: true}, "assert": {Controller: true}, "wait_for": {}, "pause": {Controller: true},
 		"add_host": {Controller: true}, "group_by": {Controller: true},
+		"async_status": {},
 	}
 	if len(registry) != len(want) {
 		t.Errorf("%d modules registered, want %d", len(registry), len(want))

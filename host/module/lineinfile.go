@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"regexp"
+	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tallyrun/tally/host/connection"
 )
@@ -22,6 +23,8 @@ var lineinfileSpec = &argSpec{module: "lineinfile", options: withAttrs(map[strin
 	"backrefs":      {kind: kindBool, def: false},
 	"create":        {kind: kindBool, def: false},
 	"firstmatch":    {kind: kindBool, def: false},
+	"backup":        {kind: kindBool, def: false},
+	"validate":      {kind: kindStr},
 }), exclusive: [][]string{{"insertbefore", "insertafter"}, {"regexp", "search_string"}, {"backrefs", "search_string"}}}
 
 // runLineinfile edits a file with one Exec to read it (with its stat), one Put when the lines
@@ -38,7 +41,7 @@ func lineinfile(ctx context.Context, t *Task, p params) (Result, error) {
 	e := edit{line: []byte(p.str("line")), backrefs: p.bool("backrefs"), firstmatch: p.bool("firstmatch")}
 	for _, o := range []struct {
 		name string
-		re   **regexp.Regexp
+		re   **pyRegexp
 	}{{"regexp", &e.re}, {"insertafter", &e.insRe}, {"insertbefore", &e.insRe}} {
 		v := p.str(o.name)
 		if !p.has(o.name) || o.name != "regexp" && (v == "BOF" || v == "EOF") {
@@ -113,7 +116,7 @@ func lineinfile(ctx context.Context, t *Task, p params) (Result, error) {
 		r["changed"], r["msg"] = false, msg
 		return r, nil
 	}
-	cur := fi.perm()
+	cur, existed := fi.perm(), fi.exists
 	if !fi.exists {
 		cur = 0o666 &^ who.umask
 		fi = &fileInfo{path: dest, exists: true, mode: typeReg | cur, uid: who.uid, gid: who.gid, owner: who.user, group: who.group}
@@ -132,7 +135,18 @@ func lineinfile(ctx context.Context, t *Task, p params) (Result, error) {
 		if a.mode != nil {
 			mode, _ = resolveMode(a.mode, cur, false, who.umask) // valid: commands resolved it
 		}
-		if err := t.Conn.Put(ctx, dest, bytes.Join(lines, nil), connection.FileMode(mode), t.Become); err != nil {
+		data := bytes.Join(lines, nil)
+		if v := p.str("validate"); v != "" {
+			if res, err := validateContent(ctx, t, v, dest, data); res != nil || err != nil {
+				return res, err
+			}
+		}
+		if p.bool("backup") && existed {
+			if r["backup"], err = backupFile(ctx, t, dest); err != nil {
+				return nil, err
+			}
+		}
+		if err := t.Conn.Put(ctx, dest, data, connection.FileMode(mode), t.Become); err != nil {
 			return nil, err
 		}
 		// Put set the mode and kept the owner and group.
@@ -172,7 +186,7 @@ func lineinfileDiff(dest string, a attrs, fi *fileInfo, umask uint32, before, af
 // edit is a lineinfile edit, ported from Ansible's present() and absent().
 type edit struct {
 	line                      []byte
-	re, insRe                 *regexp.Regexp
+	re, insRe                 *pyRegexp
 	search                    *[]byte
 	insertAfter, insertBefore string
 	backrefs, firstmatch      bool
@@ -302,16 +316,9 @@ func splitKeepEnds(b []byte) [][]byte {
 // chomp drops a line's \n, so that RE2's $ matches where Python's does: before it.
 func chomp(line []byte) []byte { return bytes.TrimSuffix(line, []byte("\n")) }
 
-// compilePython compiles a Python regular expression: the syntax RE2 shares with Python, plus
-// \Z. Lookarounds and backreferences inside a pattern are not supported; patterns are matched
-// against lines without their \n (see chomp).
-func compilePython(expr string) (*regexp.Regexp, error) {
-	return regexp.Compile(strings.ReplaceAll(expr, `\Z`, `\z`))
-}
-
 // expandPython expands a Python re replacement template (\1, \g<1>, \g<name>, \n, \\) with the
 // submatches m of re in src.
-func expandPython(re *regexp.Regexp, tmpl, src []byte, m []int) []byte {
+func expandPython(re *pyRegexp, tmpl, src []byte, m []int) []byte {
 	group := func(ref string) []byte {
 		n, err := strconv.Atoi(ref)
 		if err != nil {
@@ -358,4 +365,35 @@ func expandPython(re *regexp.Regexp, tmpl, src []byte, m []int) []byte {
 		}
 	}
 	return out
+}
+
+// validateContent runs the validate command (with %s for a file holding data, next to dest)
+// and returns a failed result when it exits non-zero, as Ansible's lineinfile does.
+func validateContent(ctx context.Context, t *Task, validate, dest string, data []byte) (Result, error) {
+	if !strings.Contains(validate, "%s") {
+		return fail("validate must contain %s: " + validate), nil
+	}
+	tmp := fmt.Sprintf("%s.tally-validate-%d", dest, time.Now().UnixNano())
+	if err := t.Conn.Put(ctx, tmp, data, 0o600, t.Become); err != nil {
+		return nil, err
+	}
+	defer t.sh(context.WithoutCancel(ctx), "rm -f -- "+shPath(tmp), nil, nil)
+	res, err := t.sh(ctx, strings.ReplaceAll(validate, "%s", shPath(tmp)), nil, t.Env)
+	if err != nil {
+		return nil, err
+	}
+	if res.RC != 0 {
+		return fail(fmt.Sprintf("failed to validate: rc:%d error:%s", res.RC, res.Stderr)), nil
+	}
+	return nil, nil
+}
+
+// backupFile copies path to Ansible's backup name, path.PID.YYYY-MM-DD@HH:MM:SS~, keeping its
+// mode and times, and returns that name.
+func backupFile(ctx context.Context, t *Task, path string) (string, error) {
+	name := fmt.Sprintf("%s.%d.%s~", path, os.Getpid(), time.Now().Format("2006-01-02@15:04:05"))
+	if _, err := t.probe(ctx, fmt.Sprintf("cp -p -- %s %s", shPath(path), shPath(name))); err != nil {
+		return "", fmt.Errorf("backup %s: %w", path, err)
+	}
+	return name, nil
 }

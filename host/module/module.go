@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tallyrun/tally/host/connection"
+	"github.com/tallyrun/tally/host/template"
 	"github.com/tallyrun/tally/host/vault"
 )
 
@@ -19,8 +20,10 @@ type Task struct {
 	Env    map[string]string  // the task's environment keyword
 	// Vars are the host's variables at this task (facts included), read-only.
 	Vars map[string]any
-	// Render renders Jinja2 template text with the task's variables (template module).
+	// Render renders Jinja2 template text with the task's variables.
 	Render func(text string) (string, error)
+	// RenderFile renders a template file's text with the task's variables (template module).
+	RenderFile func(text string, o template.FileOptions) (string, error)
 	// Eval evaluates a bare Jinja2 expression with the task's variables (assert, debug var).
 	Eval func(expr string) (any, error)
 	// Cond evaluates a condition as when does (assert's that).

@@ -3,6 +3,7 @@ package module
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 var statSpec = &argSpec{module: "stat", options: map[string]option{
@@ -15,8 +16,9 @@ var statSpec = &argSpec{module: "stat", options: map[string]option{
 		choices: []string{"md5", "sha1", "sha224", "sha256", "sha384", "sha512"}},
 }}
 
-// runStat reports on a path with one Exec. get_mime and get_attributes are accepted but
-// gather nothing: they need tools (file, lsattr) a bare host lacks.
+// runStat reports on a path with one Exec. get_mime asks the host's file command, when it
+// has one (else mimetype and charset are unknown, as in Ansible); get_attributes is accepted
+// but gathers nothing: it needs lsattr.
 var runStat = withSpec(statSpec, statModule)
 
 func statModule(ctx context.Context, t *Task, p params) (Result, error) {
@@ -30,11 +32,17 @@ func statModule(ctx context.Context, t *Task, p params) (Result, error) {
 	if p.bool("get_checksum") {
 		alg = p.str("checksum_algorithm")
 	}
-	out, err := t.probe(ctx, fmt.Sprintf("tally_stat %s %s %s", shPath(p.str("path")), follow, alg))
+	script := fmt.Sprintf("tally_stat %s %s %s", shPath(p.str("path")), follow, alg)
+	if p.bool("get_mime") {
+		// As Ansible, file looks at the path itself, followed or not.
+		script += fmt.Sprintf("\n! command -v file >/dev/null 2>&1 || file --mime-type --mime-encoding -- %s 2>/dev/null || true", shPath(p.str("path")))
+	}
+	out, err := t.probe(ctx, script)
 	if err != nil {
 		return nil, fmt.Errorf("stat %s: %w", p.str("path"), err)
 	}
-	fi, err := newLines(out).stat()
+	l := newLines(out)
+	fi, err := l.stat()
 	if err != nil {
 		return nil, err
 	}
@@ -67,6 +75,14 @@ func statModule(ctx context.Context, t *Task, p params) (Result, error) {
 	}
 	if fi.group != "UNKNOWN" {
 		st["gr_name"] = fi.group
+	}
+	if p.bool("get_mime") {
+		st["mimetype"], st["charset"] = "unknown", "unknown"
+		// "PATH: TYPE; charset=CHARSET", split at the last colon as Ansible does.
+		if line := strings.TrimSpace(l.rest()); strings.Contains(line, "; charset=") {
+			typ, charset, _ := strings.Cut(line[strings.LastIndex(line, ":")+1:], ";")
+			st["mimetype"], st["charset"] = strings.TrimSpace(typ), strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(charset), "charset="))
+		}
 	}
 	if fi.checksum != "" {
 		st["checksum"] = fi.checksum

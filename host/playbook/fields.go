@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/tallyrun/tally/host/template"
 	"github.com/tallyrun/tally/internal/pytext"
 	"gopkg.in/yaml.v3"
 )
@@ -60,7 +61,7 @@ func (d *doc) str(key string, n *yaml.Node) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch v := v.(type) {
+	switch v := template.Unwrap(v).(type) {
 	case nil:
 		return "", nil
 	case string:

@@ -168,6 +168,21 @@ var playKeywords = map[string]setter[*Play]{
 	"order":               strField(func(p *Play) *string { return &p.Order }),
 	"vars_prompt":         varsPromptField,
 	"diff":                rawField(func(p *Play) *any { return &p.Diff }),
+	"strategy":            strategyField,
+	"force_handlers":      rawField(func(p *Play) *any { return &p.ForceHandlers }),
+}
+
+// strategies are the strategy plugins tally has.
+var strategies = map[string]bool{"linear": true, "free": true, "host_pinned": true}
+
+func strategyField(d *doc, key string, p *Play, n *yaml.Node) (err error) {
+	if p.Strategy, err = d.str(key, n); err != nil {
+		return err
+	}
+	if p.Strategy != "" && !isTemplate(p.Strategy) && !strategies[p.Strategy] {
+		return d.errorf(n, "Invalid play strategy specified: %s (tally has linear, free and host_pinned)", p.Strategy)
+	}
+	return nil
 }
 
 // play reads the play n with keys ps.
@@ -287,7 +302,7 @@ func serialField(d *doc, key string, p *Play, n *yaml.Node) error {
 			p.Serial = append(p.Serial, item)
 			continue
 		case string:
-			if percentRE.MatchString(item) {
+			if percentRE.MatchString(item) || isTemplate(item) {
 				p.Serial = append(p.Serial, item)
 				continue
 			}

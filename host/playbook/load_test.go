@@ -250,3 +250,28 @@ func TestLoadHostileInput(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadUnsupportedKeywordFailsOnlyItsTask: a keyword Ansible accepts and tally lacks is
+// recorded on its task (which fails when it runs), so the rest of the file still loads.
+func TestLoadUnsupportedKeywordFailsOnlyItsTask(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "play.yml")
+	src := "- hosts: all\n  tasks:\n    - debug: msg=a\n      throttle: 1\n    - debug: var=item\n      with_url: https://example.com/\n    - debug: msg=ok\n"
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pb, err := Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks := pb.Plays[0].Tasks
+	want := [][]string{
+		{"tally does not support 'throttle' on a task yet (" + file + ":4)"},
+		{"tally does not support with_url loops yet; use loop (" + file + ":6)"},
+		nil,
+	}
+	for i, task := range tasks {
+		if !reflect.DeepEqual(task.Unsupported, want[i]) {
+			t.Errorf("task %d: Unsupported = %q, want %q", i, task.Unsupported, want[i])
+		}
+	}
+}

@@ -60,6 +60,10 @@ type Play struct {
 	Order             string // order: the order hosts run in; "" is inventory order
 	CheckMode         any    // check_mode; nil: the command line's --check
 	Diff              any    // diff; nil: the command line's --diff
+	// Strategy is "linear" (also for ""), "free" or "host_pinned"; a template is rendered
+	// when the play starts.
+	Strategy      string
+	ForceHandlers any
 	// When holds the conditions of the import_playbook entries that brought this play in.
 	// They are already prepended to the When of every pre_task, task and post_task; the
 	// executor checks them before gathering facts, as Ansible does.
@@ -89,7 +93,8 @@ type Task struct {
 	// Role is set on a static block that runs a role (a roles: entry, a dependency, an
 	// import_role or include_role): its tasks are the role's, with the role's variables.
 	Role *Role
-	// Apply holds the keywords of include_role's apply, as a block around what it brings in.
+	// Apply holds the keywords of include_tasks' and include_role's apply option, as a block
+	// with no tasks: ApplyBlock wraps what the include brings in in it.
 	Apply *Task
 
 	When        []string // conditions, all of which must hold; a YAML bool becomes "True"/"False"
@@ -120,6 +125,11 @@ type Task struct {
 	RemoteUser        string
 	CheckMode         any // check_mode; nil: inherited
 	Diff              any // diff; nil: inherited
+	Async             any // seconds the task may run in the background; nil: not async
+	Poll              any // seconds between status checks of an async task; 0: do not wait
+	// Unsupported names the keywords Ansible accepts here that tally does not implement yet:
+	// the task fails when it runs rather than the whole file at load time.
+	Unsupported []string
 
 	Handler bool // listed under a play's handlers
 }
@@ -137,3 +147,14 @@ type LoopControl struct {
 
 // IsBlock reports whether t is a block.
 func (t *Task) IsBlock() bool { return t.Block != nil }
+
+// ApplyBlock returns tasks as an include with apply keywords runs them: inside a copy of the
+// apply block; tasks themselves when apply is nil.
+func ApplyBlock(apply *Task, tasks []*Task) []*Task {
+	if apply == nil {
+		return tasks
+	}
+	b := *apply
+	b.Block = tasks
+	return []*Task{&b}
+}

@@ -687,27 +687,3 @@ func (d *doc) importRole(t *Task, n *yaml.Node) error {
 	t.Action, t.Args, t.Role, t.Block = "", nil, r, roleBody(r)
 	return nil
 }
-
-// applyBlock reads the keywords of an include's apply into a block around the tasks it brings
-// in (TaskInclude.build_parent_block).
-func (d *doc) applyBlock(n *yaml.Node, apply map[string]any) (*Task, error) {
-	var node yaml.Node
-	if err := node.Encode(apply); err != nil {
-		return nil, d.errorf(n, "apply: %v", err)
-	}
-	ps, err := d.pairs(&node, 1)
-	if err != nil {
-		return nil, err
-	}
-	b := &Task{Pos: d.pos(n), UUID: uuid.NewString(), Static: true, Block: []*Task{}}
-	for _, p := range ps {
-		p.k.Line, p.v.Line = n.Line, n.Line
-		if p.key == "block" || p.key == "rescue" || p.key == "always" {
-			return nil, d.errorf(n, "'%s' is not a valid attribute for apply", p.key)
-		}
-		if err := d.setKeyword(b, kBlock, p); err != nil {
-			return nil, err
-		}
-	}
-	return b, nil
-}

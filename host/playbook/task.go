@@ -1,6 +1,7 @@
 package playbook
 
 import (
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -62,6 +63,8 @@ var taskKeywords = map[string]keyword{
 	"retries":            {kTask, rawField(func(t *Task) *any { return &t.Retries })},
 	"delay":              {kTask, rawField(func(t *Task) *any { return &t.Delay })},
 	"listen":             {kTask | kInclude, listField(func(t *Task) *[]string { return &t.Listen })},
+	"async":              {kTask, rawField(func(t *Task) *any { return &t.Async })},
+	"poll":               {kTask, rawField(func(t *Task) *any { return &t.Poll })},
 }
 
 func keySet(base []string, more ...string) map[string]bool {
@@ -183,12 +186,10 @@ func (d *doc) task(n *yaml.Node, c taskCtx, depth int) (*Task, error) {
 		if err := d.roleArgs(n, a.name, a.args); err != nil {
 			return nil, err
 		}
-		if apply, ok := a.args["apply"].(map[string]any); ok {
-			if t.Apply, err = d.applyBlock(n, apply); err != nil {
-				return nil, err
-			}
-			delete(t.Args, "apply")
+		if t.Apply, err = d.apply(n, a.args["apply"], c); err != nil {
+			return nil, err
 		}
+		delete(t.Args, "apply")
 		k = kInclude
 		if canonical == "import_role" {
 			k = kImport
@@ -196,6 +197,9 @@ func (d *doc) task(n *yaml.Node, c taskCtx, depth int) (*Task, error) {
 		}
 	case "include_tasks", "import_tasks":
 		if file, err = d.includeFile(n, a.name, a.args); err != nil {
+			return nil, err
+		}
+		if t.Apply, err = d.apply(n, a.args["apply"], c); err != nil {
 			return nil, err
 		}
 		t.Args = map[string]any{"_raw_params": file}
@@ -300,13 +304,54 @@ func (d *doc) setKeyword(t *Task, k kind, p pair) error {
 	if t.Handler && class == "TaskInclude" {
 		class = "HandlerTaskInclude"
 	}
+	// What Ansible accepts but tally lacks fails the task when it runs, not the whole file.
 	if name, ok := strings.CutPrefix(p.key, "with_"); ok && valid["loop"] && lookups[name] {
-		return d.errorf(p.k, "tally does not support %s loops yet; use loop", p.key)
+		t.Unsupported = append(t.Unsupported, fmt.Sprintf("tally does not support %s loops yet; use loop (%s)", p.key, d.pos(p.k)))
+		return nil
 	}
 	if valid[p.key] {
-		return d.errorf(p.k, "tally does not support '%s' on %s yet", p.key, where)
+		t.Unsupported = append(t.Unsupported, fmt.Sprintf("tally does not support '%s' on %s yet (%s)", p.key, where, d.pos(p.k)))
+		return nil
 	}
 	return d.errorf(p.k, "'%s' is not a valid attribute for a %s", p.key, class)
+}
+
+// apply reads the apply option of include_tasks (v, nil when absent): block keywords that
+// the included tasks inherit.
+func (d *doc) apply(n *yaml.Node, v any, c taskCtx) (*Task, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return nil, d.errorf(n, "Expected a dict for apply but got %s instead", pytext.Str(v))
+	}
+	var node yaml.Node
+	if err := node.Encode(v); err != nil {
+		return nil, d.errorf(n, "apply: %v", err)
+	}
+	setLines(&node, n.Line)
+	ps, err := d.pairs(&node, 0)
+	if err != nil {
+		return nil, err
+	}
+	b := &Task{Pos: d.pos(n), UUID: uuid.NewString(), Handler: c.handler, Static: true, Block: []*Task{}}
+	for _, p := range ps {
+		if p.key == "block" || p.key == "rescue" || p.key == "always" {
+			return nil, d.errorf(n, "'%s' is not a valid attribute for apply", p.key)
+		}
+		if err := d.setKeyword(b, kBlock, p); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// setLines places every node of an encoded value at line, where its task is written.
+func setLines(n *yaml.Node, line int) {
+	n.Line = line
+	for _, c := range n.Content {
+		setLines(c, line)
+	}
 }
 
 // taskVars reads a task's or block's vars.
@@ -387,9 +432,6 @@ func (d *doc) includeFile(n *yaml.Node, name string, args map[string]any) (strin
 	if len(bad) > 0 {
 		slices.Sort(bad)
 		return "", d.errorf(n, "Invalid options for %s: %s", name, strings.Join(bad, ","))
-	}
-	if _, ok := args["apply"]; ok {
-		return "", d.errorf(n, "tally does not support 'apply' on %s yet", name)
 	}
 	file := args["_raw_params"]
 	if file == nil || file == "" {

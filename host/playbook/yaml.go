@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tallyrun/tally/host/template"
 	"github.com/tallyrun/tally/host/vault"
 	"github.com/tallyrun/tally/internal/pytext"
 	"gopkg.in/yaml.v3"
@@ -306,7 +307,8 @@ func (d *doc) scalar(n *yaml.Node) (any, error) {
 	case "!vault", "!vault-encrypted":
 		return vault.NewValue(v, d.ld.opts.Vault), nil
 	case "!unsafe":
-		return nil, d.errorf(n, "tally does not support the %s tag yet", n.Tag)
+		// Ansible's AnsibleUnsafeText: the string is data, never templated.
+		return template.Unsafe(v), nil
 	default:
 		return nil, d.errorf(n, "unknown YAML tag %s", n.Tag)
 	}

@@ -100,7 +100,6 @@ func TestValueConversionErrors(t *testing.T) {
 	tests := []struct {
 		name, src, want string
 	}{
-		{"unsafe", "a: !unsafe '{{ x }}'", "test.yml:1: tally does not support the !unsafe tag yet"},
 		{"unknown tag", "a: !foo x", "test.yml:1: unknown YAML tag !foo"},
 		{"bad int", "a: !!int x", `test.yml:1: cannot read "x" as !!int`},
 		{"list key", "? [a]\n: b", "test.yml:1: a mapping key must be a scalar, got a list"},

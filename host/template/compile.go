@@ -42,13 +42,19 @@ const (
 	fileStrings
 )
 
-// ansibleConfig mirrors Ansible's Jinja environment: trim_blocks on,
-// lstrip_blocks off; Templar re-adds trailing newlines itself.
-var ansibleConfig = func() *config.Config {
+// whitespace is a Jinja environment's block whitespace control.
+type whitespace struct{ trimBlocks, lstripBlocks bool }
+
+// ansibleWhitespace mirrors Ansible's Jinja environment: trim_blocks on, lstrip_blocks off;
+// Templar re-adds trailing newlines itself. The template module may change both.
+var ansibleWhitespace = whitespace{trimBlocks: true}
+
+// config is gonja's configuration for ws.
+func (ws whitespace) config() *config.Config {
 	cfg := config.New()
-	cfg.TrimBlocks = true
+	cfg.TrimBlocks, cfg.LeftStripBlocks = ws.trimBlocks, ws.lstripBlocks
 	return cfg
-}()
+}
 
 var noLoader = loaders.MustNewMemoryLoader(nil)
 
@@ -64,11 +70,14 @@ func (s statements) Get(name string) (parser.ControlStructureParser, bool) {
 var knownStatements = func() statements {
 	ifParser, _ := controlStructures.All.Get("if")
 	forParser, _ := controlStructures.All.Get("for")
-	return statements{"if": ifParser, "for": forParser, "set": parseSet, "raw": parseRaw}
+	macroParser, _ := controlStructures.All.Get("macro")
+	return statements{"if": ifParser, "for": forParser, "set": parseSet, "raw": parseRaw, "macro": macroParser,
+		"include": parseInclude, "import": parseImport, "from": parseFrom}
 }()
 
 // compile lexes and parses src.
-func compile(src string, mode stringMode) (prog *program) {
+func compile(src string, mode stringMode, ws whitespace) (prog *program) {
+	cfg := ws.config()
 	fail := func(msg string) *program {
 		return &program{err: &SyntaxError{Template: src, Msg: msg}}
 	}
@@ -78,7 +87,7 @@ func compile(src string, mode stringMode) (prog *program) {
 			prog = fail(fmt.Sprintf("malformed template (%v)", r))
 		}
 	}()
-	stream := tokens.LexAll(prepareSource(src), ansibleConfig)
+	stream := tokens.LexAll(prepareSource(src), cfg)
 	var toks []*tokens.Token
 	inVar := false
 	for {
@@ -110,7 +119,7 @@ func compile(src string, mode stringMode) (prog *program) {
 		}
 		stream.Next()
 	}
-	p := parser.NewParser("template", tokens.NewStream(toks), ansibleConfig, noLoader, knownStatements)
+	p := parser.NewParser("template", tokens.NewStream(groupInOperands(toks)), cfg, noLoader, knownStatements)
 	root, err := p.Parse()
 	if err != nil {
 		return fail(err.Error())

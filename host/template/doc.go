@@ -33,8 +33,12 @@
 // wantlist and result shapes. A !vault value (a Secret) is decrypted when a
 // template uses it, and its text is never templated.
 //
-// Not supported: macros, include/import, call and filter
-// blocks, recursive loops, loop controls, inline if-expressions nested in
+// Template files (Engine.RenderFile) also take {% macro %}, {% include %},
+// {% import %}, {% from ... import %}, the "#jinja2:" header and the
+// template module's whitespace options.
+//
+// Not supported: call and filter blocks, macro callers,
+// recursive loops, loop controls, inline if-expressions nested in
 // parentheses or arguments (gonja's parser only reads them at the top of
 // {{ }} and {% set %}), and Python regular-expression features RE2 lacks
 // (backreferences, lookarounds).

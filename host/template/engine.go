@@ -34,6 +34,7 @@ const (
 type cacheKey struct {
 	src  string
 	mode stringMode
+	ws   whitespace
 }
 
 // Engine renders templates. It is safe for concurrent use and caches parsed
@@ -52,14 +53,18 @@ func New() *Engine {
 }
 
 func (e *Engine) program(src string, mode stringMode) *program {
-	k := cacheKey{src: src, mode: mode}
+	return e.programWith(src, mode, ansibleWhitespace)
+}
+
+func (e *Engine) programWith(src string, mode stringMode, ws whitespace) *program {
+	k := cacheKey{src: src, mode: mode, ws: ws}
 	e.mu.RLock()
 	p := e.cache[k]
 	e.mu.RUnlock()
 	if p != nil {
 		return p
 	}
-	p = compile(src, mode)
+	p = compile(src, mode, ws)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for old := range e.cache {

@@ -20,6 +20,7 @@ type state struct {
 	vars      map[string]any
 	resolved  map[string]any
 	resolving []string
+	file      *fileContext // rendering a template file (RenderFile); nil otherwise
 }
 
 // scope holds template-local names ({% set %}, loop variables).
@@ -199,6 +200,14 @@ func getAttr(obj any, name string) any {
 		}
 	case *namespace:
 		if v, ok := o.attrs[name]; ok {
+			return v
+		}
+	case *datetime:
+		if v, ok := o.attr(name); ok {
+			return v
+		}
+	case *timedelta:
+		if v, ok := o.attr(name); ok {
 			return v
 		}
 	}
@@ -500,7 +509,8 @@ func (st *state) evalComparison(n *nodes.BinaryExpression, sc *scope) (bool, any
 
 // filtersAcceptingUndefined may receive an undefined value as input or
 // argument; every other filter fails on one, as strict Jinja does.
-var filtersAcceptingUndefined = map[string]bool{"default": true, "d": true, "mandatory": true, "ternary": true}
+var filtersAcceptingUndefined = map[string]bool{"default": true, "d": true, "mandatory": true, "ternary": true,
+	"extract": true} // extract's container may be undefined: getitem on it is undefined too
 
 func (st *state) evalFiltered(n *nodes.FilteredExpression, sc *scope) (any, error) {
 	v, err := st.eval(n.Expression, sc)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -408,6 +409,7 @@ func init() {
 			return math.Pow(x, 1/base), nil
 		}),
 	}
+	maps.Copy(filters, extraFilters())
 }
 
 func filterDefault(_ *state, in any, args []any, kw map[string]any) (any, error) {
@@ -858,7 +860,7 @@ func filterCombine(_ *state, in any, args []any, kw map[string]any) (any, error)
 		return nil, fmt.Errorf("list_merge can only be 'replace', 'keep', 'append', 'prepend', 'append_rp' or 'prepend_rp', not %s", listMerge)
 	}
 	result := map[string]any{}
-	for _, d := range flatten(append([]any{in}, args...), 1, false) {
+	for _, d := range flatten(append([]any{in}, args...), 1, true) {
 		m, ok := d.(map[string]any)
 		if !ok {
 			return nil, fmt.Errorf("failed to combine variables, expected dicts but got a '%s'", typeName(d))

@@ -314,10 +314,10 @@ func versionTest(in any, a []any) (bool, error) {
 		kind = pyStrLenient(a[3])
 	}
 	parse := map[string]func(string) ([]any, error){
-		"loose": looseVersion, "strict": strictVersion, "semver": semVersion, "semantic": semVersion,
+		"loose": looseVersion, "strict": strictVersion, "semver": semVersion, "semantic": semVersion, "pep440": pep440Version,
 	}[kind]
 	if parse == nil {
-		return false, fmt.Errorf("invalid version type (%s); must be one of 'loose', 'strict', 'semver', 'semantic'", kind)
+		return false, fmt.Errorf("invalid version type (%s); must be one of 'loose', 'strict', 'semver', 'semantic', 'pep440'", kind)
 	}
 	x, err := parse(value)
 	if err != nil {

@@ -18,6 +18,9 @@ func arith(op string, a, b any) (any, error) {
 	if u, ok := b.(*undefined); ok {
 		return nil, u.err()
 	}
+	if out, ok := dateArith(op, a, b); ok {
+		return out, nil
+	}
 	switch op {
 	case "~":
 		x, err := py.Str(a)

@@ -175,7 +175,11 @@ func (st *state) exec(body []nodes.Node, sc *scope, out *[]any) error {
 	for _, node := range body {
 		switch n := node.(type) {
 		case *nodes.Data:
-			if text := dataText(n); text != "" {
+			text := dataText(n)
+			if st.file != nil && st.file.newline != "" {
+				text = strings.ReplaceAll(text, "\n", st.file.newline)
+			}
+			if text != "" {
 				*out = append(*out, text)
 			}
 		case *nodes.Comment:
@@ -248,6 +252,13 @@ func (st *state) execStatement(block *nodes.ControlStructureBlock, sc *scope, ou
 	case *rawStmt:
 		*out = append(*out, s.text)
 		return nil
+	case *controlStructures.MacroControlStructure:
+		st.defineMacro(s.Macro, sc)
+		return nil
+	case *includeStmt:
+		return st.execInclude(s, sc, out)
+	case *importStmt:
+		return st.execImport(s, sc)
 	}
 	return fmt.Errorf("unsupported statement %s", block.Name)
 }

@@ -36,6 +36,20 @@ type unsafeValue struct{ v any }
 // the wrapped value itself.
 func Unsafe(v any) any { return unsafeValue{v: v} }
 
+// IsUnsafe reports whether v was wrapped by Unsafe.
+func IsUnsafe(v any) bool {
+	_, ok := v.(unsafeValue)
+	return ok
+}
+
+// Unwrap returns the value inside an Unsafe wrapper, and v itself otherwise.
+func Unwrap(v any) any {
+	if u, ok := v.(unsafeValue); ok {
+		return u.v
+	}
+	return v
+}
+
 // Secret is a value kept encrypted until a template uses it (a !vault string). Its text is
 // data, never templated, as Ansible never templates an AnsibleVaultEncryptedUnicode.
 type Secret interface {
@@ -147,6 +161,10 @@ func typeName(v any) string {
 		return "LoopContext"
 	case *namespace:
 		return "Namespace"
+	case *datetime:
+		return "datetime"
+	case *timedelta:
+		return "timedelta"
 	}
 	return pytext.TypeName(norm(v))
 }
@@ -189,6 +207,10 @@ func pyObject(v any) (any, bool, error) {
 		return pytext.Raw("<built-in function " + x.name + ">"), true, nil
 	case *loopInfo:
 		return pytext.Raw(fmt.Sprintf("<LoopContext %d/%d>", x.index0+1, x.length)), true, nil
+	case *datetime:
+		return pytext.Raw(x.String()), true, nil
+	case *timedelta:
+		return pytext.Raw(x.String()), true, nil
 	case *namespace:
 		attrs, err := py.Repr(x.attrs)
 		return pytext.Raw("<Namespace " + attrs + ">"), true, err
@@ -306,6 +328,9 @@ func pyCompare(a, b any, op string) (int, error) {
 		if y, ok := number(b); ok {
 			return cmpOrdered(x, y), nil
 		}
+	}
+	if c, ok := dateCompare(a, b); ok {
+		return c, nil
 	}
 	switch x := a.(type) {
 	case string:
