@@ -43,7 +43,7 @@ func (r *playRun) includeVarsResult(c *compiled, args, vars map[string]any) map[
 	if hb, ok := args["hash_behaviour"]; ok && hb != nil && hb != "replace" {
 		return failure("tally does not support hash_behaviour: merge in include_vars yet")
 	}
-	iv := &includedVars{results: map[string]any{}}
+	iv := &includedVars{opts: playbook.Options{Vault: r.x.cfg.Vault}, results: map[string]any{}}
 	var err error
 	if dir, _ := args["dir"].(string); dir != "" {
 		err = iv.loadDir(r.includeVarsDir(c, dir), c.role(), args)
@@ -100,6 +100,7 @@ func exists(p string) bool {
 
 // includedVars accumulates the files an include_vars loads.
 type includedVars struct {
+	opts    playbook.Options // the vault that opens encrypted files
 	results map[string]any
 	files   []string
 }
@@ -109,7 +110,7 @@ func (iv *includedVars) load(path string, exts []string) error {
 	if exts != nil && !validExt(path, exts) {
 		return fmt.Errorf("%s does not have a valid extension: %s", path, strings.Join(exts, ", "))
 	}
-	m, err := playbook.LoadVars(path)
+	m, err := playbook.LoadVars(path, iv.opts)
 	if err != nil {
 		return err
 	}

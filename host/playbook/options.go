@@ -28,17 +28,12 @@ type Options struct {
 // empty map. The errors are
 // Ansible's (a vault error is the vault's own message, naming the file).
 func LoadVarsFile(path string, opts Options) (map[string]any, error) {
-	ld := &loader{opts: opts}
-	d, root, err := ld.readYAML(path, Pos{})
+	v, _, err := (&loader{opts: opts}).varsValue(path, Pos{})
 	if err != nil {
 		return nil, err
 	}
-	if root == nil {
+	if v == nil {
 		return map[string]any{}, nil
-	}
-	v, err := d.value(root, 0)
-	if err != nil {
-		return nil, err
 	}
 	// As Ansible's preprocess_vars: a mapping, or a list of mappings merged in order.
 	list, ok := v.([]any)

@@ -280,21 +280,14 @@ func (ld *loader) roleVars(r *Role, subdir, from string, pos Pos) (map[string]an
 
 // LoadVars reads a file of variables (a mapping, or nothing), as include_vars and vars_files
 // do. Every error is an *Error.
-func LoadVars(path string) (map[string]any, error) {
-	return new(loader).varsFile(path, Pos{}, fmt.Sprintf("%s must be stored as a dictionary/hash", path))
+func LoadVars(path string, opts Options) (map[string]any, error) {
+	return (&loader{opts: opts}).varsFile(path, Pos{}, fmt.Sprintf("%s must be stored as a dictionary/hash", path))
 }
 
 // varsFile reads a file holding a mapping of variables; notMap is the message for anything
 // else.
 func (ld *loader) varsFile(file string, from Pos, notMap string) (map[string]any, error) {
-	d, root, err := ld.readYAML(file, from)
-	if err != nil {
-		return nil, err
-	}
-	if root == nil {
-		return map[string]any{}, nil
-	}
-	v, err := d.value(root, 0)
+	v, root, err := ld.varsValue(file, from)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +297,18 @@ func (ld *loader) varsFile(file string, from Pos, notMap string) (map[string]any
 	case map[string]any:
 		return m, nil
 	}
-	return nil, d.errorf(root, "%s", notMap)
+	return nil, &Error{Pos: Pos{File: file, Line: root.Line}, Msg: notMap}
+}
+
+// varsValue reads a file of variables (YAML or JSON, vault encrypted or not) as a value, and
+// its root node: nil for a file with no document.
+func (ld *loader) varsValue(file string, from Pos) (any, *yaml.Node, error) {
+	d, root, err := ld.readYAML(file, from)
+	if err != nil || root == nil {
+		return nil, root, err
+	}
+	v, err := d.value(root, 0)
+	return v, root, err
 }
 
 // roleTasks reads the role's tasks or handlers.

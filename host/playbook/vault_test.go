@@ -28,11 +28,16 @@ func TestVaultEncryptedFiles(t *testing.T) {
 	if vars["db_password"] != "s3cr3t" || vars["port"] != 5432 {
 		t.Errorf("vars = %v", vars)
 	}
+	// include_vars reads the same file through LoadVars.
+	if vars, err = LoadVars("testdata/vault/vars.yml", Options{Vault: keys}); err != nil || vars["db_password"] != "s3cr3t" {
+		t.Errorf("LoadVars = %v, %v", vars, err)
+	}
 
 	wrong := vault.NewKeyring(vault.Secret{ID: vault.DefaultID, Password: []byte("beta")})
 	for _, load := range []func() error{
 		func() error { _, err := LoadWith("testdata/vault/playbook.yml", Options{Vault: wrong}); return err },
 		func() error { _, err := LoadVarsFile("testdata/vault/vars.yml", Options{}); return err },
+		func() error { _, err := LoadVars("testdata/vault/vars.yml", Options{Vault: wrong}); return err },
 	} {
 		err := load()
 		var ve *vault.Error
