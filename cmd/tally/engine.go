@@ -53,11 +53,10 @@ func engineOf(args []string) (string, error) {
 		engine, from = os.Getenv("TALLY_ENGINE"), "TALLY_ENGINE"
 	}
 	if engine == "" {
-		cfg, err := config.Read(os.Getenv, func(string) {})
-		if err != nil {
-			return "", err
+		// A configuration that cannot be read is reported by the run that reads it (exit 1).
+		if cfg, err := config.Read(os.Getenv, func(string) {}); err == nil {
+			engine, from = cfg.Engine, cfg.Path
 		}
-		engine, from = cfg.Engine, cfg.Path
 	}
 	if engine == "" {
 		return "tally", nil

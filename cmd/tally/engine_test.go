@@ -22,7 +22,10 @@ import (
 // crossCheckExceptions are the compat playbooks whose events under tally's engine differ from
 // Ansible's, each with the reason (docs/compatibility.md). Their recap and exit code still
 // must agree.
-var crossCheckExceptions = map[string]string{}
+var crossCheckExceptions = map[string]string{
+	"handler_missing": "a notify naming no handler is found once the task has run on every host, " +
+		"after its result was reported; Ansible stops before its callbacks see the result",
+}
 
 // TestEngineAnsibleMatchesAnsibleAndCrossChecksTallysEngine runs every compat playbook once
 // under --engine ansible and once under tally's engine, both with --artifacts. The bridged run

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -8,32 +9,51 @@ import (
 	"strings"
 
 	"github.com/tallyrun/tally/host/executor"
-	"github.com/tallyrun/tally/host/inventory"
 	"github.com/tallyrun/tally/host/playbook"
 	"github.com/tallyrun/tally/host/template"
+	"github.com/tallyrun/tally/host/vault"
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // list prints what --list-hosts, --list-tasks and --list-tags ask for, in ansible-playbook's
-// layout. Templated tags are rendered with the play's vars and the extra vars.
-func list(stdout, stderr io.Writer, inv *inventory.Inventory, pbs []*playbook.Playbook, f runFlags, extra map[string]any) int {
-	for _, pb := range pbs {
+// layout. As ansible-playbook, it reads each play's vars_files, and renders templated tags with the play's vars and the extra vars.
+func list(stdout, stderr io.Writer, in loaded, f runFlags) int {
+	x := executor.New(executor.Config{Inventory: in.inventory, ExtraVars: in.extraVars, Vault: in.vault})
+	playVars := map[*playbook.Play]map[string]any{}
+	for _, pb := range in.playbooks {
+		for _, play := range pb.Plays {
+			// As ansible-playbook without a host: a vars file that is missing or named with
+			// undefined variables is passed over, one that cannot be decrypted is an error.
+			vars, err := x.PlayVars(play)
+			var verr *vault.Error
+			if errors.As(err, &verr) {
+				errorf(stderr, err)
+				return executor.RCError
+			} else if err != nil {
+				vars = play.Vars
+			}
+			pv := maps.Clone(vars)
+			if pv == nil {
+				pv = map[string]any{}
+			}
+			maps.Copy(pv, in.extraVars)
+			playVars[play] = pv
+		}
+	}
+	for _, pb := range in.playbooks {
 		fmt.Fprintf(stdout, "\nplaybook: %s\n", pb.Path)
 		for i, play := range pb.Plays {
-			vars := maps.Clone(play.Vars)
-			if vars == nil {
-				vars = map[string]any{}
-			}
-			maps.Copy(vars, extra)
+			vars := playVars[play]
 			tl := tagLister{tmpl: template.New(), vars: vars, all: map[string]bool{}}
 			playTags := tl.render(play.Tags)
 			fmt.Fprintf(stdout, "\n  play #%d (%s): %s\tTAGS: [%s]\n", i+1, play.Hosts, play.Name, strings.Join(playTags, ","))
 			if f.listHosts {
-				hosts, err := inv.Select(play.Hosts)
+				hosts, err := in.inventory.Select(play.Hosts)
 				if err != nil {
 					errorf(stderr, err)
 					return executor.RCError
 				}
-				fmt.Fprintf(stdout, "    pattern: %s\n    hosts (%d):\n", patternList(play.Hosts), len(hosts))
+				fmt.Fprintf(stdout, "    pattern: %s\n    hosts (%d):\n", patternList(play.HostsList), len(hosts))
 				for _, h := range hosts {
 					fmt.Fprintf(stdout, "      %s\n", h.Name)
 				}
@@ -112,14 +132,12 @@ func (tl tagLister) listTasks(w io.Writer, tasks []*playbook.Task, inherited []s
 	}
 }
 
-// patternList shows a play's hosts as Ansible's --list-hosts does: the comma-separated
-// patterns as a Python list.
-func patternList(hosts string) string {
-	var quoted []string
-	for _, p := range strings.Split(hosts, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			quoted = append(quoted, "'"+p+"'")
-		}
+// patternList shows a play's hosts as Ansible's --list-hosts does: as written, a Python list
+// (a string is one entry, commas and all).
+func patternList(hosts []string) string {
+	quoted := make([]string, len(hosts))
+	for i, p := range hosts {
+		quoted[i] = pytext.Repr(p)
 	}
 	return "[" + strings.Join(quoted, ", ") + "]"
 }

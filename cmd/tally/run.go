@@ -184,7 +184,7 @@ func run(f runFlags, fs *pflag.FlagSet, playbookPaths []string, stdout, stderr i
 			}
 			return executor.RCOK
 		}
-		return list(stdout, stderr, in.inventory, in.playbooks, f, in.extraVars)
+		return list(stdout, stderr, in, f)
 	}
 
 	jobID, err := newJobID(f.jobID)

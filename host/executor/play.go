@@ -57,7 +57,7 @@ type handler struct {
 // runPlay runs play in its serial batches. It returns the exit code so far and whether the
 // playbook must stop.
 func (x *Executor) runPlay(ctx context.Context, pb *playbook.Playbook, play *playbook.Play) (int, bool, error) {
-	vars, err := x.playVars(play)
+	vars, err := x.PlayVars(play)
 	if err != nil {
 		return RCError, true, err
 	}
@@ -140,8 +140,9 @@ func playData(pb *playbook.Playbook, play *playbook.Play) event.Data {
 	return event.Data{Playbook: pb.Path, Play: play.Name, PlayPattern: play.Hosts}
 }
 
-// playVars merges the play's vars and its vars_files, in that order.
-func (x *Executor) playVars(play *playbook.Play) (map[string]any, error) {
+// PlayVars merges the play's vars and its vars_files, in that order, as the play sees them
+// before any host does (--list-tasks renders tags with them).
+func (x *Executor) PlayVars(play *playbook.Play) (map[string]any, error) {
 	vars := map[string]any{}
 	for k, v := range play.Vars {
 		vars[k] = v
@@ -371,8 +372,12 @@ func (r *playRun) notify(name, host string) error {
 		}
 	}
 	found := false
+	instances := map[string]bool{} // of byName's role, by parameters
+	if byName != nil && byName.task.role() != nil {
+		instances[roleInstance(byName.task.role())] = true
+	}
 	for _, h := range r.handlers {
-		if h != byName && !slices.Contains(h.task.task.Listen, name) {
+		if h != byName && !slices.Contains(h.task.task.Listen, name) && !sameRoleHandler(h, byName, instances) {
 			continue
 		}
 		found = true
@@ -387,6 +392,27 @@ func (r *playRun) notify(name, host string) error {
 		return fmt.Errorf("The requested handler '%s' was not found in either the main handlers list nor in the listening handlers list", name)
 	}
 	return nil
+}
+
+// sameRoleHandler reports whether h is handler of in another instance of its role (the role
+// listed again with other parameters), not yet in instances, which it adds h's to. As
+// ansible-playbook, a notification reaches every instance of a role's handler.
+func sameRoleHandler(h, of *handler, instances map[string]bool) bool {
+	if of == nil || h.task.role() == nil || of.task.role() == nil ||
+		h.task.role().Name != of.task.role().Name || h.task.task.Name != of.task.task.Name {
+		return false
+	}
+	key := roleInstance(h.task.role())
+	if instances[key] {
+		return false
+	}
+	instances[key] = true
+	return true
+}
+
+// roleInstance names an instance of a role: the same role with the same parameters is one.
+func roleInstance(r *playbook.Role) string {
+	return r.Path + "\x00" + fmt.Sprint(r.Params)
 }
 
 // orderHosts puts a play's hosts in the order its order keyword asks for, as Ansible's

@@ -262,7 +262,7 @@ func hostsField(d *doc, key string, p *Play, n *yaml.Node) error {
 	if len(hosts) == 0 || len(hosts) == 1 && hosts[0] == "" {
 		return d.errorf(n, "Hosts list cannot be empty. Please check your playbook")
 	}
-	p.Hosts = strings.Join(hosts, ",")
+	p.Hosts, p.HostsList = strings.Join(hosts, ","), hosts
 	return nil
 }
 

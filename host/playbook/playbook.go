@@ -27,6 +27,8 @@ type Play struct {
 	Name string
 	// Hosts is the host pattern; a YAML list is joined with ",".
 	Hosts string
+	// HostsList is hosts as written: a string is one entry (Ansible's play.hosts).
+	HostsList []string
 	// Dir is the directory of the file the play is written in: relative paths start there.
 	Dir         string
 	Vars        map[string]any
