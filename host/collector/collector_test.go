@@ -138,6 +138,19 @@ func TestCustomStatsAggregateAsAnsible(t *testing.T) {
 	}
 }
 
+// TestSkippedMetaTaskCountsNothing pins Ansible's recap: a meta task whose when is false is
+// reported skipped to the callbacks (the --engine ansible bridge passes that on) but counted
+// nowhere; any other skipped task counts.
+func TestSkippedMetaTaskCountsNothing(t *testing.T) {
+	c := New("job", nil)
+	for _, action := range []string{"meta", "ansible.builtin.meta", "debug"} {
+		c.Emit(&event.Event{Event: event.RunnerOnSkipped, Data: event.Data{Host: "h", Task: &event.Task{Action: action}}})
+	}
+	if st := c.Finish("successful", 0); st.Hosts["h"].Skipped != 1 {
+		t.Errorf("skipped = %d, want 1 (the debug task)", st.Hosts["h"].Skipped)
+	}
+}
+
 func BenchmarkCollectorNoopCallback(b *testing.B) {
 	c := New("job", []Callback{noop{}})
 	e := event.Event{Event: event.RunnerOnOK, Data: event.Data{Host: "h", Result: map[string]any{"changed": true}}}

@@ -66,8 +66,17 @@ func (t *tally) apply(e *event.Event) {
 			h.Unreachable++
 		}
 	case event.RunnerOnSkipped:
+		// Ansible reports a meta task whose when is false as skipped to the callbacks, but its
+		// strategy counts nothing for it (_execute_meta).
+		if d.Task != nil && isMeta(d.Task.Action) {
+			return
+		}
 		t.host(d.Host).Skipped++
 	}
+}
+
+func isMeta(action string) bool {
+	return action == "meta" || action == "ansible.builtin.meta" || action == "ansible.legacy.meta"
 }
 
 func isInclude(action string) bool {
