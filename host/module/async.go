@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tallyrun/tally/host/connection"
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // Async tasks (the async and poll keywords) run as a job on the host, in the directory
@@ -200,11 +201,14 @@ func runAsyncStatus(ctx context.Context, t *Task, args map[string]any) (Result, 
 	}
 	var res Result
 	if done {
+		// Numbers as Python's json reads them: 1 an int, 1.0 a float.
+		dec := json.NewDecoder(strings.NewReader(result))
+		dec.UseNumber()
 		var m map[string]any
-		if err := json.Unmarshal([]byte(result), &m); err != nil {
+		if err := dec.Decode(&m); err != nil {
 			return nil, fmt.Errorf("async_status: read the result of job %s: %w", jid, err)
 		}
-		res = Result(intNumbers(m).(map[string]any))
+		res = Result(pytext.JSONNumbers(m).(map[string]any))
 	} else if res, done, err = replayJob(ctx, t, dir, read); err != nil {
 		return nil, err
 	}
@@ -250,24 +254,4 @@ func replayJob(ctx context.Context, t *Task, dir string, read func(string) (stri
 		return Result{"failed": true, "msg": err.Error()}, true, nil
 	}
 	return res, true, nil
-}
-
-// intNumbers turns the whole floats of decoded JSON back into ints, as Python's json reads
-// them.
-func intNumbers(v any) any {
-	switch x := v.(type) {
-	case float64:
-		if x == float64(int(x)) {
-			return int(x)
-		}
-	case map[string]any:
-		for k, e := range x {
-			x[k] = intNumbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = intNumbers(e)
-		}
-	}
-	return v
 }
