@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -155,7 +156,12 @@ func errorf(stderr io.Writer, err error) {
 }
 
 func run(f runFlags, fs *pflag.FlagSet, playbookPaths []string, stdout, stderr io.Writer) int {
-	warn := func(msg string) { fmt.Fprintf(stderr, "[WARNING]: %s\n", msg) }
+	var warnMu sync.Mutex // plugins warn from their own goroutines
+	warn := func(msg string) {
+		warnMu.Lock()
+		defer warnMu.Unlock()
+		fmt.Fprintf(stderr, "[WARNING]: %s\n", msg)
+	}
 	for _, p := range playbookPaths {
 		if st, err := os.Stat(p); err != nil {
 			errorf(stderr, fmt.Errorf("the playbook: %s could not be found", p))
