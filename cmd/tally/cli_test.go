@@ -183,11 +183,12 @@ func TestErrorsBeforeTheFirstTaskAreRecorded(t *testing.T) {
 }
 
 // TestAnsibleManagedComesFromTheConfiguration pins that ansible.cfg's ansible_managed reaches
-// the template module.
+// the template module, expanded as Ansible's: {file} is the src as the task gives it, and
+// strftime directives take the template's modification time.
 func TestAnsibleManagedComesFromTheConfiguration(t *testing.T) {
 	_, inv := cliProject(t)
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "ansible.cfg"), "[defaults]\nansible_managed = Managed by ops\n")
+	writeFile(t, filepath.Join(dir, "ansible.cfg"), "[defaults]\nansible_managed = Managed by ops ({file}, %Y)\n")
 	writeFile(t, filepath.Join(dir, "m.j2"), "{{ ansible_managed }}")
 	out := filepath.Join(dir, "out.txt")
 	writeFile(t, filepath.Join(dir, "site.yml"), "- hosts: all\n  gather_facts: false\n  tasks:\n    - template: src=m.j2 dest="+out+"\n")
@@ -195,7 +196,11 @@ func TestAnsibleManagedComesFromTheConfiguration(t *testing.T) {
 	if rc, stdout, stderr := runMain("run", "-i", inv, filepath.Join(dir, "site.yml")); rc != 0 {
 		t.Fatalf("exit code %d:\n%s%s", rc, stdout, stderr)
 	}
-	if got, err := os.ReadFile(out); err != nil || string(got) != "Managed by ops" {
+	fi, err := os.Stat(filepath.Join(dir, "m.j2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(out); err != nil || string(got) != fmt.Sprintf("Managed by ops (m.j2, %d)", fi.ModTime().Year()) {
 		t.Errorf("rendered %q, %v", got, err)
 	}
 }

@@ -149,7 +149,7 @@ func New(cfg Config) *Executor {
 		cfg.AnsibleManaged = config.DefaultAnsibleManaged
 	}
 	tmpl := template.New()
-	lookups := lookup.New(tmpl, cfg.Vault, cfg.Warn)
+	lookups := lookup.New(tmpl, cfg.Vault, cfg.AnsibleManaged, cfg.Warn)
 	tmpl.SetLookups(lookups)
 	return &Executor{
 		cfg:          cfg,

@@ -293,10 +293,8 @@ func (r *playRun) moduleTask(ctx context.Context, c *compiled, h *inventory.Host
 		Check:       r.mode(c.checkMode, x.cfg.Check, vars),
 		Diff:        r.mode(c.diff, x.cfg.Diff, vars),
 		RenderFile: func(text string, o template.FileOptions) (string, error) {
-			// As Ansible's template module, templates see ansible_managed, whatever the vars say.
-			tv := maps.Clone(vars)
-			tv["ansible_managed"] = x.cfg.AnsibleManaged
-			return x.tmpl.RenderFile(text, tv, o)
+			o.Managed = x.cfg.AnsibleManaged
+			return x.tmpl.RenderFile(text, vars, o)
 		},
 	}
 	env, err := r.environment(c, vars)

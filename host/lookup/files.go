@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/tallyrun/tally/host/template"
@@ -99,7 +98,11 @@ func templateLookup(c *call, terms []any) ([]any, error) {
 		for k, v := range c.vars {
 			vars[k] = v
 		}
-		for k, v := range templateVars(term, path) {
+		fv, err := template.FileVars(term, path, "", c.r.managed)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range fv {
 			vars[k] = v
 		}
 		for k, v := range extra {
@@ -112,23 +115,6 @@ func templateLookup(c *call, terms []any) ([]any, error) {
 		out = append(out, s)
 	}
 	return out, nil
-}
-
-// templateVars are Ansible's generate_ansible_template_vars for a template file.
-func templateVars(name, path string) map[string]any {
-	v := map[string]any{
-		"template_path":     path,
-		"template_fullpath": path,
-		"template_destpath": nil,
-	}
-	if host, err := os.Hostname(); err == nil {
-		v["template_host"] = host
-	}
-	if fi, err := os.Stat(path); err == nil {
-		v["template_mtime"] = fi.ModTime().Format("2006-01-02 15:04:05")
-	}
-	v["template_run_date"] = time.Now().Format("2006-01-02 15:04:05")
-	return v
 }
 
 // fileglobLookup returns the files matching each pattern: a pattern with a directory is

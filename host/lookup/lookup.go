@@ -24,18 +24,21 @@ type Registry struct {
 	tmpl  *template.Engine
 	vault *vault.Keyring
 	warn  func(string)
+	// managed is the ansible_managed setting that the template lookup expands.
+	managed string
 
 	pwMu sync.Mutex // the password lookup reads and creates files one at a time
 }
 
 // New returns the registry of builtin lookups. tmpl templates what the plugins template
-// (the template lookup, the vars lookup's values); keys open vault-encrypted files; warn
-// receives errors="warn" failures and other warnings (nil drops them).
-func New(tmpl *template.Engine, keys *vault.Keyring, warn func(string)) *Registry {
+// (the template lookup, the vars lookup's values); keys open vault-encrypted files; managed is
+// the ansible_managed setting for the template lookup; warn receives errors="warn" failures and
+// other warnings (nil drops them).
+func New(tmpl *template.Engine, keys *vault.Keyring, managed string, warn func(string)) *Registry {
 	if warn == nil {
 		warn = func(string) {}
 	}
-	return &Registry{tmpl: tmpl, vault: keys, warn: warn}
+	return &Registry{tmpl: tmpl, vault: keys, managed: managed, warn: warn}
 }
 
 // plugin runs one lookup over its terms.

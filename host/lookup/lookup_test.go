@@ -15,7 +15,7 @@ func newRegistry(t *testing.T) (*Registry, *[]string) {
 	t.Helper()
 	var warnings []string
 	tmpl := template.New()
-	r := New(tmpl, vault.NewKeyring(vault.Secret{ID: vault.DefaultID, Password: []byte("alpha")}),
+	r := New(tmpl, vault.NewKeyring(vault.Secret{ID: vault.DefaultID, Password: []byte("alpha")}), "managed {file}",
 		func(w string) { warnings = append(warnings, w) })
 	tmpl.SetLookups(r)
 	return r, &warnings
@@ -60,6 +60,7 @@ func TestLookups(t *testing.T) {
 		{name: "file", terms: []any{"nope"}, wantErr: "An unhandled exception occurred while running the lookup plugin 'file'. Error was a <class 'ansible.errors.AnsibleError'>, original message: could not locate file in lookup: nope"},
 		{name: "ansible.builtin.file", terms: []any{"b.txt"}, opts: map[string]any{"rstrip": false}, want: `["from play dir\n"]`},
 		{name: "template", terms: []any{"t.j2"}, opts: map[string]any{"template_vars": map[string]any{"template_vars_only": "tv"}}, want: `["hello, tv\n"]`},
+		{name: "template", terms: []any{"managed.j2"}, want: `["managed managed.j2 managed.j2 \n"]`},
 		{name: "vars", terms: []any{"greeting", "from_hostvars"}, want: `["hello","hv"]`},
 		{name: "vars", terms: []any{"nope"}, wantErr: "No variable found with this name: nope"},
 		{name: "vars", terms: []any{"nope"}, opts: map[string]any{"default": "d"}, want: `["d"]`},

@@ -111,7 +111,7 @@ func templateModule(ctx context.Context, t *Task, p params) (Result, error) {
 		dirs = append(dirs, filepath.Join(d, "templates"), d)
 	}
 	text, err := t.RenderFile(string(f.data), template.FileOptions{Dirs: dirs, TrimBlocks: &trim, LstripBlocks: &lstrip,
-		NewlineSequence: p.str("newline_sequence")})
+		NewlineSequence: p.str("newline_sequence"), Path: p.str("src"), FullPath: f.src, Dest: f.dest})
 	if err != nil {
 		return nil, fmt.Errorf("render template %s: %w", f.src, err)
 	}

@@ -3,6 +3,7 @@ package template
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,6 +24,11 @@ type FileOptions struct {
 	TrimBlocks, LstripBlocks *bool
 	// NewlineSequence replaces the line breaks of the template's text ("" means "\n").
 	NewlineSequence string
+	// Path is the template as the task names it, FullPath where it was found, and Dest where
+	// the result goes ("" for none). With a FullPath, RenderFile adds FileVars over the vars.
+	Path, FullPath, Dest string
+	// Managed is the ansible_managed setting, before FileVars expands it.
+	Managed string
 }
 
 // fileContext is what rendering a template file adds to a state.
@@ -64,6 +70,14 @@ func (e *Engine) RenderFile(text string, vars map[string]any, o FileOptions) (st
 	prog := e.programWith(text, fileStrings, fc.ws)
 	if prog.err != nil {
 		return "", prog.err
+	}
+	if o.FullPath != "" {
+		fv, err := FileVars(o.Path, o.FullPath, o.Dest, o.Managed)
+		if err != nil {
+			return "", err
+		}
+		vars = maps.Clone(vars)
+		maps.Copy(vars, fv)
 	}
 	st := e.newState(vars)
 	st.file = fc
