@@ -354,7 +354,9 @@ var pyStringSets = map[string]string{
 // passwordLookup returns the password stored in a file (relative to the playbook directory),
 // creating the file with a random password when it does not exist, as Ansible does: mode
 // 0600 in a directory created 0700, the password and a newline. /dev/null gives a new
-// password every time. encrypt= is not supported.
+// password every time. With encrypt (sha256_crypt, sha512_crypt) the file keeps a salt after the
+// password ("PASSWORD salt=SALT", a new salt added when missing) and the lookup returns the
+// password hashed with it, as Ansible's; ident is not supported (it is for bcrypt).
 func passwordLookup(c *call, terms []any) ([]any, error) {
 	if err := c.strictOpts("length", "chars", "seed"); err != nil {
 		return nil, err
@@ -372,8 +374,12 @@ func passwordLookup(c *call, terms []any) ([]any, error) {
 				params[k] = c.opts[k]
 			}
 		}
-		if params["encrypt"] != nil || params["ident"] != nil {
-			return nil, &OptionsError{Msg: "the password lookup's encrypt and ident are not supported by tally"}
+		if params["ident"] != nil {
+			return nil, &OptionsError{Msg: "the password lookup's ident is not supported by tally"}
+		}
+		encrypt := ""
+		if e := params["encrypt"]; e != nil {
+			encrypt = fmt.Sprint(e)
 		}
 		length := 20
 		if l, ok := params["length"]; ok {
@@ -383,25 +389,35 @@ func passwordLookup(c *call, terms []any) ([]any, error) {
 		}
 		chars := passwordChars(params["chars"])
 		path := c.pathDwim(rel)
-		if path != "/dev/null" {
-			if data, err := os.ReadFile(path); err == nil {
-				pw := strings.TrimRightFunc(string(data), unicode.IsSpace)
-				if i := strings.LastIndex(pw, " salt="); i >= 0 {
-					pw = pw[:i]
-				}
-				out = append(out, pw)
-				continue
+		pw, salt, changed := "", "", true
+		if data, err := os.ReadFile(path); err == nil && path != "/dev/null" {
+			pw, changed = strings.TrimRightFunc(string(data), unicode.IsSpace), false
+			if i := strings.LastIndex(pw, " salt="); i >= 0 {
+				pw, salt = pw[:i], pw[i+len(" salt="):]
 			}
-		}
-		pw, err := randomPassword(length, chars, params["seed"])
-		if err != nil {
+		} else if pw, err = randomPassword(length, chars, params["seed"]); err != nil {
 			return nil, err
 		}
-		if path != "/dev/null" {
+		if encrypt != "" && salt == "" {
+			if salt, err = randomPassword(16, saltChars, nil); err != nil {
+				return nil, err
+			}
+			changed = true
+		}
+		if changed && path != "/dev/null" {
+			content := pw
+			if salt != "" {
+				content += " salt=" + salt
+			}
 			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 				return nil, err
 			}
-			if err := os.WriteFile(path, []byte(pw+"\n"), 0o600); err != nil {
+			if err := os.WriteFile(path, []byte(content+"\n"), 0o600); err != nil {
+				return nil, err
+			}
+		}
+		if encrypt != "" {
+			if pw, err = template.PasswordHash(pw, encrypt, salt); err != nil {
 				return nil, err
 			}
 		}
@@ -409,6 +425,9 @@ func passwordLookup(c *call, terms []any) ([]any, error) {
 	}
 	return out, nil
 }
+
+// saltChars are the characters of the password lookup's salts (Ansible's random_salt).
+const saltChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789./"
 
 // passwordParams splits "path key=value ..." (the path may contain spaces).
 func passwordParams(term string) (string, map[string]any, error) {

@@ -230,3 +230,39 @@ func TestPyCSV(t *testing.T) {
 		}
 	}
 }
+
+// TestPasswordEncryptKeepsASalt pins the password lookup's encrypt as Ansible's: the password
+// hashed with the salt the file keeps after it (the hash is ansible-playbook's for the same
+// file), a salt added to a file without one, and the same hash on every later lookup.
+func TestPasswordEncryptKeepsASalt(t *testing.T) {
+	r, _ := newRegistry(t)
+	dir := t.TempDir()
+	salted := filepath.Join(dir, "salted")
+	if err := os.WriteFile(salted, []byte("secretpw salt=abcdefgh12345678\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Lookup("password", []any{salted + " encrypt=sha512_crypt"}, nil, playVars(t, "."))
+	if want := "$6$rounds=656000$abcdefgh12345678$ORBQoqLgxdsqFvNbonYQ0zqJveWo0xWfQB6C68zxTbr2xKlmA/RMbyP5v4v0fRwXJO9tlQaDIj85V3hYvq7KX."; err != nil || got[0] != want {
+		t.Errorf("encrypt=sha512_crypt: %v, %v; want %q", got, err, want)
+	}
+	plain := filepath.Join(dir, "plain")
+	if err := os.WriteFile(plain, []byte("secretpw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	first, err := r.Lookup("password", []any{plain + " encrypt=sha256_crypt"}, nil, playVars(t, "."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(plain)
+	pw, salt, ok := strings.Cut(strings.TrimSuffix(string(data), "\n"), " salt=")
+	if !ok || pw != "secretpw" || len(salt) != 16 || first[0] != "$5$rounds=535000$"+salt+"$"+strings.Split(first[0].(string), "$")[4] {
+		t.Errorf("file %q, hash %q: want the password and a 16-character salt, hashed with it", data, first[0])
+	}
+	again, err := r.Lookup("password", []any{plain + " encrypt=sha256_crypt"}, nil, playVars(t, "."))
+	if err != nil || again[0] != first[0] {
+		t.Errorf("second lookup %v, %v; want %q", again, err, first[0])
+	}
+	if clear, err := r.Lookup("password", []any{plain}, nil, playVars(t, ".")); err != nil || clear[0] != "secretpw" {
+		t.Errorf("without encrypt: %v, %v; want the password without its salt", clear, err)
+	}
+}

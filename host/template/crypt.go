@@ -30,6 +30,16 @@ var shaCrypts = map[string]shaCrypt{
 	"sha512_crypt": {ident: "6", new: sha512.New, rounds: 656000, order: order512()},
 }
 
+// PasswordHash is the password_hash filter of password with the given hash type (sha256_crypt,
+// sha512_crypt) and salt, for the password lookup's encrypt.
+func PasswordHash(password, kind, salt string) (string, error) {
+	h, err := passwordHash(password, []any{kind, salt, nil, nil, nil})
+	if err != nil {
+		return "", err
+	}
+	return h.(string), nil
+}
+
 // passwordHash is the password_hash filter.
 func passwordHash(in any, a []any) (any, error) {
 	password, err := py.Str(in)
