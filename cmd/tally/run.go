@@ -248,6 +248,10 @@ func run(f runFlags, fs *pflag.FlagSet, playbookPaths []string, stdout, stderr i
 		Vault:          in.vault,
 		Prompt:         prompter(stdout),
 		Warn:           warn,
+		RefreshInventory: func() (*inventory.Inventory, error) {
+			inv, _, err := loadInventory(f, in, warn)
+			return inv, err
+		},
 	})
 	out := x.Run(ctx, in.playbooks)
 	if out.Err != nil {
@@ -371,24 +375,14 @@ func load(f runFlags, cfg *config.Config, playbookPaths []string, warn func(stri
 	if f.syntaxCheck {
 		return in, executor.RCOK, nil
 	}
-	inv, err := inventory.LoadWith(f.inventories, inventory.Options{Warn: warn, Vault: in.vault})
+	inv, rc, err := loadInventory(f, in, warn)
 	if err != nil {
-		return in, executor.RCUnreachable, err
+		return in, rc, err
 	}
 	in.inventory = inv
 	empty := len(inv.Hosts()) == 0
 	if empty {
 		warn("provided hosts list is empty, only localhost is available. Note that the implicit localhost does not match 'all'")
-	}
-	for _, pb := range in.playbooks {
-		if err := inv.AddVarsDir(filepath.Dir(pb.Path)); err != nil {
-			return in, executor.RCUnreachable, err
-		}
-	}
-	if f.limit != "" {
-		if err := inv.Limit(f.limit); err != nil {
-			return in, executor.RCError, err
-		}
 	}
 	// As ansible-playbook, a limit that leaves no host of a non-empty inventory is an error: a
 	// typo in a CI job's limit must not pass as a run that did nothing.
@@ -398,6 +392,27 @@ func load(f runFlags, cfg *config.Config, playbookPaths []string, warn func(stri
 		return in, executor.RCError, errors.New("Specified inventory, host pattern and/or --limit leaves us with no hosts to target.")
 	}
 	return in, executor.RCOK, nil
+}
+
+// loadInventory reads the inventory's sources with the playbooks' group_vars and host_vars and
+// the limit: before the run, and again for meta: refresh_inventory. An error comes with the
+// run's exit code.
+func loadInventory(f runFlags, in loaded, warn func(string)) (*inventory.Inventory, int, error) {
+	inv, err := inventory.LoadWith(f.inventories, inventory.Options{Warn: warn, Vault: in.vault})
+	if err != nil {
+		return nil, executor.RCUnreachable, err
+	}
+	for _, pb := range in.playbooks {
+		if err := inv.AddVarsDir(filepath.Dir(pb.Path)); err != nil {
+			return nil, executor.RCUnreachable, err
+		}
+	}
+	if f.limit != "" {
+		if err := inv.Limit(f.limit); err != nil {
+			return nil, executor.RCError, err
+		}
+	}
+	return inv, executor.RCOK, nil
 }
 
 // fillFrom gives the flags the command line left unset their value from the configuration

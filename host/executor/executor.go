@@ -87,6 +87,9 @@ type Config struct {
 	// Warn receives warnings about the run (an inventory pattern that
 	// matched nothing); nil drops them.
 	Warn func(string)
+	// RefreshInventory reads the inventory's sources again, with the limit, for meta:
+	// refresh_inventory; nil refuses that meta task.
+	RefreshInventory func() (*inventory.Inventory, error)
 }
 
 // Outcome is how a run ended.
@@ -116,6 +119,9 @@ type Executor struct {
 	started      bool // --start-at-task's task was reached
 	// promptWarned: the warning that vars_prompt cannot ask was given.
 	promptWarned bool
+	// dynamic are the add_host and group_by changes made so far, which meta:
+	// refresh_inventory makes again on the inventory it reads, as Ansible's.
+	dynamic []func(*inventory.Inventory) (bool, error)
 }
 
 // hostState is what tally knows about a host beyond its inventory variables.
@@ -262,6 +268,19 @@ func (c *connCache) get(key string, open func() (connection.Connection, error)) 
 	c.mu.Unlock()
 	lc.once.Do(func() { lc.conn, lc.err = open() })
 	return lc.conn, lc.err
+}
+
+// reset closes key's connection, if open, so that the next task opens a new one (meta:
+// reset_connection). Only between tasks: a task may be using it.
+func (c *connCache) reset(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if lc := c.conns[key]; lc != nil {
+		if lc.conn != nil {
+			lc.conn.Close()
+		}
+		delete(c.conns, key)
+	}
 }
 
 func (c *connCache) closeAll() {

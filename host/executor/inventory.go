@@ -12,9 +12,7 @@ import (
 // res's "changed" is set, to whether the inventory would change. Tasks run in parallel read
 // the inventory, so the change itself is made between tasks (apply).
 func (r *playRun) changeInventory(res map[string]any, h *inventory.Host, dryRun bool) error {
-	inv := r.x.cfg.Inventory
-	var changed bool
-	var err error
+	var change func(inv *inventory.Inventory, dryRun bool) (bool, error)
 	switch {
 	case res["add_host"] != nil:
 		info, _ := res["add_host"].(map[string]any)
@@ -23,16 +21,27 @@ func (r *playRun) changeInventory(res map[string]any, h *inventory.Host, dryRun 
 			groups = append(groups, template.String(g))
 		}
 		vars, _ := info["host_vars"].(map[string]any)
-		changed, err = inv.AddHost(template.String(info["host_name"]), groups, vars, dryRun)
+		name := template.String(info["host_name"])
+		change = func(inv *inventory.Inventory, dryRun bool) (bool, error) {
+			return inv.AddHost(name, groups, vars, dryRun)
+		}
 	case res["add_group"] != nil:
 		var parents []string
 		for _, p := range asSlice(res["parent_groups"]) {
 			parents = append(parents, template.String(p))
 		}
-		changed, err = inv.GroupBy(h, template.String(res["add_group"]), parents, dryRun)
+		group := template.String(res["add_group"])
+		change = func(inv *inventory.Inventory, dryRun bool) (bool, error) {
+			host := inv.Host(h.Name)
+			if host == nil {
+				return false, nil // gone from a refreshed inventory
+			}
+			return inv.GroupBy(host, group, parents, dryRun)
+		}
 	default:
 		return nil
 	}
+	changed, err := change(r.x.cfg.Inventory, dryRun)
 	if err != nil {
 		return fmt.Errorf("changing the inventory: %w", err)
 	}
@@ -40,13 +49,41 @@ func (r *playRun) changeInventory(res map[string]any, h *inventory.Host, dryRun 
 		res["changed"] = changed
 		return nil
 	}
+	r.x.dynamic = append(r.x.dynamic, func(inv *inventory.Inventory) (bool, error) { return change(inv, false) })
 	if changed {
-		// Inventory variables, group_names and groups may have changed for any host.
-		for name, hs := range r.x.hosts {
-			hs.invVars = inv.HostVars(inv.Host(name))
-			hs.hostvars = nil
+		r.x.inventoryChanged()
+	}
+	return nil
+}
+
+// inventoryChanged recomputes every host's inventory variables after a change of the
+// inventory: its variables, group_names and groups may have changed for any host.
+func (x *Executor) inventoryChanged() {
+	inv := x.cfg.Inventory
+	for name, hs := range x.hosts {
+		if h := inv.Host(name); h != nil {
+			hs.inv, hs.invVars = h, inv.HostVars(h)
+		}
+		hs.hostvars = nil
+	}
+}
+
+// refreshInventory is meta: refresh_inventory: the inventory read again from its sources,
+// then every add_host and group_by so far made again on it, as Ansible's
+// InventoryManager.refresh_inventory. Hosts of the play keep running it; later plays select
+// from the new inventory.
+func (x *Executor) refreshInventory() error {
+	inv, err := x.cfg.RefreshInventory()
+	if err != nil {
+		return err
+	}
+	for _, change := range x.dynamic {
+		if _, err := change(inv); err != nil {
+			return fmt.Errorf("changing the inventory: %w", err)
 		}
 	}
+	x.cfg.Inventory = inv
+	x.inventoryChanged()
 	return nil
 }
 

@@ -27,13 +27,17 @@ type playRun struct {
 	// playRoles are the roles whose variables the whole play sees; include_role with public
 	// adds to them, for every later batch too.
 	playRoles []*playbook.Role
-	allHosts  []*inventory.Host
-	batch     []*inventory.Host
+	// allHosts are the hosts that pattern (the play's hosts, rendered) selects: at the play's
+	// start, and again after meta: refresh_inventory.
+	allHosts []*inventory.Host
+	pattern  string
+	batch    []*inventory.Host
 	// failedHere are hosts that failed during this batch.
 	failedHere map[string]bool
 	// stopped ends the batch for every host (meta: end_play, max_fail_percentage);
-	// endPlay says it was end_play, which ends the play's later batches too.
-	stopped, endPlay bool
+	// endPlay says it was end_play, which ends the play's later batches too; endBatch that it
+	// was end_batch, after which the next batch runs.
+	stopped, endPlay, endBatch bool
 	// halted hosts are ones any_errors_fatal stopped without counting them failed in the
 	// recap; shielded hosts are in a rescue or always section, which it lets finish.
 	halted, shielded map[string]bool
@@ -100,7 +104,7 @@ func (x *Executor) runPlay(ctx context.Context, pb *playbook.Playbook, play *pla
 	rc, breakPlay := RCOK, false
 	playRoles := slices.Clone(play.Roles)
 	for _, batch := range batches {
-		r := &playRun{x: x, pb: pb, play: play, playID: playID, vars: vars, allHosts: hosts, batch: batch,
+		r := &playRun{x: x, pb: pb, play: play, playID: playID, vars: vars, allHosts: hosts, pattern: fmt.Sprint(pattern), batch: batch,
 			failedHere: map[string]bool{}, ended: map[string]bool{}, halted: map[string]bool{}, shielded: map[string]bool{}, cleared: map[string]bool{}, playRoles: playRoles}
 		before := len(x.failed) + len(x.unreachable)
 		if err := r.run(ctx); err != nil {
@@ -129,7 +133,7 @@ func (x *Executor) runPlay(ctx context.Context, pb *playbook.Playbook, play *pla
 func (r *playRun) stoppedHosts() []string {
 	var out []string
 	for _, h := range r.batch {
-		if (r.stopped && !r.endPlay || r.halted[h.Name]) && !r.x.failed[h.Name] && !r.x.unreachable[h.Name] {
+		if (r.stopped && !r.endPlay && !r.endBatch || r.halted[h.Name]) && !r.x.failed[h.Name] && !r.x.unreachable[h.Name] {
 			out = append(out, h.Name)
 		}
 	}

@@ -351,10 +351,17 @@ func (r *playRun) keepFacts(hs *hostState, facts map[string]any) {
 func (r *playRun) runMeta(ctx context.Context, c *compiled, hosts []*inventory.Host) error {
 	what, _ := c.task.Args["_raw_params"].(string)
 	// As Ansible's linear strategy: flush_handlers and end_host act for each host whose when
-	// holds; end_play and clear_host_errors act once, if their when holds on the first host.
+	// holds; end_play, end_batch, clear_facts and clear_host_errors act once, if their when
+	// holds on the first host; noop, refresh_inventory and reset_connection have no when.
 	holds := func(h *inventory.Host) bool {
 		ok, err := r.x.tmpl.Cond(c.when, r.hostVars(h, c))
 		return err == nil && ok
+	}
+	switch what {
+	case "noop", "refresh_inventory", "reset_connection":
+		if len(c.when) > 0 {
+			r.x.cfg.Warn(what + " task does not support when conditional")
+		}
 	}
 	switch what {
 	case "flush_handlers":
@@ -364,12 +371,44 @@ func (r *playRun) runMeta(ctx context.Context, c *compiled, hosts []*inventory.H
 		if holds(hosts[0]) {
 			r.stopped, r.endPlay = true, true
 		}
+	case "end_batch":
+		if holds(hosts[0]) {
+			r.stopped, r.endBatch = true, true
+		}
+	case "clear_facts":
+		// As Ansible's: gathered and cacheable facts of every host of the play; set_fact's
+		// others stay.
+		if holds(hosts[0]) {
+			for _, h := range r.allHosts {
+				if hs := r.x.hosts[h.Name]; hs != nil {
+					hs.facts, hs.hostvars = map[string]any{}, nil
+				}
+			}
+		}
+	case "reset_connection":
+		for _, h := range hosts {
+			r.x.conns.reset(h.Name)
+		}
 	case "end_host":
 		for _, h := range hosts {
 			if holds(h) {
 				r.ended[h.Name] = true
 			}
 		}
+	case "refresh_inventory":
+		if r.x.cfg.RefreshInventory == nil {
+			return fmt.Errorf("%s: meta %q is not supported here", c.task.Pos, what)
+		}
+		if err := r.x.refreshInventory(); err != nil {
+			return fmt.Errorf("%s: refresh_inventory: %w", c.task.Pos, err)
+		}
+		// As Ansible's _set_hosts_cache: ansible_play_hosts(_all) are selected again; the
+		// batch running the play stays.
+		all, err := r.x.cfg.Inventory.Select(r.pattern)
+		if err != nil {
+			return fmt.Errorf("%s: refresh_inventory: %w", c.task.Pos, err)
+		}
+		r.allHosts = all
 	case "clear_host_errors":
 		if holds(hosts[0]) {
 			for _, h := range r.allHosts {
