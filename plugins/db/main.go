@@ -2,8 +2,10 @@
 // the operator grants it (docs/sinks.md), keyed by the run's job ID, in four collections:
 //
 //   - runs: one document per run: job_id, playbooks, status, rc, start, end, duration, hosts
-//     (each host's recap counters), custom_stats, global_custom_stats;
-//   - hosts: per host: its recap counters and custom stats;
+//     (each host's recap counters), custom_stats, global_custom_stats, and the command line's
+//     limit, tags and skip_tags when it gave them;
+//   - hosts: per host: its recap counters, custom stats and facts (a summary of the facts a
+//     task gathered: distribution, OS family, host name, default IPv4 address, ...);
 //   - tasks: per task: uuid, name, action, path, tags, start, end, duration (first start to
 //     last end over its hosts), hosts (how many ran it);
 //   - results: per host per task: host, task, task_uuid, action, path, status, changed,
@@ -25,6 +27,7 @@ import (
 	"github.com/tallyrun/tally/pluginsdk"
 	"github.com/tallyrun/tally/pluginsdk/event"
 	"github.com/tallyrun/tally/pluginsdk/meta"
+	"github.com/tallyrun/tally/pluginsdk/wire"
 )
 
 var metadata = meta.Metadata{
@@ -44,7 +47,9 @@ type plugin struct {
 	sink       pluginsdk.Sink
 	resultSize int
 	jobID      string
+	line       wire.CommandLine
 	playbooks  []string
+	facts      map[string]map[string]any // host -> its facts summary
 	tasks      map[string]*task
 	order      []string // task uuids, in the order they started
 	err        error    // the first record the sink refused
@@ -60,8 +65,8 @@ type task struct {
 }
 
 func (p *plugin) Configure(c *pluginsdk.Config) error {
-	p.sink, p.resultSize, p.jobID = c.Sink("sink"), c.Int("result_size"), c.JobID
-	p.tasks = map[string]*task{}
+	p.sink, p.resultSize, p.jobID, p.line = c.Sink("sink"), c.Int("result_size"), c.JobID, c.CommandLine
+	p.tasks, p.facts = map[string]*task{}, map[string]map[string]any{}
 	return nil
 }
 
@@ -91,6 +96,9 @@ func (p *plugin) result(e *event.Event) error {
 		doc["task"], doc["task_uuid"], doc["action"], doc["path"] = t.Name, t.UUID, t.Action, t.Path
 		p.count(t, d)
 	}
+	if e.Event == event.RunnerOnOK {
+		p.keepFacts(d.Host, d.Result)
+	}
 	changed, _ := d.Result["changed"].(bool)
 	doc["changed"] = changed
 	for _, k := range []string{"msg", "rc"} {
@@ -105,6 +113,36 @@ func (p *plugin) result(e *event.Event) error {
 	}
 	p.put("results", e.UUID, doc)
 	return nil
+}
+
+// summaryFacts are the facts a hosts record keeps, of those a task (setup, gather_facts, ...)
+// returns in ansible_facts.
+var summaryFacts = []string{"ansible_hostname", "ansible_fqdn", "ansible_distribution", "ansible_distribution_version",
+	"ansible_distribution_release", "ansible_os_family", "ansible_system", "ansible_kernel", "ansible_architecture",
+	"ansible_default_ipv4", "ansible_processor_vcpus", "ansible_memtotal_mb"}
+
+// keepFacts adds the summary facts of a successful result to its host's.
+func (p *plugin) keepFacts(host string, res map[string]any) {
+	facts, _ := res["ansible_facts"].(map[string]any)
+	for _, k := range summaryFacts {
+		v, ok := facts[k]
+		if !ok {
+			continue
+		}
+		if k == "ansible_default_ipv4" {
+			// The interface's address, not every detail of it.
+			m, _ := v.(map[string]any)
+			a, ok := m["address"]
+			if !ok {
+				continue
+			}
+			v = map[string]any{"address": a}
+		}
+		if p.facts[host] == nil {
+			p.facts[host] = map[string]any{}
+		}
+		p.facts[host][k] = v
+	}
 }
 
 // count adds a result to its task's span and number of hosts.
@@ -144,6 +182,9 @@ func (p *plugin) PlaybookOnStats(e *event.Event) error {
 		if cs := st.CustomStats[name]; cs != nil {
 			doc["custom_stats"] = cs
 		}
+		if f := p.facts[name]; f != nil {
+			doc["facts"] = f
+		}
 		p.put("hosts", name, doc)
 	}
 	for _, uuid := range p.order {
@@ -158,6 +199,15 @@ func (p *plugin) PlaybookOnStats(e *event.Event) error {
 	}
 	if st.GlobalCustomStats != nil {
 		run["global_custom_stats"] = st.GlobalCustomStats
+	}
+	if p.line.Limit != "" {
+		run["limit"] = p.line.Limit
+	}
+	if p.line.Tags != nil {
+		run["tags"] = p.line.Tags
+	}
+	if p.line.SkipTags != nil {
+		run["skip_tags"] = p.line.SkipTags
 	}
 	p.put("runs", p.jobID, run)
 	return p.err

@@ -154,6 +154,15 @@ func AppendConfig(b []byte, c *Config) []byte {
 	b = AppendValue(append(b, TagConfigOptions), c.Options)
 	b = appendIntField(b, TagConfigVerbosity, int64(c.Verbosity))
 	b = appendFlag(b, TagConfigColor, c.Color)
+	if c.Limit != "" {
+		b = appendStringField(b, TagConfigLimit, c.Limit)
+	}
+	if len(c.Tags) > 0 {
+		b = AppendValue(append(b, TagConfigTags), c.Tags)
+	}
+	if len(c.SkipTags) > 0 {
+		b = AppendValue(append(b, TagConfigSkipTags), c.SkipTags)
+	}
 	return endRecord(b, start)
 }
 

@@ -194,14 +194,32 @@ func TestDecodeRejectsCorruptPayloadsWithoutPanicking(t *testing.T) {
 }
 
 func TestConfigRoundTrip(t *testing.T) {
-	in := &Config{JobID: "j", Options: map[string]any{"n": int64(3), "names": []string{"a"}, "on": true}, Verbosity: 2, Color: true}
-	got, err := DecodeConfig(AppendConfig(nil, in))
+	line := CommandLine{Limit: "web*:!web3", Tags: []string{"deploy", "config"}, SkipTags: []string{"slow"}}
+	for _, tt := range []struct {
+		name string
+		line CommandLine
+	}{{"without a limit or tags", CommandLine{}}, {"with a limit and tags", line}} {
+		in := &Config{JobID: "j", Options: map[string]any{"n": int64(3), "names": []string{"a"}, "on": true}, Verbosity: 2, Color: true, CommandLine: tt.line}
+		got, err := DecodeConfig(AppendConfig(nil, in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &Config{JobID: "j", Options: map[string]any{"n": 3, "names": []any{"a"}, "on": true}, Verbosity: 2, Color: true, CommandLine: tt.line}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %+v, want %+v", tt.name, got, want)
+		}
+	}
+}
+
+// A settings record without the command line's fields (a host of the first revision of ABI
+// version 1) decodes with them empty.
+func TestConfigWithoutTheCommandLineFieldsDecodes(t *testing.T) {
+	got, err := DecodeConfig(AppendConfig(nil, &Config{JobID: "j", Verbosity: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Config{JobID: "j", Options: map[string]any{"n": 3, "names": []any{"a"}, "on": true}, Verbosity: 2, Color: true}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %+v, want %+v", got, want)
+	if got.JobID != "j" || got.Verbosity != 1 || got.Limit != "" || got.Tags != nil || got.SkipTags != nil {
+		t.Errorf("got %+v", got)
 	}
 }
 
