@@ -25,10 +25,10 @@ func resultRecords() []Record {
 // benchCommit measures what happens when a run of 50,000 records ends: Run.Commit writes
 // them to the spool, then to the sink in one transaction. It reports records/s and the heap's
 // growth from before the records were appended to its peak (sampled every millisecond).
-func benchCommit(b *testing.B, c config.Sink, getenv func(string) string) {
+func benchCommit(b *testing.B, c config.Sink, getenv func(string) string, server func() time.Duration) {
 	rs := resultRecords()
 	var peak uint64
-	var cpu time.Duration
+	var cpu, serverCPU time.Duration
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		r := NewRun("job-"+string(rune('a'+i%26))+time.Now().Format("150405.000000"), map[string]config.Sink{"s": c}, Spool{Dir: b.TempDir()}, b.TempDir(), getenv)
@@ -55,9 +55,10 @@ func benchCommit(b *testing.B, c config.Sink, getenv func(string) string) {
 			r.Append("s", rec)
 		}
 		b.StartTimer()
-		before := cpuTime()
+		before, serverBefore := cpuTime(), server()
 		r.Commit(context.Background(), func(w string) { b.Fatal(w) })
 		cpu += cpuTime() - before
+		serverCPU += server() - serverBefore
 		b.StopTimer()
 		close(stop)
 		if m := <-done; m > base && m-base > peak {
@@ -67,10 +68,14 @@ func benchCommit(b *testing.B, c config.Sink, getenv func(string) string) {
 	}
 	b.ReportMetric(float64(len(rs)*b.N)/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-	// On a shared machine the wall time depends on the others' load; tally's own CPU time
-	// does not (the PostgreSQL server's is not in it).
+	// On a shared machine the wall time depends on the others' load; the CPU time tally and
+	// the PostgreSQL server use does not.
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "tally-cpu-s/op")
+	b.ReportMetric(serverCPU.Seconds()/float64(b.N), "server-cpu-s/op")
 }
+
+// noServer is the CPU time of a sink with no server: none.
+func noServer() time.Duration { return 0 }
 
 // cpuTime is the CPU time this process has used, user and system.
 func cpuTime() time.Duration {
@@ -87,12 +92,12 @@ func heap() uint64 {
 
 // BenchmarkSinkCommit50000SQLite: the end of a 50,000-record run into a new SQLite file.
 func BenchmarkSinkCommit50000SQLite(b *testing.B) {
-	benchCommit(b, sqliteConfig(filepath.Join(b.TempDir(), "runs.db")), noenv)
+	benchCommit(b, sqliteConfig(filepath.Join(b.TempDir(), "runs.db")), noenv, noServer)
 }
 
 // BenchmarkSinkCommit50000Postgres: the same into a PostgreSQL 15 server the benchmark starts.
 func BenchmarkSinkCommit50000Postgres(b *testing.B) {
 	pg := pgtest.Start(b)
 	_, c, getenv := pgSink(b, pg, "secret")
-	benchCommit(b, c, getenv)
+	benchCommit(b, c, getenv, pg.CPU)
 }
