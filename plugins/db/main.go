@@ -19,6 +19,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"maps"
 	"slices"
@@ -50,6 +51,7 @@ type plugin struct {
 	line       wire.CommandLine
 	playbooks  []string
 	facts      map[string]map[string]any // host -> its facts summary
+	doc        wire.Doc                  // a results record's document, reused
 	tasks      map[string]*task
 	order      []string // task uuids, in the order they started
 	err        error    // the first record the sink refused
@@ -70,10 +72,18 @@ func (p *plugin) Configure(c *pluginsdk.Config) error {
 	return nil
 }
 
-// put appends a record, remembering the first refusal: the run goes on, and the plugin
-// reports it when the run ends.
+// put and putDoc append a record, remembering the first refusal: the run goes on, and the
+// plugin reports it when the run ends.
 func (p *plugin) put(collection, key string, doc map[string]any) {
-	if err := p.sink.Put(collection, key, doc); err != nil && p.err == nil {
+	p.refused(p.sink.Put(collection, key, doc))
+}
+
+func (p *plugin) putDoc(collection, key string, doc *wire.Doc) {
+	p.refused(p.sink.PutDoc(collection, key, doc))
+}
+
+func (p *plugin) refused(err error) {
+	if err != nil && p.err == nil {
 		p.err = err
 	}
 }
@@ -88,31 +98,59 @@ func (p *plugin) RunnerOnFailed(e *event.Event) error      { return p.result(e) 
 func (p *plugin) RunnerOnSkipped(e *event.Event) error     { return p.result(e) }
 func (p *plugin) RunnerOnUnreachable(e *event.Event) error { return p.result(e) }
 
-// result records one result and counts it in its task.
+// RawValues asks for results encoded (wire.Value): the plugin passes them on to its sink as
+// they came, without building their maps or encoding them again.
+func (p *plugin) RawValues() bool { return true }
+
+// result records one result and counts it in its task. Its document is written straight
+// into the encoding (wire.Doc), as a map built for every result would cost several times
+// more in WebAssembly.
 func (p *plugin) result(e *event.Event) error {
 	d := e.Data
-	doc := map[string]any{"host": d.Host, "status": event.ResultStatus(e), "start": d.Start, "end": d.End, "duration": d.Duration}
+	res := wire.Value(d.RawResult)
+	w := &p.doc
+	w.Reset()
+	w.Str("host", d.Host)
+	w.Str("status", event.ResultStatus(e))
+	w.Time("start", d.Start)
+	w.Time("end", d.End)
+	w.Float("duration", d.Duration)
+	w.Bool("changed", res.Get("changed").Bool())
 	if t := d.Task; t != nil {
-		doc["task"], doc["task_uuid"], doc["action"], doc["path"] = t.Name, t.UUID, t.Action, t.Path
+		w.Str("task", t.Name)
+		w.Str("task_uuid", t.UUID)
+		w.Str("action", t.Action)
+		w.Str("path", t.Path)
 		p.count(t, d)
 	}
 	if e.Event == event.RunnerOnOK {
-		p.keepFacts(d.Host, d.Result)
+		p.keepFacts(d.Host, res)
 	}
-	changed, _ := d.Result["changed"].(bool)
-	doc["changed"] = changed
 	for _, k := range []string{"msg", "rc"} {
-		if v, ok := d.Result[k]; ok {
-			doc[k] = v
+		if v := res.Get(k); v != nil {
+			w.Value(k, v)
 		}
 	}
-	if data, err := json.Marshal(d.Result); err == nil && len(data) > p.resultSize {
-		doc["res"] = map[string]any{"truncated": len(data)}
-	} else {
-		doc["res"] = d.Result
-	}
-	p.put("results", e.UUID, doc)
+	w.Value("res", p.fitted(res))
+	p.putDoc("results", e.UUID, w)
 	return nil
+}
+
+// fitted is the result res, or {"truncated": SIZE} when its JSON is over result_size bytes.
+// JSON takes at most 6 bytes for one of the encoding (a control character in a string,
+// \u0000), so a result that small cannot pass result_size, and only a larger one is measured.
+func (p *plugin) fitted(res wire.Value) any {
+	if len(res)*6 <= p.resultSize {
+		return res
+	}
+	v, err := res.Decode()
+	if err != nil {
+		return res
+	}
+	if data, err := json.Marshal(v); err == nil && len(data) > p.resultSize {
+		return map[string]any{"truncated": len(data)}
+	}
+	return res
 }
 
 // summaryFacts are the facts a hosts record keeps, of those a task (setup, gather_facts, ...)
@@ -121,27 +159,31 @@ var summaryFacts = []string{"ansible_hostname", "ansible_fqdn", "ansible_distrib
 	"ansible_distribution_release", "ansible_os_family", "ansible_system", "ansible_kernel", "ansible_architecture",
 	"ansible_default_ipv4", "ansible_processor_vcpus", "ansible_memtotal_mb"}
 
-// keepFacts adds the summary facts of a successful result to its host's.
-func (p *plugin) keepFacts(host string, res map[string]any) {
-	facts, _ := res["ansible_facts"].(map[string]any)
+// keepFacts adds the summary facts of a successful result to its host's. They are copied:
+// an event's encoded values last only as long as the event.
+func (p *plugin) keepFacts(host string, res wire.Value) {
+	facts := res.Get("ansible_facts")
+	if facts.Kind() != wire.Map {
+		return
+	}
 	for _, k := range summaryFacts {
-		v, ok := facts[k]
-		if !ok {
+		v := facts.Get(k)
+		if v == nil {
 			continue
 		}
+		var kept any = wire.Value(bytes.Clone(v))
 		if k == "ansible_default_ipv4" {
 			// The interface's address, not every detail of it.
-			m, _ := v.(map[string]any)
-			a, ok := m["address"]
-			if !ok {
+			a := v.Get("address")
+			if a == nil {
 				continue
 			}
-			v = map[string]any{"address": a}
+			kept = map[string]any{"address": wire.Value(bytes.Clone(a))}
 		}
 		if p.facts[host] == nil {
 			p.facts[host] = map[string]any{}
 		}
-		p.facts[host][k] = v
+		p.facts[host][k] = kept
 	}
 }
 

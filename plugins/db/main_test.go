@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -13,11 +15,11 @@ import (
 
 // recordRun runs the plugin natively on events, with the run's command line, and returns
 // the documents it put, by collection and key.
-func recordRun(t *testing.T, events []*event.Event, line wire.CommandLine) map[string]map[string]map[string]any {
+func recordRun(t *testing.T, events []*event.Event, line wire.CommandLine, options ...string) map[string]map[string]map[string]any {
 	t.Helper()
 	got := map[string]map[string]map[string]any{}
 	pluginsdk.SetSinkPut(func(sink, collection, key string, doc []byte) int32 {
-		v, err := wire.DecodeValue(doc)
+		v, err := wire.DecodeValue(bytes.Clone(doc)) // doc is the plugin's only during the call
 		if err != nil || sink != "runs" {
 			t.Errorf("sink %q, %s/%s: %v", sink, collection, key, err)
 			return 4
@@ -33,7 +35,11 @@ func recordRun(t *testing.T, events []*event.Event, line wire.CommandLine) map[s
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := plugintest.Run(r, events, plugintest.Options{JobID: "job-1", Options: map[string]any{"sink": "runs"}, CommandLine: line}); err != nil {
+	opts := map[string]any{"sink": "runs"}
+	for i := 0; i+1 < len(options); i += 2 {
+		opts[options[i]] = options[i+1]
+	}
+	if _, err := plugintest.Run(r, events, plugintest.Options{JobID: "job-1", Options: opts, CommandLine: line}); err != nil {
 		t.Fatal(err)
 	}
 	return got
@@ -96,5 +102,21 @@ func TestDBPluginHostsRecordSummarisesTheGatheredFacts(t *testing.T) {
 	// A failed task's facts are not the host's.
 	if got, ok := hosts["web2"]["facts"]; ok {
 		t.Errorf("web2, whose facts were not gathered, has facts %v", got)
+	}
+}
+
+func TestDBPluginResultsRecordKeepsTheResultUpToResultSize(t *testing.T) {
+	results := recordRun(t, factsRun(), wire.CommandLine{}, "result_size", "120")["results"]
+	big, _ := json.Marshal(factsRun()[1].Data.Result)
+	r1 := results["r1"] // its result is over 120 bytes of JSON
+	if got, want := r1["res"], map[string]any{"truncated": len(big)}; !reflect.DeepEqual(got, want) {
+		t.Errorf("r1's res = %v, want %v", got, want)
+	}
+	r2 := results["r2"]
+	want := map[string]any{"host": "web2", "status": "failed", "changed": false, "task": "Gathering Facts", "task_uuid": "t1",
+		"action": "gather_facts", "path": "site.yml:1", "start": "2026-12-07T12:00:00Z", "end": "2026-12-07T12:00:01Z", "duration": 0.0,
+		"msg": "no python", "res": map[string]any{"msg": "no python", "ansible_facts": map[string]any{"ansible_hostname": "not-kept"}}}
+	if !reflect.DeepEqual(r2, want) {
+		t.Errorf("r2 = %v, want %v", r2, want)
 	}
 }
