@@ -115,21 +115,27 @@ func (p *plugin) result(e *event.Event) error {
 	w.Time("start", d.Start)
 	w.Time("end", d.End)
 	w.Float("duration", d.Duration)
-	w.Bool("changed", res.Get("changed").Bool())
+	// One pass over the result for the keys the record takes out of it.
+	var changed bool
+	for it := res.Iter(); it.Next(); {
+		switch it.Key() {
+		case "changed":
+			changed = it.Value().Bool()
+		case "msg", "rc":
+			w.Value(it.Key(), it.Value())
+		case "ansible_facts":
+			if e.Event == event.RunnerOnOK {
+				p.keepFacts(d.Host, it.Value())
+			}
+		}
+	}
+	w.Bool("changed", changed)
 	if t := d.Task; t != nil {
 		w.Str("task", t.Name)
 		w.Str("task_uuid", t.UUID)
 		w.Str("action", t.Action)
 		w.Str("path", t.Path)
 		p.count(t, d)
-	}
-	if e.Event == event.RunnerOnOK {
-		p.keepFacts(d.Host, res)
-	}
-	for _, k := range []string{"msg", "rc"} {
-		if v := res.Get(k); v != nil {
-			w.Value(k, v)
-		}
 	}
 	w.Value("res", p.fitted(res))
 	p.putDoc("results", e.UUID, w)
@@ -159,10 +165,9 @@ var summaryFacts = []string{"ansible_hostname", "ansible_fqdn", "ansible_distrib
 	"ansible_distribution_release", "ansible_os_family", "ansible_system", "ansible_kernel", "ansible_architecture",
 	"ansible_default_ipv4", "ansible_processor_vcpus", "ansible_memtotal_mb"}
 
-// keepFacts adds the summary facts of a successful result to its host's. They are copied:
-// an event's encoded values last only as long as the event.
-func (p *plugin) keepFacts(host string, res wire.Value) {
-	facts := res.Get("ansible_facts")
+// keepFacts adds the summary facts of a successful result, its ansible_facts, to its host's.
+// They are copied: an event's encoded values last only as long as the event.
+func (p *plugin) keepFacts(host string, facts wire.Value) {
 	if facts.Kind() != wire.Map {
 		return
 	}
