@@ -6,15 +6,14 @@ import (
 	"iter"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tallyrun/tally/host/collector"
 	"github.com/tallyrun/tally/host/config"
 	"github.com/tallyrun/tally/host/sink/pgtest"
+	"github.com/tallyrun/tally/internal/benchutil"
 	"github.com/tallyrun/tally/pluginsdk/event"
 	"github.com/tallyrun/tally/pluginsdk/plugintest"
 )
@@ -121,9 +120,9 @@ func benchDBPlugin(b *testing.B, c config.Sink, getenv func(string) string, serv
 			}
 		}
 		runtime.GC()
-		stop, peakOf := sampleHeap()
+		stopHeap := benchutil.WatchHeap()
 		b.StartTimer()
-		cpu0, server0, t0 := processCPU(), serverCPU(), time.Now()
+		cpu0, server0, t0 := benchutil.CPU(), serverCPU(), time.Now()
 		for e := range results {
 			db.Event(e)
 		}
@@ -139,12 +138,11 @@ func benchDBPlugin(b *testing.B, c config.Sink, getenv func(string) string, serv
 			b.Fatal(err)
 		}
 		t2 := time.Now()
-		cpu += processCPU() - cpu0
+		cpu += benchutil.CPU() - cpu0
 		server += serverCPU() - server0
 		b.StopTimer()
 		put, commit = put+t1.Sub(t0), commit+t2.Sub(t1)
-		close(stop)
-		peak = max(peak, <-peakOf)
+		peak = max(peak, stopHeap())
 		if len(o.warnings) > 0 {
 			b.Fatal(o.warnings)
 		}
@@ -157,36 +155,4 @@ func benchDBPlugin(b *testing.B, c config.Sink, getenv func(string) string, serv
 	b.ReportMetric(cpu.Seconds()/n, "tally-cpu-s/op")
 	b.ReportMetric(server.Seconds()/n, "server-cpu-s/op")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-}
-
-// sampleHeap samples the heap every millisecond until stop is closed, then sends the growth
-// of its peak over the heap when it started.
-func sampleHeap() (stop chan struct{}, peak chan uint64) {
-	stop, peak = make(chan struct{}), make(chan uint64, 1)
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	base := s[0].Value.Uint64()
-	go func() {
-		var top uint64
-		for {
-			metrics.Read(s)
-			if h := s[0].Value.Uint64(); h > base {
-				top = max(top, h-base)
-			}
-			select {
-			case <-stop:
-				peak <- top
-				return
-			case <-time.After(time.Millisecond):
-			}
-		}
-	}()
-	return stop, peak
-}
-
-// processCPU is the CPU time this process has used, user and system.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -4,13 +4,12 @@ import (
 	"context"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tallyrun/tally/host/config"
 	"github.com/tallyrun/tally/host/sink/pgtest"
+	"github.com/tallyrun/tally/internal/benchutil"
 )
 
 // resultRecords are 50,000 records shaped as the db plugin's results of 1,000 hosts x 50 tasks.
@@ -34,36 +33,17 @@ func benchCommit(b *testing.B, c config.Sink, getenv func(string) string, server
 		r := NewRun("job-"+string(rune('a'+i%26))+time.Now().Format("150405.000000"), map[string]config.Sink{"s": c}, Spool{Dir: b.TempDir()}, b.TempDir(), getenv)
 		r.Grant("s")
 		runtime.GC()
-		base := heap()
-		stop := make(chan struct{})
-		done := make(chan uint64)
-		go func() {
-			var max uint64
-			for {
-				if h := heap(); h > max {
-					max = h
-				}
-				select {
-				case <-stop:
-					done <- max
-					return
-				case <-time.After(time.Millisecond):
-				}
-			}
-		}()
+		stopHeap := benchutil.WatchHeap()
 		for _, rec := range rs {
 			r.Append("s", rec)
 		}
 		b.StartTimer()
-		before, serverBefore := cpuTime(), server()
+		before, serverBefore := benchutil.CPU(), server()
 		r.Commit(context.Background(), func(w string) { b.Fatal(w) })
-		cpu += cpuTime() - before
+		cpu += benchutil.CPU() - before
 		serverCPU += server() - serverBefore
 		b.StopTimer()
-		close(stop)
-		if m := <-done; m > base && m-base > peak {
-			peak = m - base
-		}
+		peak = max(peak, stopHeap())
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(len(rs)*b.N)/b.Elapsed().Seconds(), "records/s")
@@ -76,19 +56,6 @@ func benchCommit(b *testing.B, c config.Sink, getenv func(string) string, server
 
 // noServer is the CPU time of a sink with no server: none.
 func noServer() time.Duration { return 0 }
-
-// cpuTime is the CPU time this process has used, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func heap() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
 
 // BenchmarkSinkCommit50000SQLite: the end of a 50,000-record run into a new SQLite file.
 func BenchmarkSinkCommit50000SQLite(b *testing.B) {
