@@ -100,10 +100,12 @@ fuzz:
 	$(GO) test -timeout 20m -run='^$$' -fuzz='^FuzzRender$$' -fuzztime=200000x -fuzzminimizetime=2s ./host/template
 	$(GO) test -timeout 20m -run='^$$' -fuzz='^FuzzDecodeBatch$$' -fuzztime=100000x -fuzzminimizetime=2s ./pluginsdk/wire
 
-## bench-sinks: the end of a run of 50,000 records (the db plugin's results of 1,000 hosts x
-## 50 tasks) into SQLite and into a PostgreSQL 15 server the benchmark starts: spool, then one
-## transaction (docs/benchmarks.md).
+## bench-sinks: a run of 1,000 hosts x 50 tasks through the db plugin (db.wasm) into SQLite and
+## into a PostgreSQL 15 server the benchmark starts: the plugin's records as the results come,
+## then from the stats event to the committed transaction; and the end of such a run alone
+## (50,000 records: spool, then one transaction) (docs/benchmarks.md).
 bench-sinks: deps
+	$(GO) test -run='^$$' -bench='^BenchmarkDBPlugin' -benchtime=3x ./host/pluginhost
 	$(GO) test -run='^$$' -bench='^BenchmarkSinkCommit50000' -benchtime=3x ./host/sink
 
 ## bench-collector: events/s through the collector, and the heap of 1,000,000 kept results.

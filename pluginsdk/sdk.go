@@ -46,6 +46,8 @@ type Config struct {
 	Verbosity int
 	// Color says whether the terminal wants ANSI colours.
 	Color bool
+	// CommandLine is the run's --limit, --tags and --skip-tags, as given.
+	wire.CommandLine
 	// Terminal is where a stdout plugin draws the run. For other plugins it is the log.
 	Terminal io.Writer
 	// Log is tally's log (its standard error, each line prefixed with the plugin's name).
@@ -167,7 +169,7 @@ func (r *Runner) Configure(payload []byte, terminal, log io.Writer) error {
 	}
 	r.verbosity = wc.Verbosity
 	if h, ok := r.plugin.(ConfigureHook); ok {
-		c := &Config{JobID: wc.JobID, Verbosity: wc.Verbosity, Color: wc.Color, Terminal: terminal, Log: log, options: wc.Options}
+		c := &Config{JobID: wc.JobID, Verbosity: wc.Verbosity, Color: wc.Color, CommandLine: wc.CommandLine, Terminal: terminal, Log: log, options: wc.Options}
 		if err := r.guard("configure", func() error { return h.Configure(c) }); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package pluginsdk
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/tallyrun/tally/pluginsdk/wire"
 )
@@ -32,16 +33,34 @@ var (
 	ErrSinkHost       = errors.New("sink: the host could not keep the record")
 )
 
+// docBuffers are the buffers documents are encoded in: the host copies a record during
+// sink_put, so one buffer serves every record, and a plugin's records cost no allocation
+// each.
+var docBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 var sinkErrors = []error{nil, ErrSinkNotGranted, ErrSinkCollection, ErrSinkKey, ErrSinkDocument, ErrSinkTooLarge, ErrSinkLimit, ErrSinkHost}
 
 // Put appends a record to the sink: doc under key in collection. The host writes a run's
 // records when the run ends, in one transaction per sink; a record put again under the same
 // collection and key in the same run replaces the earlier one.
 func (s Sink) Put(collection, key string, doc map[string]any) error {
+	buf := docBuffers.Get().(*[]byte)
+	defer docBuffers.Put(buf)
+	*buf = wire.AppendValue((*buf)[:0], doc)
+	return s.put(collection, key, *buf)
+}
+
+// PutDoc is Put with the document written by a wire.Doc: cheaper than a map for a plugin
+// that appends a record for every result.
+func (s Sink) PutDoc(collection, key string, doc *wire.Doc) error {
+	return s.put(collection, key, doc.Bytes())
+}
+
+func (s Sink) put(collection, key string, doc []byte) error {
 	if s.name == "" {
 		return ErrSinkNotGranted
 	}
-	st := putRecord(s.name, collection, key, wire.AppendValue(nil, doc))
+	st := putRecord(s.name, collection, key, doc)
 	if st == 0 {
 		return nil
 	}

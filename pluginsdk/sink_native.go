@@ -6,8 +6,9 @@ package pluginsdk
 var nativePut func(sink, collection, key string, doc []byte) int32
 
 // SetSinkPut sets where records go when a plugin runs natively (package plugintest, native
-// benchmarks): fn gets each record, its document in the wire encoding, and returns sink_put's
-// status (docs/abi.md).
+// benchmarks): fn gets each record, its document in the wire encoding (valid only during the
+// call, as the plugin's memory is for the host's sink_put), and returns sink_put's status
+// (docs/abi.md).
 func SetSinkPut(fn func(sink, collection, key string, doc []byte) int32) { nativePut = fn }
 
 func putRecord(sink, collection, key string, doc []byte) int32 {

@@ -11,6 +11,7 @@ import (
 	"github.com/tallyrun/tally/host/config"
 	"github.com/tallyrun/tally/host/display"
 	"github.com/tallyrun/tally/host/pluginhost"
+	"github.com/tallyrun/tally/pluginsdk/wire"
 )
 
 // addCallbackFlags declares the flags that choose and configure callback plugins.
@@ -32,19 +33,21 @@ func pluginSettings(cfg *config.Config, flags pluginhost.Flags, playbooks []stri
 // collector; after it has finished, check the run's Err (an error wrapping
 // pluginhost.ErrPluginFailed when on_plugin_error is fail and a plugin failed) and Close it.
 // An error means the run must not start: a mistake in the settings or a plugin's options, or
-// an enabled plugin that cannot be loaded when on_plugin_error is fail.
-func startCallbacks(ctx context.Context, cfg *config.Config, flags pluginhost.Flags, playbooks []string, jobID string, disp display.Options, stdout, stderr io.Writer, warn func(string)) (*pluginhost.Run, error) {
+// an enabled plugin that cannot be loaded when on_plugin_error is fail. The plugins are told
+// line, the run's --limit, --tags and --skip-tags.
+func startCallbacks(ctx context.Context, cfg *config.Config, flags pluginhost.Flags, playbooks []string, jobID string, line wire.CommandLine, disp display.Options, stdout, stderr io.Writer, warn func(string)) (*pluginhost.Run, error) {
 	s, err := pluginSettings(cfg, flags, playbooks)
 	if err != nil {
 		return nil, err
 	}
 	return pluginhost.Start(ctx, s, pluginhost.Output{
-		Terminal:  stdout,
-		Log:       stderr,
-		Warn:      warn,
-		JobID:     jobID,
-		Verbosity: disp.Verbosity,
-		Color:     disp.Color,
-		Fallback:  func() collector.Callback { return display.New(stdout, disp) },
+		Terminal:    stdout,
+		Log:         stderr,
+		Warn:        warn,
+		JobID:       jobID,
+		Verbosity:   disp.Verbosity,
+		Color:       disp.Color,
+		CommandLine: line,
+		Fallback:    func() collector.Callback { return display.New(stdout, disp) },
 	})
 }

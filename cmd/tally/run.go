@@ -32,6 +32,7 @@ import (
 	"github.com/tallyrun/tally/host/pluginhost"
 	"github.com/tallyrun/tally/host/vault"
 	"github.com/tallyrun/tally/pluginsdk/event"
+	"github.com/tallyrun/tally/pluginsdk/wire"
 )
 
 // runFlags are the flags of tally run, with ansible-playbook's names and meanings.
@@ -282,6 +283,7 @@ type record struct {
 // collector's Finish.
 func startRecord(f runFlags, cfg *config.Config, jobID string, playbookPaths []string, stdout, stderr io.Writer, warn func(string)) (*record, error) {
 	plugins, err := startCallbacks(context.Background(), cfg, f.callbacks, playbookPaths, jobID,
+		wire.CommandLine{Limit: f.limit, Tags: f.tags, SkipTags: f.skipTags},
 		display.Options{Verbosity: f.verbose, DisplaySkippedHosts: true, DisplayOKHosts: true, Color: colorWanted(stdout)},
 		stdout, stderr, warn)
 	if err != nil {

@@ -206,6 +206,84 @@ func checkDBPluginRun(t *testing.T, env []string, plugins string) {
 	}
 }
 
+// The queries of docs/sinks.md on the command line and the facts, and a run of
+// testdata/sinks-facts.yml limited to h1 and tagged for them: the runs given a limit, and the
+// facts of each host.
+var (
+	sqliteFactQueries = []string{`SELECT job_id, json_extract(doc, '$.limit'), json_extract(doc, '$.tags')
+FROM runs WHERE json_extract(doc, '$.limit') IS NOT NULL`, `SELECT key, json_extract(doc, '$.facts.ansible_distribution'), json_extract(doc, '$.facts.ansible_default_ipv4.address')
+FROM hosts WHERE json_extract(doc, '$.facts') IS NOT NULL`}
+	postgresFactQueries = []string{`SELECT job_id, doc->>'limit', doc->>'tags'
+FROM runs WHERE doc->>'limit' IS NOT NULL`, `SELECT key, doc->'facts'->>'ansible_distribution', doc->'facts'->'ansible_default_ipv4'->>'address'
+FROM hosts WHERE doc->'facts' IS NOT NULL`}
+)
+
+func TestDBPluginRecordsTheCommandLineAndTheGatheredFacts(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		queries []string
+		start   func(t *testing.T) ([]string, string, *sql.DB)
+	}{
+		{"sqlite", sqliteFactQueries, func(t *testing.T) ([]string, string, *sql.DB) {
+			path := filepath.Join(t.TempDir(), "runs.db")
+			env, plugins := sinkEnv(t, path)
+			db, err := sink.OpenSQLite(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return env, plugins, db
+		}},
+		{"postgres", postgresFactQueries, func(t *testing.T) ([]string, string, *sql.DB) {
+			pg := pgtest.Start(t)
+			env, plugins := sinkEnvFor(t, "type: postgres\n    dsn_env: TALLY_PG_DSN")
+			db, err := sql.Open("pgx", pg.DSN("secret"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return append(env, "TALLY_PG_DSN="+pg.DSN("secret")), plugins, db
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env, plugins, db := tt.start(t)
+			defer db.Close()
+			_, stderr, rc := tallyIn(t, env, "run", "-i", "h1,h2,", "-c", "local", "--job-id", "job-facts", "--callback-path", plugins,
+				"--callbacks", "db", "--callback-opt", "db.sink=runs", "--limit", "h1", "--tags", "greet", "--skip-tags", "slow",
+				"testdata/sinks-facts.yml")
+			if rc != 0 || strings.Contains(stderr, "WARNING") {
+				t.Fatalf("rc %d, stderr %s", rc, stderr)
+			}
+			var job, limit, tags string
+			if err := db.QueryRow(tt.queries[0]).Scan(&job, &limit, &tags); err != nil {
+				t.Fatalf("%s: %v", tt.queries[0], err)
+			}
+			var got []string
+			if err := json.Unmarshal([]byte(tags), &got); job != "job-facts" || limit != "h1" || err != nil || len(got) != 1 || got[0] != "greet" {
+				t.Errorf("the run's limit and tags: %q %q %q (%v), want job-facts h1 [\"greet\"]", job, limit, tags, err)
+			}
+			rows, err := db.Query(tt.queries[1])
+			if err != nil {
+				t.Fatalf("%s: %v", tt.queries[1], err)
+			}
+			defer rows.Close()
+			var hosts []string
+			for rows.Next() {
+				var host string
+				var distribution, address sql.NullString
+				if err := rows.Scan(&host, &distribution, &address); err != nil {
+					t.Fatal(err)
+				}
+				if distribution.String == "" {
+					t.Errorf("%s has no distribution among its facts", host)
+				}
+				hosts = append(hosts, host)
+			}
+			if len(hosts) != 1 || hosts[0] != "h1" {
+				t.Errorf("hosts with facts %v, want [h1] (h2 is outside the limit)", hosts)
+			}
+		})
+	}
+}
+
 func TestARunWhoseSinkIsDownIsSpooledAndFlushedLater(t *testing.T) {
 	dir := t.TempDir()
 	blocker := filepath.Join(dir, "blocker") // a file: the database under it cannot be made

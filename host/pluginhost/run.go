@@ -34,6 +34,8 @@ type Output struct {
 	JobID     string
 	Verbosity int
 	Color     bool
+	// CommandLine is the run's --limit, --tags and --skip-tags, which plugins are told too.
+	wire.CommandLine
 	// Fallback makes the built-in display, for when no stdout plugin can be loaded.
 	Fallback func() collector.Callback
 }
@@ -201,7 +203,7 @@ func (h *Host) configure(ctx context.Context, p *Plugin, out Output) error {
 	if fn == nil {
 		return nil
 	}
-	payload := wire.AppendConfig(nil, &wire.Config{JobID: out.JobID, Options: options, Verbosity: out.Verbosity, Color: out.Color})
+	payload := wire.AppendConfig(nil, &wire.Config{JobID: out.JobID, Options: options, Verbosity: out.Verbosity, Color: out.Color, CommandLine: out.CommandLine})
 	err = p.inst.send(ctx, fn, payload)
 	if err == nil {
 		err = p.checkOutput()

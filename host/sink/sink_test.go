@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tallyrun/tally/host/config"
+	"github.com/tallyrun/tally/host/sink/pgtest"
 )
 
 func noenv(string) string { return "" }
@@ -286,5 +287,67 @@ func TestEveryConfigurationHasTheDefaultSQLiteSinkUnlessItDeclaresRuns(t *testin
 	declared := map[string]config.Sink{"runs": {Type: "file", Params: map[string]any{"path": "/x"}}}
 	if got := WithDefault(declared, getenv)["runs"]; got.Type != "file" {
 		t.Errorf("the declared runs sink was replaced by %+v", got)
+	}
+}
+
+func TestSQLSinksKeepAKeysLastRecordAndWriteARunWholeOrNotAtAll(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "runs.db")
+		s, err := Open("runs", sqliteConfig(path), noenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		db, err := OpenSQLite(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		checkLastRecordAndWholeRuns(t, s, db, sqliteDialect)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		pg := pgtest.Start(t)
+		s, _, _ := pgSink(t, pg, "secret")
+		checkLastRecordAndWholeRuns(t, s, pgDB(t, pg), postgresDialect)
+	})
+}
+
+// checkLastRecordAndWholeRuns writes runs to s, and reads them back through db: a key put
+// twice in a run (in one batch of rows, or more than a batch apart) keeps its last record; a
+// run whose records end in an error, or hold an invalid collection name, leaves nothing.
+func checkLastRecordAndWholeRuns(t *testing.T, s Sink, db *sql.DB, d dialect) {
+	t.Helper()
+	n := 3*batchRows + 10
+	again := Record{Collection: "results", Key: "r1", Doc: json.RawMessage(`{"i":99}`), Created: time.Now()}
+	sameBatch := Record{Collection: "results", Key: fmt.Sprintf("r%d", n-5), Doc: json.RawMessage(`{"i":98}`), Created: time.Now()}
+	order := Record{Collection: "order", Key: "x", Doc: json.RawMessage(`{"a":1}`), Created: time.Now()}
+	bad := Record{Collection: "Bad", Key: "x", Doc: json.RawMessage(`{}`), Created: time.Now()}
+	for _, tt := range []struct {
+		name    string
+		job     string
+		records Records
+		ok      bool
+		want    map[string]int // table -> rows of the job
+	}{
+		{"a key twice keeps its last record", "job-1", seq(append(records(n), order, sameBatch, again)), true, map[string]int{"results": n, "order": 1}},
+		{"records cut short by an error", "job-2", failing(records(100)), false, map[string]int{"results": 0}},
+		{"an invalid collection (a spool edited by hand)", "job-3", seq(append(records(10), bad)), false, map[string]int{"results": 0}},
+	} {
+		err := s.Write(context.Background(), tt.job, tt.records)
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: err = %v", tt.name, err)
+		}
+		for table, want := range tt.want {
+			var n int
+			if err := db.QueryRow(`SELECT count(*) FROM `+quote(table)+` WHERE job_id = `+d.arg(1), tt.job).Scan(&n); err != nil || n != want {
+				t.Errorf("%s: %d rows in %s (%v), want %d", tt.name, n, table, err, want)
+			}
+		}
+	}
+	for _, last := range []Record{again, sameBatch} {
+		var doc string
+		if err := db.QueryRow(`SELECT doc FROM results WHERE job_id = 'job-1' AND key = `+d.arg(1), last.Key).Scan(&doc); err != nil || strings.ReplaceAll(doc, " ", "") != string(last.Doc) {
+			t.Errorf("%s's doc is %s (%v), want the last record's %s", last.Key, doc, err, last.Doc)
+		}
 	}
 }

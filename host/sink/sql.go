@@ -17,10 +17,8 @@ const SchemaVersion = 1
 type dialect struct {
 	// docType and timeType are the column types of a record's document and time.
 	docType, timeType string
-	// arg is the placeholder of the i-th argument (from 1), and doc converts the placeholder
-	// of a document (JSON text) to docType.
+	// arg is the placeholder of the i-th argument (from 1).
 	arg func(i int) string
-	doc func(arg string) string
 }
 
 // sqlSink stores each collection in a table of its own, named after it:
@@ -41,17 +39,28 @@ func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`
 // PostgreSQL's limits on arguments, and enough that a statement's cost is spread thin.
 const batchRows = 256
 
-// batch is the rows of one collection waiting for their INSERT.
+// batch is the rows of one collection waiting for their INSERT. A key twice in one INSERT is
+// upserted in order in SQLite: the later row replaces the earlier.
 type batch struct {
 	args []any
-	keys map[string]bool // a key twice in one INSERT ... ON CONFLICT is an error in PostgreSQL
-	full *sql.Stmt       // the prepared INSERT of batchRows rows
+	full *sql.Stmt // the prepared INSERT of batchRows rows
 }
 
 // Write stores the run's records in one transaction, creating the tables it needs, batchRows
 // rows to a statement.
-func (s *sqlSink) Write(ctx context.Context, jobID string, records Records) (err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *sqlSink) Write(ctx context.Context, jobID string, records Records) error {
+	return s.inTransaction(ctx, func(_ *sql.Conn, tx *sql.Tx) error { return s.batched(ctx, tx, jobID, records) })
+}
+
+// inTransaction runs load, which writes a run's records, in a transaction of its own on one
+// connection, after making the version table; it commits if load succeeds.
+func (s *sqlSink) inTransaction(ctx context.Context, load func(*sql.Conn, *sql.Tx) error) (err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -63,6 +72,17 @@ func (s *sqlSink) Write(ctx context.Context, jobID string, records Records) (err
 	if err := s.schema(ctx, tx); err != nil {
 		return err
 	}
+	if err := load(conn, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// batched upserts the records, batchRows rows to an INSERT.
+func (s *sqlSink) batched(ctx context.Context, tx *sql.Tx, jobID string, records Records) error {
 	batches := map[string]*batch{}
 	var order []string
 	for r, err := range records {
@@ -74,16 +94,10 @@ func (s *sqlSink) Write(ctx context.Context, jobID string, records Records) (err
 			if err := s.table(ctx, tx, r.Collection); err != nil {
 				return err
 			}
-			b = &batch{keys: map[string]bool{}}
+			b = &batch{}
 			batches[r.Collection] = b
 			order = append(order, r.Collection)
 		}
-		if b.keys[r.Key] {
-			if err := s.insert(ctx, tx, r.Collection, b); err != nil {
-				return err
-			}
-		}
-		b.keys[r.Key] = true
 		b.args = append(b.args, jobID, r.Key, string(r.Doc), r.Created.UTC().Format(time.RFC3339Nano))
 		if len(b.args) == 4*batchRows {
 			if err := s.insert(ctx, tx, r.Collection, b); err != nil {
@@ -100,9 +114,6 @@ func (s *sqlSink) Write(ctx context.Context, jobID string, records Records) (err
 		if err != nil {
 			return err
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
@@ -128,7 +139,6 @@ func (s *sqlSink) insert(ctx context.Context, tx *sql.Tx, collection string, b *
 		return fmt.Errorf("insert into %s: %w", collection, err)
 	}
 	b.args = b.args[:0]
-	clear(b.keys)
 	return nil
 }
 
@@ -141,7 +151,7 @@ func (s *sqlSink) upsert(collection string, n int) string {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString("(" + s.d.arg(4*i+1) + ", " + s.d.arg(4*i+2) + ", " + s.d.doc(s.d.arg(4*i+3)) + ", " + s.d.arg(4*i+4) + ")")
+		q.WriteString("(" + s.d.arg(4*i+1) + ", " + s.d.arg(4*i+2) + ", " + s.d.arg(4*i+3) + ", " + s.d.arg(4*i+4) + ")")
 	}
 	q.WriteString(` ON CONFLICT (job_id, key) DO UPDATE SET doc = excluded.doc, created = excluded.created`)
 	return q.String()

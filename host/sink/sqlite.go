@@ -12,8 +12,7 @@ import (
 
 // sqliteDialect is SQLite's: documents are JSON text, times RFC 3339 text.
 var sqliteDialect = dialect{docType: "TEXT", timeType: "TEXT",
-	arg: func(int) string { return "?" }, // numbered ones cost a lookup each, per row
-	doc: func(arg string) string { return arg }}
+	arg: func(int) string { return "?" }} // numbered ones cost a lookup each, per row
 
 // openSQLite opens (creating) the SQLite file of the path setting. WAL lets readers (tally
 // runs list) read while a run writes; the busy timeout makes a second run that writes the

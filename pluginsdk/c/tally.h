@@ -94,6 +94,9 @@ typedef struct {
     tally_value options; /* a map: option name -> value; tally_option */
     int64_t verbosity;   /* the number of -v */
     bool color;          /* the terminal wants ANSI colours */
+    tally_str limit;       /* the command line's --limit; empty when not given */
+    tally_value tags;      /* its --tags, a List of Strings; absent when not given */
+    tally_value skip_tags; /* its --skip-tags, the same */
 } tally_settings;
 
 /* ---- the reader ---- */
@@ -326,7 +329,7 @@ static inline bool tally_settings_read(const uint8_t *p, uint32_t n, tally_setti
     uint8_t tag;
     tally_value v;
     memset(s, 0, sizeof *s);
-    s->job_id = (tally_str){"", 0};
+    s->job_id = s->limit = (tally_str){"", 0};
     if (n < 5 || *p != TALLY_RECORD) return false;
     while (tally_next_field(&it, &tag, &v)) {
         switch (tag) {
@@ -334,6 +337,9 @@ static inline bool tally_settings_read(const uint8_t *p, uint32_t n, tally_setti
         case 2: s->options = v; break;
         case 3: s->verbosity = tally_int(v); break;
         case 4: s->color = tally_bool(v); break;
+        case 5: s->limit = tally_string(v); break;
+        case 6: s->tags = v; break;
+        case 7: s->skip_tags = v; break;
         default: break;
         }
     }

@@ -35,6 +35,8 @@ type Options struct {
 	JobID     string
 	Verbosity int
 	Color     bool
+	// CommandLine is the run's --limit, --tags and --skip-tags.
+	wire.CommandLine
 	// BatchSize is how many events go in one call; 0 sends them all in one.
 	BatchSize int
 }
@@ -69,7 +71,7 @@ func Run(r *pluginsdk.Runner, events []*event.Event, opts Options) (*Result, err
 	if m.Type != meta.Stdout {
 		term = &log
 	}
-	config := wire.AppendConfig(nil, &wire.Config{JobID: opts.JobID, Options: values, Verbosity: opts.Verbosity, Color: opts.Color})
+	config := wire.AppendConfig(nil, &wire.Config{JobID: opts.JobID, Options: values, Verbosity: opts.Verbosity, Color: opts.Color, CommandLine: opts.CommandLine})
 	if err := r.Configure(config, term, &log); err != nil {
 		return finish(err)
 	}

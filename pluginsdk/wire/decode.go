@@ -73,7 +73,16 @@ func DecodeConfig(b []byte) (c *Config, err error) {
 	if ok, off = field(b, off, end, TagConfigColor); ok {
 		c.Color, off = flag(b, off)
 	}
-	d.finish(closeRecord(b, off, end, TagConfigColor))
+	if ok, off = field(b, off, end, TagConfigLimit); ok {
+		c.Limit, off = str(b, off)
+	}
+	if ok, off = field(b, off, end, TagConfigTags); ok {
+		c.Tags, off = stringList(b, off)
+	}
+	if ok, off = field(b, off, end, TagConfigSkipTags); ok {
+		c.SkipTags, off = stringList(b, off)
+	}
+	d.finish(closeRecord(b, off, end, TagConfigSkipTags))
 	return c, nil
 }
 
@@ -202,6 +211,16 @@ func closeRecord(b []byte, off, end int, last byte) int {
 		panic(corruption("field out of order or overrunning its record"))
 	}
 	return end
+}
+
+// stringList reads a List of Strings.
+func stringList(b []byte, off int) ([]string, int) {
+	n, off := header(b, off, List)
+	l := make([]string, n)
+	for i := range l {
+		l[i], off = str(b, off)
+	}
+	return l, off
 }
 
 // rawValue returns the value at off, still encoded.
@@ -388,12 +407,7 @@ func (d *decoder) task(off int) (*event.Task, int) {
 		t.UUID, off = str(b, off)
 	}
 	if ok, off = field(b, off, end, TagTaskTags); ok {
-		var n int
-		n, off = header(b, off, List)
-		t.Tags = make([]string, n)
-		for i := range t.Tags {
-			t.Tags[i], off = str(b, off)
-		}
+		t.Tags, off = stringList(b, off)
 	}
 	if ok, off = field(b, off, end, TagTaskArgs); ok {
 		if d.raw {

@@ -154,16 +154,33 @@ func AppendConfig(b []byte, c *Config) []byte {
 	b = AppendValue(append(b, TagConfigOptions), c.Options)
 	b = appendIntField(b, TagConfigVerbosity, int64(c.Verbosity))
 	b = appendFlag(b, TagConfigColor, c.Color)
+	if c.Limit != "" {
+		b = appendStringField(b, TagConfigLimit, c.Limit)
+	}
+	if len(c.Tags) > 0 {
+		b = AppendValue(append(b, TagConfigTags), c.Tags)
+	}
+	if len(c.SkipTags) > 0 {
+		b = AppendValue(append(b, TagConfigSkipTags), c.SkipTags)
+	}
 	return endRecord(b, start)
 }
 
 // AppendValue appends any value a module result can hold. Maps and slices of any element type
-// become Maps and Lists; other types (structs, times) are encoded as their JSON form would
-// decode, so that a plugin sees what events.jsonl shows.
+// become Maps and Lists; a Value, already encoded, is appended as it is; other types
+// (structs, times) are encoded as their JSON form would decode, so that a plugin sees what
+// events.jsonl shows.
 func AppendValue(b []byte, v any) []byte {
 	switch x := v.(type) {
 	case nil:
 		return append(b, byte(Null))
+	case Value:
+		if len(x) == 0 {
+			return append(b, byte(Null))
+		}
+		return append(b, x...)
+	case time.Time:
+		return appendTime(b, x)
 	case bool:
 		if x {
 			return append(b, byte(True))
@@ -266,12 +283,19 @@ func appendReflect(b []byte, v any) []byte {
 	return appendJSON(b, v)
 }
 
+// appendTime appends t as a String, in RFC 3339 with nanoseconds, as its JSON form, formatted
+// in place.
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, byte(String), 0, 0, 0, 0)
+	at := len(b)
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	binary.LittleEndian.PutUint32(b[at-4:], uint32(len(b)-at))
+	return b
+}
+
 // appendJSON encodes v as encoding/json would show it, for types with their own JSON form
-// (time.Time, structs) and anything else left.
+// (structs) and anything else left.
 func appendJSON(b []byte, v any) []byte {
-	if t, ok := v.(time.Time); ok {
-		return appendString(b, t.Format(time.RFC3339Nano))
-	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		return appendString(b, fmt.Sprint(v))

@@ -106,6 +106,9 @@ const (
 	TagConfigOptions   = 2 // Map: option name -> value of the option's type (lists are Lists of String)
 	TagConfigVerbosity = 3 // Int: the number of -v flags
 	TagConfigColor     = 4 // True: the terminal wants colour
+	TagConfigLimit     = 5 // String: the command line's --limit
+	TagConfigTags      = 6 // List of String: its --tags
+	TagConfigSkipTags  = 7 // List of String: its --skip-tags
 )
 
 // Config is the payload of tally_configure: what the host tells a plugin before the first
@@ -115,6 +118,14 @@ type Config struct {
 	Options   map[string]any // set options only, of their declared type
 	Verbosity int
 	Color     bool
+	CommandLine
+}
+
+// CommandLine is what the run's command line chose of the hosts and tasks: --limit, --tags,
+// --skip-tags, as given (empty when not given).
+type CommandLine struct {
+	Limit          string
+	Tags, SkipTags []string
 }
 
 // ErrCorrupt is wrapped by every decoding error.

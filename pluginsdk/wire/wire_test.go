@@ -3,7 +3,9 @@ package wire
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -194,14 +196,32 @@ func TestDecodeRejectsCorruptPayloadsWithoutPanicking(t *testing.T) {
 }
 
 func TestConfigRoundTrip(t *testing.T) {
-	in := &Config{JobID: "j", Options: map[string]any{"n": int64(3), "names": []string{"a"}, "on": true}, Verbosity: 2, Color: true}
-	got, err := DecodeConfig(AppendConfig(nil, in))
+	line := CommandLine{Limit: "web*:!web3", Tags: []string{"deploy", "config"}, SkipTags: []string{"slow"}}
+	for _, tt := range []struct {
+		name string
+		line CommandLine
+	}{{"without a limit or tags", CommandLine{}}, {"with a limit and tags", line}} {
+		in := &Config{JobID: "j", Options: map[string]any{"n": int64(3), "names": []string{"a"}, "on": true}, Verbosity: 2, Color: true, CommandLine: tt.line}
+		got, err := DecodeConfig(AppendConfig(nil, in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &Config{JobID: "j", Options: map[string]any{"n": 3, "names": []any{"a"}, "on": true}, Verbosity: 2, Color: true, CommandLine: tt.line}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %+v, want %+v", tt.name, got, want)
+		}
+	}
+}
+
+// A settings record without the command line's fields (a host of the first revision of ABI
+// version 1) decodes with them empty.
+func TestConfigWithoutTheCommandLineFieldsDecodes(t *testing.T) {
+	got, err := DecodeConfig(AppendConfig(nil, &Config{JobID: "j", Verbosity: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Config{JobID: "j", Options: map[string]any{"n": 3, "names": []any{"a"}, "on": true}, Verbosity: 2, Color: true}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %+v, want %+v", got, want)
+	if got.JobID != "j" || got.Verbosity != 1 || got.Limit != "" || got.Tags != nil || got.SkipTags != nil {
+		t.Errorf("got %+v", got)
 	}
 }
 
@@ -215,4 +235,96 @@ func FuzzDecodeBatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A Value read from a payload goes into a new one as it is, and an empty one as Null: a
+// plugin can pass part of a raw result on without decoding it.
+func TestAppendValueCopiesAnEncodedValue(t *testing.T) {
+	res := Value(AppendValue(nil, map[string]any{"msg": "ok", "rc": 2, "list": []any{1.5, nil}}))
+	got, err := DecodeValue(AppendValue(nil, map[string]any{"res": res, "msg": res.Get("msg"), "none": res.Get("absent")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"res": map[string]any{"msg": "ok", "rc": 2, "list": []any{1.5, nil}}, "msg": "ok", "none": nil}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v, want %#v", got, want)
+	}
+}
+
+// A Doc encodes what AppendValue would of the same map, and Reset starts a new one.
+func TestDocEncodesAMapEntryByEntry(t *testing.T) {
+	var d Doc
+	d.Str("old", "gone")
+	d.Reset()
+	d.Str("s", "x")
+	d.Int("i", -3)
+	d.Float("f", 0.5)
+	d.Bool("b", true)
+	d.Time("t", t0)
+	d.Value("v", Value(AppendValue(nil, []any{"a", 1})))
+	got, err := DecodeValue(bytes.Clone(d.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := DecodeValue(AppendValue(nil, map[string]any{"s": "x", "i": -3, "f": 0.5, "b": true, "t": t0, "v": []any{"a", 1}}))
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v, want %#v", got, want)
+	}
+	var empty Doc
+	if got, err := DecodeValue(bytes.Clone(empty.Bytes())); err != nil || !reflect.DeepEqual(got, map[string]any{}) {
+		t.Errorf("an empty Doc is %#v (%v), want an empty Map", got, err)
+	}
+}
+
+func TestAppendJSONWritesWhatEncodingJSONWritesOfTheDecodedValue(t *testing.T) {
+	dup := Doc{}
+	dup.Str("k", "first")
+	dup.Int("a", 1)
+	dup.Str("k", "last")
+	for _, tt := range []struct {
+		name string
+		v    Value
+	}{
+		{"scalars", Value(AppendValue(nil, map[string]any{"n": nil, "t": true, "f": false, "i": -42, "big": int64(math.MaxInt64)}))},
+		{"floats", Value(AppendValue(nil, []any{0.0, math.Copysign(0, -1), 0.1, 1e20, 1e21, 1e-6, 1e-7, -2.5e-9, 123456789.125, math.MaxFloat64, math.SmallestNonzeroFloat64}))},
+		{"strings", Value(AppendValue(nil, []any{"", "plain", `"quoted" \back\`, "<a href=\"x\">&amp;</a>", "\b\f\n\r\t\x00\x1f\x7f",
+			"é ü 日本", "\u2028\u2029", "bad \xff\xfe utf-8", "cut \xe6\x97"}))},
+		{"nested and sorted", Value(AppendValue(nil, map[string]any{"z": []any{map[string]any{"b": 1, "a": []any{}}, map[string]any{}},
+			"a": map[string]any{"y": map[string]any{"x": "<"}, "é": 1, "E": 2}, "m": []any{nil, []any{[]any{}}}}))},
+		{"a key twice keeps the last", dup.Bytes()},
+	} {
+		want, err := DecodeValue(bytes.Clone(tt.v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantJSON, _ := json.Marshal(want)
+		got, err := AppendJSON([]byte("prefix:"), tt.v)
+		if err != nil || string(got) != "prefix:"+string(wantJSON) {
+			t.Errorf("%s: got %s (%v), want prefix:%s", tt.name, got, err, wantJSON)
+		}
+	}
+}
+
+func TestAppendJSONRefusesWhatJSONCannotHoldAndMalformedValues(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		v    Value
+		want error
+	}{
+		{"NaN", Value(AppendValue(nil, map[string]any{"x": math.NaN()})), ErrNotJSON},
+		{"infinity in a list", Value(AppendValue(nil, []any{1, math.Inf(-1)})), ErrNotJSON},
+		{"truncated", Value(AppendValue(nil, map[string]any{"x": "long enough"}))[:12], ErrCorrupt},
+		{"bytes left over", Value(append(AppendValue(nil, 1), 0)), ErrCorrupt},
+		{"a record", Value(AppendConfig(nil, &Config{JobID: "j"})), ErrCorrupt},
+		{"a map whose size is too large for its items", func() Value {
+			v := AppendValue(nil, map[string]any{"a": 1})
+			v = append(v, byte(Null))
+			binary.LittleEndian.PutUint32(v[1:], binary.LittleEndian.Uint32(v[1:])+1)
+			return Value(v)
+		}(), ErrCorrupt},
+	} {
+		if _, err := AppendJSON(nil, tt.v); !errors.Is(err, tt.want) {
+			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
+		}
+	}
 }
