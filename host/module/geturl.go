@@ -117,23 +117,18 @@ func getURL(ctx context.Context, t *Task, p params) (Result, error) {
 	}
 	start := time.Now()
 	// The body goes to a temporary file next to dest, so that putting it in place is a rename.
-	prefix := fmt.Sprintf("t=$(mktemp %s/.tally-get_url.XXXXXXXX 2>/dev/null) || { echo nodir; exit 0; }; h=\"$t.head\"; echo ok\n", shPath(dir))
+	prefix := fmt.Sprintf("t=$(mktemp %s/.tally-get_url.XXXXXXXX 2>/dev/null) || { echo nodir; exit 0; }; h=\"$t.head\"; echo go\n", shPath(dir))
 	suffix := "rm -f -- \"$h\"; printf '%s\\n' \"$t\"; tally_sum sha1 \"$t\"; wc -c < \"$t\"\n"
 	if t.Check {
 		// HEAD has no body (curl -I writes the head to $t).
 		suffix = ": > \"$t\"\n" + suffix + "rm -f -- \"$t\"\n"
 	}
-	var resp *httpResponse
-	res, err := t.sh(ctx, shHelpers+prefix+req.script()+suffix, nil, nil)
-	if err == nil {
-		if first, rest, _ := strings.Cut(string(res.Stdout), "\n"); first == "nodir" {
-			return fail(fmt.Sprintf("Destination %s does not exist", dir), "dest", dest, "url", url, "elapsed", 0), nil
-		} else {
-			resp, err = parseHTTP(rest, &req)
-		}
-	}
+	resp, lead, err := runHTTP(ctx, t, &req, prefix, suffix)
 	if err != nil {
 		return nil, fmt.Errorf("get_url %s: %w", url, err)
+	}
+	if lead == "nodir" {
+		return fail(fmt.Sprintf("Destination %s does not exist", dir), "dest", dest, "url", url, "elapsed", 0), nil
 	}
 	elapsed := int(time.Since(start).Seconds())
 	tmpLines := strings.Split(resp.rest, "\n")
@@ -255,8 +250,8 @@ func isURL(s string) bool {
 // the sum for the file url names, "" when it has none.
 func checksumFromURL(ctx context.Context, t *Task, req httpRequest, sumURL, url string) (string, error) {
 	req.method, req.url = "GET", sumURL
-	resp, err := runHTTP(ctx, t, &req, "t=$(mktemp) && h=$(mktemp) || exit 1\n", "cat -- \"$t\"; rm -f -- \"$t\" \"$h\"\n")
-	if err != nil || resp.status != 200 {
+	resp, _, err := runHTTP(ctx, t, &req, "t=$(mktemp) && h=$(mktemp) || exit 1\necho go\n", "cat -- \"$t\"; rm -f -- \"$t\" \"$h\"\n")
+	if err != nil || resp == nil || resp.status != 200 {
 		return "", err
 	}
 	lines := strings.Split(strings.TrimRight(resp.rest, "\n"), "\n")

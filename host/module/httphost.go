@@ -125,22 +125,26 @@ func parseHTTP(out string, r *httpRequest) (*httpResponse, error) {
 	return res, nil
 }
 
-// runHTTP runs req on the host with prefix (shell text that sets t and h, the files for the
-// body and the head) before it and suffix after, and returns the response, whose rest is what
-// suffix printed. A request that got no response reports the client's stderr.
-func runHTTP(ctx context.Context, t *Task, req *httpRequest, prefix, suffix string) (*httpResponse, error) {
+// runHTTP runs req on the host with prefix before it and suffix after. prefix sets t and h,
+// the files for the body and the head, and prints one line, returned as lead; when lead is
+// not "go" the request was not made and the response is nil. The response's rest is what
+// suffix printed; a request that got no response has the client's message.
+func runHTTP(ctx context.Context, t *Task, req *httpRequest, prefix, suffix string) (resp *httpResponse, lead string, err error) {
 	res, err := t.sh(ctx, shHelpers+prefix+req.script()+suffix, req.body, nil)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	resp, err := parseHTTP(string(res.Stdout), req)
-	if err != nil {
-		return nil, err
+	lead, rest, _ := strings.Cut(string(res.Stdout), "\n")
+	if lead != "go" {
+		return nil, lead, nil
+	}
+	if resp, err = parseHTTP(rest, req); err != nil {
+		return nil, lead, fmt.Errorf("%s %s: %w", req.method, req.url, err)
 	}
 	if resp.status == 0 && resp.tool == "curl" {
 		resp.errText = strings.TrimSpace(string(res.Stderr))
 	}
-	return resp, nil
+	return resp, lead, nil
 }
 
 // msg is urllib's message for the response: "OK (N bytes)" for a 200, "HTTP Error N: REASON"

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tallyrun/tally/host/connection"
 	"github.com/tallyrun/tally/internal/pytext"
 )
 
@@ -98,11 +97,10 @@ func uri(ctx context.Context, t *Task, p params) (Result, error) {
 		insecure: !p.bool("validate_certs"), user: p.str("url_username"), pass: p.str("url_password"), curlOnly: true,
 		follow: follow == "all" || follow == "yes" || follow == "urllib2" || follow == "safe" && (method == "GET" || method == "HEAD")}
 	var pre strings.Builder
-	for _, c := range []struct{ name, test, msg string }{
-		{"creates", "-e", "skipped, since '%s' exists"}, {"removes", "! -e", "skipped, since '%s' does not exist"}} {
-		if p.has(c.name) {
-			fmt.Fprintf(&pre, "if [ %s %s ]; then echo skip; printf '%%s\\n' %s; exit 0; fi\n", c.test, shPath(p.str(c.name)),
-				connection.Quote(fmt.Sprintf(c.msg, p.str(c.name))))
+	skips := map[string]string{"creates": "skipped, since '%s' exists", "removes": "skipped, since '%s' does not exist"}
+	for _, c := range [][2]string{{"creates", "-e"}, {"removes", "! -e"}} {
+		if p.has(c[0]) {
+			fmt.Fprintf(&pre, "if [ %s %s ]; then echo %s; exit 0; fi\n", c[1], shPath(p.str(c[0])), c[0])
 		}
 	}
 	pre.WriteString("t=$(mktemp) && h=$(mktemp) || exit 1\necho go\n")
@@ -125,22 +123,14 @@ rm -f -- "$t" "$h"; tally_stat "$f" -L
 `, shPath(dest), want.String())
 	}
 	start := time.Now()
-	res, err := t.sh(ctx, shHelpers+pre.String()+req.script()+suffix, req.body, nil)
-	if err != nil {
-		return nil, err
-	}
-	first, rest, _ := strings.Cut(string(res.Stdout), "\n")
-	if first == "skip" {
-		r := Result{"changed": false, "stdout": strings.TrimSuffix(rest, "\n")}
-		addLines(r)
-		return r, nil
-	}
-	resp, err := parseHTTP(rest, &req)
+	resp, lead, err := runHTTP(ctx, t, &req, pre.String(), suffix)
 	if err != nil {
 		return nil, fmt.Errorf("uri %s: %w", target, err)
 	}
-	if resp.status == 0 && resp.tool == "curl" {
-		resp.errText = strings.TrimSpace(string(res.Stderr))
+	if msg, ok := skips[lead]; ok {
+		r := Result{"changed": false, "stdout": fmt.Sprintf(msg, p.str(lead))}
+		addLines(r)
+		return r, nil
 	}
 	elapsed := int(time.Since(start).Seconds())
 	switch {
