@@ -43,9 +43,10 @@ type httpResponse struct {
 // response head to "$h", then prints the response record parseHTTP reads. The caller creates
 // $t and $h and prints what it needs after.
 func (r *httpRequest) script() string {
+	// Connection: close, as Python's urllib asks (servers answer with that header too).
 	curl := []string{"curl", "-sS", "-o", `"$t"`, "-D", `"$h"`, "-w", `'%{http_code} %{url_effective}\n'`,
-		"--max-time", strconv.Itoa(r.timeout)}
-	wget := []string{"wget", "-q", "-S", "-O", `"$t"`, "-T", strconv.Itoa(r.timeout), "-t", "1"}
+		"--max-time", strconv.Itoa(r.timeout), "-H", "'Connection: close'"}
+	wget := []string{"wget", "-q", "-S", "-O", `"$t"`, "-T", strconv.Itoa(r.timeout), "-t", "1", "--no-http-keep-alive"}
 	switch r.method {
 	case "GET":
 	case "HEAD":
