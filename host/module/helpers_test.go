@@ -158,7 +158,7 @@ func TestRegistry(t *testing.T) {
 		"add_host": {Controller: true}, "group_by": {Controller: true},
 		"async_status": {},
 		"replace":      {}, "blockinfile": {}, "slurp": {}, "fetch": {}, "tempfile": {}, "assemble": {}, "find": {},
-		"get_url": {}, "uri": {},
+		"get_url": {}, "uri": {}, "unarchive": {},
 	}
 	if len(registry) != len(want) {
 		t.Errorf("%d modules registered, want %d", len(registry), len(want))
