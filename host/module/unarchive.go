@@ -138,6 +138,10 @@ else echo kept; fi
 	if handler == "unknown" {
 		return fail(fmt.Sprintf("Failed to find handler for \"%s\". Make sure the required command to extract the file is installed.", src)), nil
 	}
+	if t.Check && handler != "ZipArchive" {
+		// As Ansible, whose tar handlers give up in check mode.
+		return Result{"changed": false, "skipped": true, "msg": "remote module (unarchive) does not support check mode when using gtar"}, nil
+	}
 	state, rest, _ := strings.Cut(rest, "\n")
 	r := Result{"changed": state == "differs", "dest": dest, "handler": handler, "src": src}
 	if !t.Check {
