@@ -101,7 +101,7 @@ func getURL(ctx context.Context, t *Task, p params) (Result, error) {
 			if res["changed"] == true {
 				res["msg"] = "file already exists but file attributes changed"
 			}
-			return addPathInfo(res, fi), nil
+			return res, nil
 		}
 		if !force && !mismatch {
 			req.modifiedFile = dest // If-Modified-Since its mtime, as Ansible's last_mod_time
