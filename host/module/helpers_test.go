@@ -157,6 +157,8 @@ func TestRegistry(t *testing.T) {
 		"fail": {Controller: true}, "assert": {Controller: true}, "wait_for": {}, "pause": {Controller: true},
 		"add_host": {Controller: true}, "group_by": {Controller: true},
 		"async_status": {},
+		"replace":      {}, "blockinfile": {}, "slurp": {}, "fetch": {}, "tempfile": {}, "assemble": {}, "find": {},
+		"get_url": {}, "uri": {}, "unarchive": {},
 	}
 	if len(registry) != len(want) {
 		t.Errorf("%d modules registered, want %d", len(registry), len(want))

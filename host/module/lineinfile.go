@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/tallyrun/tally/host/connection"
 )
 
 var lineinfileSpec = &argSpec{module: "lineinfile", options: withAttrs(map[string]option{
@@ -34,9 +32,6 @@ var runLineinfile = withSpec(lineinfileSpec, lineinfile)
 func lineinfile(ctx context.Context, t *Task, p params) (Result, error) {
 	var err error
 	dest := p.str("path")
-	if err := checkPath("path", dest); err != nil {
-		return nil, err
-	}
 	present := p.str("state") == "present"
 	e := edit{line: []byte(p.str("line")), backrefs: p.bool("backrefs"), firstmatch: p.bool("firstmatch")}
 	for _, o := range []struct {
@@ -68,35 +63,20 @@ func lineinfile(ctx context.Context, t *Task, p params) (Result, error) {
 		e.insertAfter = "EOF"
 	}
 
-	script := fmt.Sprintf("p=%s\ntally_stat \"$p\" -L\ntally_ids\n", shPath(dest))
-	if present && p.bool("create") && !t.Check {
-		// As Ansible, a missing file's directories are created even if no line is added.
-		script += "[ -e \"$p\" ] || mkdir -p -- \"$(dirname -- \"$p\")\" || exit 1\n"
-	}
-	script += "if [ -f \"$p\" ]; then cat -- \"$p\" || exit 1; fi"
-	out, err := t.probe(ctx, script)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", dest, err)
-	}
-	l := newLines(out)
-	fi, err := l.stat()
+	f, err := readText(ctx, t, dest, present && p.bool("create"))
 	if err != nil {
 		return nil, err
 	}
-	who, err := l.ids()
-	if err != nil {
-		return nil, err
-	}
-	dest = fi.path
+	dest = f.fi.path
 	switch {
-	case fi.isDir():
+	case f.fi.isDir():
 		return fail(fmt.Sprintf("Path %s is a directory !", dest), "rc", 256), nil
-	case !fi.exists && !present:
+	case !f.fi.exists && !present:
 		return Result{"changed": false, "msg": "file not present"}, nil
-	case !fi.exists && !p.bool("create"):
+	case !f.fi.exists && !p.bool("create"):
 		return fail(fmt.Sprintf("Destination %s does not exist !", dest), "rc", 257), nil
 	}
-	before := []byte(l.rest())
+	before := f.before
 	lines := splitKeepEnds(before)
 	var msg string
 	var changed bool
@@ -112,75 +92,25 @@ func lineinfile(ctx context.Context, t *Task, p params) (Result, error) {
 		}
 		r["found"] = found
 	}
-	if !fi.exists && !changed {
+	if !f.fi.exists && !changed {
 		r["changed"], r["msg"] = false, msg
 		return r, nil
 	}
-	cur, existed := fi.perm(), fi.exists
-	if !fi.exists {
-		cur = 0o666 &^ who.umask
-		fi = &fileInfo{path: dest, exists: true, mode: typeReg | cur, uid: who.uid, gid: who.gid, owner: who.user, group: who.group}
-	}
-	a := attrsOf(p)
-	cmds, err := a.commands(fi, who.umask)
-	if err != nil {
-		return modeFailure(err, dest), nil
-	}
-	attrsChanged := len(cmds) > 0
+	f.assumeCreated()
+	after := bytes.Join(lines, nil)
 	if t.Diff {
-		r["diff"] = lineinfileDiff(dest, a, fi, who.umask, before, bytes.Join(lines, nil))
+		r["diff"] = textDiff(dest, attrsOf(p), f.fi, f.who.umask, before, after)
 	}
-	if changed && !t.Check {
-		mode := cur
-		if a.mode != nil {
-			mode, _ = resolveMode(a.mode, cur, false, who.umask) // valid: commands resolved it
-		}
-		data := bytes.Join(lines, nil)
-		if v := p.str("validate"); v != "" {
-			if res, err := validateContent(ctx, t, v, dest, data); res != nil || err != nil {
-				return res, err
-			}
-		}
-		if p.bool("backup") && existed {
-			if r["backup"], err = backupFile(ctx, t, dest); err != nil {
-				return nil, err
-			}
-		}
-		if err := t.Conn.Put(ctx, dest, data, connection.FileMode(mode), t.Become); err != nil {
-			return nil, err
-		}
-		// Put set the mode and kept the owner and group.
-		if cmds, err = a.ownership().commands(fi, who.umask); err != nil {
-			return nil, err
-		}
+	s, err := f.save(ctx, t, p, after, changed)
+	if err != nil || s.failed != nil {
+		return s.failed, err
 	}
-	if len(cmds) > 0 {
-		if _, err := t.apply(ctx, cmds, dest); err != nil {
-			return nil, err
-		}
+	if s.backup != "" {
+		r["backup"] = s.backup
 	}
-	if attrsChanged {
-		if changed {
-			msg += " and "
-		}
-		msg += "ownership, perms or SE linux context changed"
-		changed = true
-	}
+	msg, changed = attrsMsg(msg, changed, s.attrsChanged)
 	r["changed"], r["msg"] = changed, msg
 	return r, nil
-}
-
-// lineinfileDiff is lineinfile's diff: the file's content before and after, and the attributes
-// a sets on fi.
-func lineinfileDiff(dest string, a attrs, fi *fileInfo, umask uint32, before, after []byte) []any {
-	content := map[string]any{"before": string(before), "after": string(after),
-		"before_header": dest + " (content)", "after_header": dest + " (content)"}
-	attr := map[string]any{}
-	if ch, _ := a.changes(fi, umask); len(ch) > 0 { // commands computed them without error
-		attr = attrsDiff("", ch)
-	}
-	attr["before_header"], attr["after_header"] = dest+" (file attributes)", dest+" (file attributes)"
-	return []any{content, attr}
 }
 
 // edit is a lineinfile edit, ported from Ansible's present() and absent().

@@ -44,6 +44,11 @@ func (r *pyRegexp) FindSubmatchIndex(b []byte) []int {
 	if err != nil || m == nil {
 		return nil
 	}
+	return groupIndexes(m)
+}
+
+// groupIndexes are a regexp2 match's byte offsets, as FindSubmatchIndex gives them.
+func groupIndexes(m *regexp2.Match) []int {
 	groups := m.Groups()
 	out := make([]int, 0, 2*len(groups))
 	for _, g := range groups {
@@ -72,4 +77,32 @@ func (r *pyRegexp) SubexpIndex(name string) int {
 		return r.re2.SubexpIndex(name)
 	}
 	return r.bt.GroupNumberFromName(name)
+}
+
+// FindAllSubmatchIndex returns the submatch indexes of each successive non-overlapping match
+// in b, as FindSubmatchIndex gives them for one.
+func (r *pyRegexp) FindAllSubmatchIndex(b []byte) [][]int {
+	if r.re2 != nil {
+		return r.re2.FindAllSubmatchIndex(b, -1)
+	}
+	var all [][]int
+	m, err := r.bt.FindStringMatch(string(b))
+	for err == nil && m != nil {
+		all = append(all, groupIndexes(m))
+		m, err = r.bt.FindNextMatch(m)
+	}
+	return all
+}
+
+// subn replaces each match of r in src by the Python template tmpl (see expandPython) and
+// returns the result with the number of replacements, as Python's re.subn.
+func (r *pyRegexp) subn(src, tmpl []byte) ([]byte, int) {
+	matches := r.FindAllSubmatchIndex(src)
+	var out []byte
+	last := 0
+	for _, m := range matches {
+		out = append(append(out, src[last:m[0]]...), expandPython(r, tmpl, src, m)...)
+		last = m[1]
+	}
+	return append(out, src[last:]...), len(matches)
 }

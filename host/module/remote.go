@@ -67,7 +67,7 @@ tally_sum() {
 tally_stat() {
 	if [ "$2" = -L ]; then [ -e "$1" ]; else [ -e "$1" ] || [ -L "$1" ]; fi || { echo absent; printf '%s\n' "$1"; return 0; }
 	echo present; printf '%s\n' "$1"
-	stat $2 -c '%f|%u|%g|%U|%G|%s|%h|%i|%d|%X|%Y|%Z|%x|%y|%z' -- "$1" || exit 1
+	stat $2 -c '` + statFormat + `' -- "$1" || exit 1
 	r=0; w=0; x=0; e=0; [ -r "$1" ] && r=1; [ -w "$1" ] && w=1; [ -x "$1" ] && x=1; [ -e "$1" ] && e=1
 	echo "$r $w $x $e"
 	if [ -L "$1" ]; then readlink -- "$1"; readlink -f -- "$1"; else echo; echo; fi
@@ -125,10 +125,26 @@ func (l *lines) stat() (*fileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := strings.Split(rec[0], "|")
 	access := strings.Fields(rec[1])
-	if len(f) != 15 || len(access) != 4 {
+	if len(access) != 4 {
 		return nil, fmt.Errorf("unexpected stat output from the host: %q", rec[:2])
+	}
+	if err := fi.parseStat(strings.Split(rec[0], "|")); err != nil {
+		return nil, err
+	}
+	fi.readable, fi.writeable, fi.executable = access[0] == "1", access[1] == "1", access[2] == "1"
+	fi.resolves = access[3] == "1"
+	fi.linkTarget, fi.linkSource, fi.checksum = rec[2], rec[3], rec[4]
+	return fi, nil
+}
+
+// statFormat is stat -c's format for the fields parseStat reads.
+const statFormat = "%f|%u|%g|%U|%G|%s|%h|%i|%d|%X|%Y|%Z|%x|%y|%z"
+
+// parseStat reads the fields of a stat -c statFormat line, split at its bars.
+func (fi *fileInfo) parseStat(f []string) error {
+	if len(f) != 15 {
+		return fmt.Errorf("unexpected stat output from the host: %q", strings.Join(f, "|"))
 	}
 	var errs []error
 	num := func(s string, base int) uint64 {
@@ -146,12 +162,9 @@ func (l *lines) stat() (*fileInfo, error) {
 	fi.mtime = float64(num(f[10], 10)) + fraction(f[13])
 	fi.ctime = float64(num(f[11], 10)) + fraction(f[14])
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("unexpected stat output from the host: %q: %w", rec[0], err)
+		return fmt.Errorf("unexpected stat output from the host: %q: %w", strings.Join(f, "|"), err)
 	}
-	fi.readable, fi.writeable, fi.executable = access[0] == "1", access[1] == "1", access[2] == "1"
-	fi.resolves = access[3] == "1"
-	fi.linkTarget, fi.linkSource, fi.checksum = rec[2], rec[3], rec[4]
-	return fi, nil
+	return nil
 }
 
 // take reads n lines.

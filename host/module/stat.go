@@ -51,22 +51,10 @@ func statModule(ctx context.Context, t *Task, p params) (Result, error) {
 		r["stat"] = map[string]any{"exists": false}
 		return r, nil
 	}
-	m := fi.mode
-	bit := func(b uint32) bool { return m&b != 0 }
-	typ := m & typeMask
-	st := map[string]any{
-		"exists": true, "path": fi.path, "mode": fmt.Sprintf("%04o", m&permBits),
-		"isdir": typ == typeDir, "ischr": typ == typeChar, "isblk": typ == typeBlock, "isreg": typ == typeReg,
-		"isfifo": typ == typeFIFO, "islnk": typ == typeLink, "issock": typ == typeSock,
-		"uid": fi.uid, "gid": fi.gid, "size": fi.size, "inode": fi.inode, "dev": fi.dev, "nlink": fi.nlink,
-		"atime": fi.atime, "mtime": fi.mtime, "ctime": fi.ctime,
-		"wusr": bit(0o200), "rusr": bit(0o400), "xusr": bit(0o100),
-		"wgrp": bit(0o020), "rgrp": bit(0o040), "xgrp": bit(0o010),
-		"woth": bit(0o002), "roth": bit(0o004), "xoth": bit(0o001),
-		"isuid": bit(modeSUID), "isgid": bit(modeSGID),
-		"readable": fi.readable, "writeable": fi.writeable, "executable": fi.executable,
-	}
-	if typ == typeLink {
+	st := modeInfo(fi)
+	st["exists"], st["path"] = true, fi.path
+	st["readable"], st["writeable"], st["executable"] = fi.readable, fi.writeable, fi.executable
+	if fi.isLink() {
 		st["lnk_source"], st["lnk_target"] = fi.linkSource, fi.linkTarget
 	}
 	// stat prints UNKNOWN for ids without a name, where Ansible leaves the key out.
@@ -89,4 +77,23 @@ func statModule(ctx context.Context, t *Task, p params) (Result, error) {
 	}
 	r["stat"] = st
 	return r, nil
+}
+
+// modeInfo is what Ansible's stat and find report of every file: its type, mode bits, ids,
+// size, inode and times.
+func modeInfo(fi *fileInfo) map[string]any {
+	m := fi.mode
+	bit := func(b uint32) bool { return m&b != 0 }
+	typ := m & typeMask
+	return map[string]any{
+		"mode":  fmt.Sprintf("%04o", m&permBits),
+		"isdir": typ == typeDir, "ischr": typ == typeChar, "isblk": typ == typeBlock, "isreg": typ == typeReg,
+		"isfifo": typ == typeFIFO, "islnk": typ == typeLink, "issock": typ == typeSock,
+		"uid": fi.uid, "gid": fi.gid, "size": fi.size, "inode": fi.inode, "dev": fi.dev, "nlink": fi.nlink,
+		"atime": fi.atime, "mtime": fi.mtime, "ctime": fi.ctime,
+		"wusr": bit(0o200), "rusr": bit(0o400), "xusr": bit(0o100),
+		"wgrp": bit(0o020), "rgrp": bit(0o040), "xgrp": bit(0o010),
+		"woth": bit(0o002), "roth": bit(0o004), "xoth": bit(0o001),
+		"isuid": bit(modeSUID), "isgid": bit(modeSGID),
+	}
 }

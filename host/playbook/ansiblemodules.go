@@ -22,6 +22,7 @@ func init() {
 		"slurp", "stat", "subversion", "systemd", "systemd_service", "sysvinit", "tempfile",
 		"template", "unarchive", "uri", "user", "validate_argument_spec", "wait_for",
 		"wait_for_connection", "yum", "yum_repository",
+		"synchronize", // ansible.posix's, usually written without its collection
 	} {
 		ansibleModules[name] = true
 	}
