@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/tallyrun/tally/internal/pytext"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -111,7 +111,7 @@ func assemble(ctx context.Context, t *Task, p params) (Result, error) {
 // joinFragments is Ansible's assemble_from_fragments: the fragments whose names match, with
 // the delimiter (its escapes decoded) between them, each ended by a line break.
 func joinFragments(frags []fragment, nameRe *pyRegexp, ignoreHidden bool, delimiter string) []byte {
-	delim := []byte(decodeEscapes(delimiter))
+	delim := []byte(pytext.Unescape(delimiter, true)) // codecs.escape_decode
 	var out []byte
 	addNewline, delimit := false, false
 	for _, f := range frags {
@@ -132,40 +132,6 @@ func joinFragments(frags []fragment, nameRe *pyRegexp, ignoreHidden bool, delimi
 		addNewline = !bytes.HasSuffix(f.data, []byte("\n"))
 	}
 	return out
-}
-
-// decodeEscapes decodes the backslash escapes of Python's codecs.escape_decode that a
-// delimiter uses: \n, \t, \r, \\, \', \" and \xNN.
-func decodeEscapes(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' || i+1 == len(s) {
-			b.WriteByte(s[i])
-			continue
-		}
-		i++
-		switch c := s[i]; c {
-		case 'n':
-			b.WriteByte('\n')
-		case 't':
-			b.WriteByte('\t')
-		case 'r':
-			b.WriteByte('\r')
-		case '\\', '\'', '"':
-			b.WriteByte(c)
-		case 'x':
-			if n, err := strconv.ParseUint(s[i+1:min(i+3, len(s))], 16, 8); err == nil && i+3 <= len(s) {
-				b.WriteByte(byte(n))
-				i += 2
-				continue
-			}
-			b.WriteString(`\x`)
-		default:
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
 }
 
 // hostFragments reads the regular files of the directory src on the host in one Exec: each

@@ -3,6 +3,7 @@ package template
 import (
 	"errors"
 	"fmt"
+	"github.com/tallyrun/tally/internal/pytext"
 	"strconv"
 	"strings"
 
@@ -151,62 +152,9 @@ func literal(raw string, escapes bool) string {
 	}
 	raw = strings.ReplaceAll(raw, escapedBackslash, `\\`)
 	if escapes {
-		raw = pyUnescape(raw)
+		raw = pytext.Unescape(raw, false)
 	}
 	return strings.ReplaceAll(raw, `\`, `\\`)
-}
-
-// pyUnescape applies Python's unicode-escape decoding to a literal's text.
-func pyUnescape(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 == len(s) {
-			b.WriteByte(c)
-			continue
-		}
-		i++
-		switch e := s[i]; e {
-		case '\\', '\'', '"':
-			b.WriteByte(e)
-		case 'n':
-			b.WriteByte('\n')
-		case 't':
-			b.WriteByte('\t')
-		case 'r':
-			b.WriteByte('\r')
-		case 'a':
-			b.WriteByte('\a')
-		case 'b':
-			b.WriteByte('\b')
-		case 'f':
-			b.WriteByte('\f')
-		case 'v':
-			b.WriteByte('\v')
-		case '\n':
-		case 'x', 'u', 'U':
-			n := map[byte]int{'x': 2, 'u': 4, 'U': 8}[e]
-			if r, err := strconv.ParseUint(s[i+1:min(i+1+n, len(s))], 16, 32); err == nil && i+n < len(s) {
-				b.WriteRune(rune(r))
-				i += n
-			} else {
-				b.WriteByte('\\')
-				b.WriteByte(e)
-			}
-		case '0', '1', '2', '3', '4', '5', '6', '7':
-			j := i
-			for j < len(s) && j < i+3 && s[j] >= '0' && s[j] <= '7' {
-				j++
-			}
-			r, _ := strconv.ParseUint(s[i:j], 8, 32)
-			b.WriteRune(rune(r))
-			i = j - 1
-		default:
-			b.WriteByte('\\')
-			b.WriteByte(e)
-		}
-	}
-	return b.String()
 }
 
 // escapedBackslash stands in for "\\" inside string literals while lexing:

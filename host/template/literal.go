@@ -1,6 +1,7 @@
 package template
 
 import (
+	"github.com/tallyrun/tally/internal/pytext"
 	"strconv"
 	"strings"
 )
@@ -165,7 +166,7 @@ func (p *litParser) strings() (any, bool) {
 		if j >= len(p.s) {
 			return nil, false
 		}
-		b.WriteString(pyUnescape(p.s[start:j]))
+		b.WriteString(pytext.Unescape(p.s[start:j], false))
 		p.i = j + 1
 		save := p.i
 		p.space()
