@@ -352,36 +352,86 @@ func (r *playRun) runMeta(ctx context.Context, c *compiled, hosts []*inventory.H
 	what, _ := c.task.Args["_raw_params"].(string)
 	// As Ansible's linear strategy: flush_handlers and end_host act for each host whose when
 	// holds; end_play and clear_host_errors act once, if their when holds on the first host.
+	// Each time one acts or is skipped, it is announced (metaRan).
 	holds := func(h *inventory.Host) bool {
 		ok, err := r.x.tmpl.Cond(c.when, r.hostVars(h, c))
 		return err == nil && ok
 	}
 	switch what {
 	case "flush_handlers":
-		return r.flushHandlers(ctx, slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !holds(h) }), false)
-	case "noop":
-	case "end_play":
-		if holds(hosts[0]) {
-			r.stopped, r.endPlay = true, true
-		}
-	case "end_host":
+		var flush []*inventory.Host
 		for _, h := range hosts {
 			if holds(h) {
-				r.ended[h.Name] = true
+				flush = append(flush, h)
+				r.metaRan(c, h, "triggered running handlers for "+h.Name, "")
+			} else {
+				r.metaRan(c, h, what, "flush_handlers conditional evaluated to False, not running handlers for "+h.Name)
 			}
 		}
-	case "clear_host_errors":
-		if holds(hosts[0]) {
-			for _, h := range r.allHosts {
-				delete(r.x.failed, h.Name)
-				delete(r.failedHere, h.Name)
-				r.cleared[h.Name] = true
+		return r.flushHandlers(ctx, flush, false)
+	case "noop":
+		for _, h := range hosts {
+			r.metaRan(c, h, "noop", "")
+		}
+	case "end_play":
+		if !holds(hosts[0]) {
+			r.metaRan(c, hosts[0], what, "end_play conditional evaluated to False, continuing play")
+			break
+		}
+		r.metaRan(c, hosts[0], "ending play", "")
+		r.stopped, r.endPlay = true, true
+	case "end_host":
+		for _, h := range hosts {
+			if !holds(h) {
+				r.metaRan(c, h, "end_host conditional evaluated to false, continuing execution for "+h.Name,
+					"end_host conditional evaluated to False, continuing execution for "+h.Name)
+				continue
 			}
+			r.metaRan(c, h, "ending play for "+h.Name, "")
+			r.ended[h.Name] = true
+		}
+	case "clear_host_errors":
+		if !holds(hosts[0]) {
+			r.metaRan(c, hosts[0], what, "clear_host_errors conditional evaluated to False, not clearing host error state for "+hosts[0].Name)
+			break
+		}
+		r.metaRan(c, hosts[0], "cleared host errors", "")
+		for _, h := range r.allHosts {
+			delete(r.x.failed, h.Name)
+			delete(r.failedHere, h.Name)
+			r.cleared[h.Name] = true
 		}
 	default:
 		return fmt.Errorf("%s: meta %q is not supported", c.task.Pos, what)
 	}
 	return nil
+}
+
+// metaRan reports a meta task run for host h as Ansible's _execute_meta does: the task's start
+// (each time, so a meta run for each host has a banner for each), at -vv the line
+// "META: <msg>" (or the skip reason), and a skipped result when skipReason is set. The
+// flushes that end a play's sections are not meta tasks here, so report nothing, as Ansible's
+// implicit ones.
+func (r *playRun) metaRan(c *compiled, h *inventory.Host, msg, skipReason string) {
+	startType := event.PlaybookOnTaskStart
+	if c.task.Handler {
+		startType = event.PlaybookOnHandlerTaskStart
+	}
+	r.x.emit(&event.Event{UUID: c.task.UUID, ParentUUID: r.playID, Event: startType,
+		Data: event.Data{Playbook: r.pb.Path, Play: r.play.Name, Task: c.info}})
+	if r.x.cfg.Verbosity >= 2 {
+		line := msg
+		if skipReason != "" {
+			line = skipReason
+		}
+		r.x.emit(&event.Event{ParentUUID: c.task.UUID, Event: event.RunnerVerbose,
+			Data: event.Data{Playbook: r.pb.Path, Play: r.play.Name, Task: c.info, Result: map[string]any{"msg": "META: " + line, "verbosity": 2}}})
+	}
+	if skipReason != "" {
+		r.x.emit(&event.Event{ParentUUID: c.task.UUID, Event: event.RunnerOnSkipped,
+			Data: event.Data{Playbook: r.pb.Path, Play: r.play.Name, Host: h.Name, Task: c.info,
+				Result: map[string]any{"msg": msg, "skipped": true, "skip_reason": skipReason}}})
+	}
 }
 
 // runIncludes runs the tasks that include_tasks brought in: every host with the same file and
