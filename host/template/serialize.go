@@ -50,14 +50,14 @@ func jsonObject(v any) (any, bool, error) {
 func fromJSON(s string) (any, error) {
 	d := json.NewDecoder(strings.NewReader(s))
 	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
+	v, err := pytext.DecodeJSON(d)
+	if err != nil {
 		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
 	if d.More() {
 		return nil, fmt.Errorf("invalid JSON: extra data after the value")
 	}
-	return pytext.JSONNumbers(v), nil
+	return v, nil
 }
 
 func fromYAML(s string) (any, error) {

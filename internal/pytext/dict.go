@@ -2,6 +2,7 @@ package pytext
 
 import (
 	"cmp"
+	"encoding/json"
 	"reflect"
 	"runtime"
 	"slices"
@@ -182,4 +183,48 @@ func (d *Dict) Update(m map[string]any) {
 func (d *Dict) Map() map[string]any {
 	SetKeys(d.m, d.keys)
 	return d.m
+}
+
+// DecodeJSON reads one JSON value from dec as Python's json.loads does: numbers as int or
+// float by their form, objects in the order of their keys (a repeated key keeps its first
+// place and its last value). dec must have UseNumber set.
+func DecodeJSON(dec *json.Decoder) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		if t == '[' {
+			out := []any{}
+			for dec.More() {
+				v, err := DecodeJSON(dec)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, v)
+			}
+			_, err := dec.Token() // ]
+			return out, err
+		}
+		d := NewDict(0)
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			v, err := DecodeJSON(dec)
+			if err != nil {
+				return nil, err
+			}
+			d.Set(k, v) // a key token is always a string
+		}
+		if _, err := dec.Token(); err != nil { // }
+			return nil, err
+		}
+		return d.Map(), nil
+	case json.Number:
+		return Normalize(t), nil
+	}
+	return tok, nil // string, bool or nil
 }

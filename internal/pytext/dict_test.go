@@ -1,8 +1,10 @@
 package pytext
 
 import (
+	"encoding/json"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -79,5 +81,22 @@ func TestDictRecordDoesNotOutliveItsMap(t *testing.T) {
 		if got := StrKeys(m); got[0] != "x" {
 			t.Fatalf("a new map has the keys of a dead one: %q", got)
 		}
+	}
+}
+
+func TestDecodeJSONKeepsKeyOrderAndNumberTypes(t *testing.T) {
+	dec := json.NewDecoder(strings.NewReader(`{"z": 1, "a": [2.0, {"y": null, "x": true}], "z": 3}`))
+	dec.UseNumber()
+	v, err := DecodeJSON(dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := Repr(v), "{'z': 3, 'a': [2.0, {'y': None, 'x': True}]}"; got != want {
+		t.Errorf("DecodeJSON = %s, want %s", got, want)
+	}
+	dec = json.NewDecoder(strings.NewReader(`{"a": }`))
+	dec.UseNumber()
+	if _, err := DecodeJSON(dec); err == nil {
+		t.Error("DecodeJSON of invalid JSON gave no error")
 	}
 }
