@@ -25,8 +25,6 @@ import (
 var crossCheckExceptions = map[string]string{
 	"handler_missing": "a notify naming no handler is found once the task has run on every host, " +
 		"after its result was reported; Ansible stops before its callbacks see the result",
-	"handlers_names": "tally's engine emits no event for a meta task; Ansible's callbacks see a skipped " +
-		"result for a meta: flush_handlers whose when is false (counted in no recap)",
 	"with_loops": "with_random_choice picks its item at random under each engine",
 }
 

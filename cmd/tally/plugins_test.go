@@ -101,7 +101,7 @@ func TestBundledPluginsAreListed(t *testing.T) {
 // runs end with a recap in Ansible, and each host's results come in one order with -f 1.
 var stdoutCompatPlaybooks = []string{"block_rescue", "failure", "handlers", "ignore_errors", "loops",
 	"no_log", "run_once", "set_fact_stats", "until_retries", "when", "include_tasks", "unreachable", "delegate_to",
-	"check_diff"}
+	"check_diff", "meta_tasks"}
 
 // TestBundledStdoutPluginsMatchAnsible runs compat playbooks with ansible-playbook and with
 // tally, through the json plugin (against ansible.posix.json), the minimal plugin (against

@@ -143,7 +143,13 @@ func (d *Display) Event(e *event.Event) error {
 	case event.RunnerRetry:
 		d.retry(newResult(data, task))
 	case event.RunnerVerbose:
-		if msg, ok := data.Result["msg"].(string); ok && d.opts.Verbosity >= 3 {
+		level := 3
+		if v, ok := data.Result["verbosity"].(float64); ok { // events reach plugins as JSON
+			level = int(v)
+		} else if v, ok := data.Result["verbosity"].(int); ok {
+			level = v
+		}
+		if msg, ok := data.Result["msg"].(string); ok && d.opts.Verbosity >= level {
 			d.display(msg, colorVerbose)
 		}
 	case event.PlaybookOnStats:

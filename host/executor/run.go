@@ -353,6 +353,7 @@ func (r *playRun) runMeta(ctx context.Context, c *compiled, hosts []*inventory.H
 	// As Ansible's linear strategy: flush_handlers and end_host act for each host whose when
 	// holds; end_play, end_batch, clear_facts and clear_host_errors act once, if their when
 	// holds on the first host; noop, refresh_inventory and reset_connection have no when.
+	// Each time one acts or is skipped, it is announced (metaRan).
 	holds := func(h *inventory.Host) bool {
 		ok, err := r.x.tmpl.Cond(c.when, r.hostVars(h, c))
 		return err == nil && ok
@@ -365,35 +366,61 @@ func (r *playRun) runMeta(ctx context.Context, c *compiled, hosts []*inventory.H
 	}
 	switch what {
 	case "flush_handlers":
-		return r.flushHandlers(ctx, slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !holds(h) }), false)
-	case "noop":
-	case "end_play":
-		if holds(hosts[0]) {
-			r.stopped, r.endPlay = true, true
+		var flush []*inventory.Host
+		for _, h := range hosts {
+			if holds(h) {
+				flush = append(flush, h)
+				r.metaRan(c, h, "triggered running handlers for "+h.Name, "")
+			} else {
+				r.metaRan(c, h, what, "flush_handlers conditional evaluated to False, not running handlers for "+h.Name)
+			}
 		}
+		return r.flushHandlers(ctx, flush, false)
+	case "noop":
+		for _, h := range hosts {
+			r.metaRan(c, h, "noop", "")
+		}
+	case "end_play":
+		if !holds(hosts[0]) {
+			r.metaRan(c, hosts[0], what, "end_play conditional evaluated to False, continuing play")
+			break
+		}
+		r.metaRan(c, hosts[0], "ending play", "")
+		r.stopped, r.endPlay = true, true
 	case "end_batch":
-		if holds(hosts[0]) {
-			r.stopped, r.endBatch = true, true
+		if !holds(hosts[0]) {
+			r.metaRan(c, hosts[0], what, "end_batch conditional evaluated to False, continuing current batch")
+			break
+		}
+		r.metaRan(c, hosts[0], "ending batch", "")
+		r.stopped, r.endBatch = true, true
+	case "end_host":
+		for _, h := range hosts {
+			if !holds(h) {
+				r.metaRan(c, h, "end_host conditional evaluated to false, continuing execution for "+h.Name,
+					"end_host conditional evaluated to False, continuing execution for "+h.Name)
+				continue
+			}
+			r.metaRan(c, h, "ending play for "+h.Name, "")
+			r.ended[h.Name] = true
 		}
 	case "clear_facts":
 		// As Ansible's: gathered and cacheable facts of every host of the play; set_fact's
 		// others stay.
-		if holds(hosts[0]) {
-			for _, h := range r.allHosts {
-				if hs := r.x.hosts[h.Name]; hs != nil {
-					hs.facts, hs.hostvars = map[string]any{}, nil
-				}
+		if !holds(hosts[0]) {
+			r.metaRan(c, hosts[0], what, "clear_facts conditional evaluated to False, not clearing facts and fact cache for "+hosts[0].Name)
+			break
+		}
+		r.metaRan(c, hosts[0], "facts cleared", "")
+		for _, h := range r.allHosts {
+			if hs := r.x.hosts[h.Name]; hs != nil {
+				hs.facts, hs.hostvars = map[string]any{}, nil
 			}
 		}
 	case "reset_connection":
 		for _, h := range hosts {
 			r.x.conns.reset(h.Name)
-		}
-	case "end_host":
-		for _, h := range hosts {
-			if holds(h) {
-				r.ended[h.Name] = true
-			}
+			r.metaRan(c, h, "reset connection", "")
 		}
 	case "refresh_inventory":
 		if r.x.cfg.RefreshInventory == nil {
@@ -409,18 +436,49 @@ func (r *playRun) runMeta(ctx context.Context, c *compiled, hosts []*inventory.H
 			return fmt.Errorf("%s: refresh_inventory: %w", c.task.Pos, err)
 		}
 		r.allHosts = all
+		r.metaRan(c, hosts[0], "inventory successfully refreshed", "")
 	case "clear_host_errors":
-		if holds(hosts[0]) {
-			for _, h := range r.allHosts {
-				delete(r.x.failed, h.Name)
-				delete(r.failedHere, h.Name)
-				r.cleared[h.Name] = true
-			}
+		if !holds(hosts[0]) {
+			r.metaRan(c, hosts[0], what, "clear_host_errors conditional evaluated to False, not clearing host error state for "+hosts[0].Name)
+			break
+		}
+		r.metaRan(c, hosts[0], "cleared host errors", "")
+		for _, h := range r.allHosts {
+			delete(r.x.failed, h.Name)
+			delete(r.failedHere, h.Name)
+			r.cleared[h.Name] = true
 		}
 	default:
 		return fmt.Errorf("%s: meta %q is not supported", c.task.Pos, what)
 	}
 	return nil
+}
+
+// metaRan reports a meta task run for host h as Ansible's _execute_meta does: the task's start
+// (each time, so a meta run for each host has a banner for each), at -vv the line
+// "META: <msg>" (or the skip reason), and a skipped result when skipReason is set. The
+// flushes that end a play's sections are not meta tasks here, so report nothing, as Ansible's
+// implicit ones.
+func (r *playRun) metaRan(c *compiled, h *inventory.Host, msg, skipReason string) {
+	startType := event.PlaybookOnTaskStart
+	if c.task.Handler {
+		startType = event.PlaybookOnHandlerTaskStart
+	}
+	r.x.emit(&event.Event{UUID: c.task.UUID, ParentUUID: r.playID, Event: startType,
+		Data: event.Data{Playbook: r.pb.Path, Play: r.play.Name, Task: c.info}})
+	if r.x.cfg.Verbosity >= 2 {
+		line := msg
+		if skipReason != "" {
+			line = skipReason
+		}
+		r.x.emit(&event.Event{ParentUUID: c.task.UUID, Event: event.RunnerVerbose,
+			Data: event.Data{Playbook: r.pb.Path, Play: r.play.Name, Task: c.info, Result: map[string]any{"msg": "META: " + line, "verbosity": 2}}})
+	}
+	if skipReason != "" {
+		r.x.emit(&event.Event{ParentUUID: c.task.UUID, Event: event.RunnerOnSkipped,
+			Data: event.Data{Playbook: r.pb.Path, Play: r.play.Name, Host: h.Name, Task: c.info,
+				Result: map[string]any{"msg": msg, "skipped": true, "skip_reason": skipReason}}})
+	}
 }
 
 // runIncludes runs the tasks that include_tasks brought in: every host with the same file and

@@ -69,11 +69,16 @@ func (m *omap) set(k, v any, line int) (dup bool, err error) {
 func plain(v any) any {
 	switch v := v.(type) {
 	case *omap:
-		out := make(map[string]any, len(v.keys))
+		out := pytext.NewDict(len(v.keys))
 		for i, k := range v.keys {
-			out[keyString(k)] = plain(v.vals[i])
+			switch k.(type) {
+			case string, int, float64, bool, nil:
+			default:
+				k = keyString(k)
+			}
+			out.Set(k, plain(v.vals[i]))
 		}
-		return out
+		return out.Map()
 	case []any:
 		return plainList(v)
 	case pytext.Tuple:

@@ -41,8 +41,8 @@ func dictLookup(_ *call, terms []any) ([]any, error) {
 		if !ok {
 			return nil, fmt.Errorf("with_dict expects a dict")
 		}
-		for _, k := range sortedKeys(m) {
-			out = append(out, map[string]any{"key": k, "value": m[k]})
+		for _, k := range pytext.StrKeys(m) {
+			out = append(out, map[string]any{"key": pytext.Key(m, k), "value": m[k]})
 		}
 	}
 	return out, nil
@@ -415,7 +415,7 @@ func subelementsLookup(c *call, terms []any) ([]any, error) {
 		if skipped, ok := x["skipped"]; ok && skipped != false {
 			return []any{}, nil
 		}
-		for _, k := range sortedKeys(x) {
+		for _, k := range pytext.StrKeys(x) {
 			elements = append(elements, x[k])
 		}
 	default:

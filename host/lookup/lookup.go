@@ -17,6 +17,7 @@ import (
 
 	"github.com/tallyrun/tally/host/template"
 	"github.com/tallyrun/tally/host/vault"
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // Registry holds the lookup plugins of a run. It is safe for concurrent use.
@@ -157,9 +158,7 @@ func (r *Registry) Loop(name string, value any, vars map[string]any, action stri
 		case "list", "indexed_items":
 			return nil, fmt.Errorf("with_%s expects a list", name)
 		default:
-			for _, k := range sortedKeys(v) {
-				terms = append(terms, k)
-			}
+			terms = append(terms, pytext.Keys(v)...)
 		}
 	default:
 		terms = []any{v}

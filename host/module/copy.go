@@ -23,6 +23,8 @@ var copySpec = &argSpec{module: "copy", options: withAttrs(map[string]option{
 	"dest":    {kind: kindPath},
 	"force":   {kind: kindBool, def: true, aliases: []string{"thirsty"}},
 	"decrypt": {kind: kindBool, def: true},
+	// remote_src copies a file of the host; a directory is refused, as with a local src.
+	"remote_src": {kind: kindBool, def: false},
 })}
 
 var templateSpec = &argSpec{module: "template", options: withAttrs(map[string]option{
@@ -69,6 +71,9 @@ func copyModule(ctx context.Context, t *Task, p params) (Result, error) {
 	} else {
 		if strings.HasSuffix(src, "/") {
 			return nil, fmt.Errorf("copy src %s: copying a directory is not supported by tally", src)
+		}
+		if p.bool("remote_src") {
+			return f.putRemote(ctx, t, src)
 		}
 		if f.src, err = findFile(t, "files", src); err != nil {
 			return nil, err
@@ -149,6 +154,35 @@ func (f *fileToPut) readSource(t *Task, decrypt bool) error {
 		f.data, err = t.Vault.Plain(f.data, f.src)
 	}
 	return err
+}
+
+// putRemote puts the host's file src at dest, as copy with remote_src: the file is read from
+// the host, and mode=preserve takes its mode.
+func (f *fileToPut) putRemote(ctx context.Context, t *Task, src string) (Result, error) {
+	if err := checkPath("src", src); err != nil {
+		return nil, err
+	}
+	out, err := t.probe(ctx, "tally_stat "+shPath(src)+" -L\n")
+	if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", src, err)
+	}
+	fi, err := newLines(out).stat()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !fi.exists:
+		return Result{"failed": true, "msg": fmt.Sprintf("Source %s not found", src)}, nil
+	case fi.isDir():
+		return nil, fmt.Errorf("copy src %s: copying a directory is not supported by tally", src)
+	case !fi.readable:
+		return Result{"failed": true, "msg": fmt.Sprintf("Source %s not readable", src)}, nil
+	}
+	if f.data, err = t.Conn.Fetch(ctx, src, t.Become); err != nil {
+		return nil, fmt.Errorf("read %s: %w", src, err)
+	}
+	f.src, f.name, f.localMode = src, path.Base(src), fi.perm()
+	return f.put(ctx, t)
 }
 
 // put makes dest hold the data with one Exec to learn dest's state (a directory dest gets the

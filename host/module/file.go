@@ -5,17 +5,24 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/tallyrun/tally/host/connection"
+	"github.com/tallyrun/tally/host/template"
 )
 
 var fileSpec = &argSpec{module: "file", options: withAttrs(map[string]option{
 	"path":    {kind: kindPath, required: true, aliases: []string{"dest", "name"}},
-	"state":   {kind: kindStr, choices: []string{"absent", "directory", "file", "link", "touch"}},
+	"state":   {kind: kindStr, choices: []string{"absent", "directory", "file", "hard", "link", "touch"}},
 	"src":     {kind: kindPath},
 	"force":   {kind: kindBool, def: false},
 	"follow":  {kind: kindBool, def: true},
 	"recurse": {kind: kindBool, def: false},
+	// A time in its format, "now" or "preserve"; unset is now for touch, preserve otherwise.
+	"modification_time":        {kind: kindStr},
+	"modification_time_format": {kind: kindStr, def: "%Y%m%d%H%M.%S"},
+	"access_time":              {kind: kindStr},
+	"access_time_format":       {kind: kindStr, def: "%Y%m%d%H%M.%S"},
 })}
 
 // fileState is what the file module found at a path.
@@ -64,19 +71,31 @@ func fileModule(ctx context.Context, t *Task, p params) (Result, error) {
 	state := p.str("state")
 	if state == "" {
 		// As Ansible: the current state, or file for a missing path.
-		if state = stateOf(s.fi); state == "absent" || state == "hard" {
+		if state = stateOf(s.fi); state == "absent" {
 			state = "file"
 		}
 	}
-	if src != "" && state != "link" {
+	if src != "" && state != "link" && state != "hard" {
 		return Result{"failed": true, "msg": "src option requires state to be 'link' or 'hard'", "path": pth}, nil
 	}
 	f := fileTask{t: t, s: s, path: pth, src: src, attrs: attrsOf(p), follow: p.bool("follow"), force: p.bool("force")}
+	for i, name := range []string{"modification_time", "access_time"} {
+		if f.times[i], err = stampOf(p.str(name), p.str(name+"_format"), state); err != nil {
+			return Result{"failed": true, "msg": err.Error()}, nil
+		}
+	}
 	var d map[string]any
-	if t.Diff {
+	if t.Diff && state != "hard" { // ensure_hardlink returns its diff even without --diff
 		d = f.diff(state) // of the state before
 	}
 	r, err := f.ensure(ctx, state)
+	if err == nil && r["failed"] != true && state != "absent" {
+		diff := d
+		if hd, ok := r["diff"].(map[string]any); ok {
+			diff = hd
+		}
+		err = f.setTimes(ctx, r, state, diff)
+	}
 	if d != nil && err == nil && r["failed"] != true {
 		if f.content != nil {
 			d["before"].(map[string]any)["path_content"] = f.content
@@ -97,6 +116,8 @@ func (f *fileTask) ensure(ctx context.Context, state string) (Result, error) {
 		return f.directory(ctx)
 	case "link":
 		return f.link(ctx)
+	case "hard":
+		return f.hard(ctx)
 	}
 	return f.file(ctx)
 }
@@ -147,6 +168,7 @@ type fileTask struct {
 	attrs         attrs
 	follow, force bool
 	content       map[string]any // for the diff: what a directory state=absent removes held
+	times         [2]stamp       // modification_time, access_time
 }
 
 func (f *fileTask) absent(ctx context.Context) (Result, error) {
@@ -214,6 +236,13 @@ func (f *fileTask) finish(ctx context.Context, r Result, pre []string, fi *fileI
 func (f *fileTask) touch(ctx context.Context) (Result, error) {
 	touch := "touch -- " + connection.Quote(f.path)
 	fi := *f.s.target
+	if !f.times[0].now || !f.times[1].now {
+		// Other times than now: the file is created if missing, and setTimes sets them.
+		if fi.exists {
+			return f.finish(ctx, Result{"dest": f.path, "changed": false}, nil, &fi, f.path)
+		}
+		touch = ": >> " + connection.Quote(f.path)
+	}
 	if !fi.exists {
 		// The new empty file, as touch will leave it.
 		fi = fileInfo{path: f.path, exists: true, mode: typeReg | 0o666&^f.s.who.umask,
@@ -341,4 +370,167 @@ func (f *fileTask) linkAttrs(ctx context.Context, r Result) (Result, error) {
 		r["changed"] = true
 	}
 	return addPathInfo(r, f.s.fi), nil
+}
+
+// hard makes path a hard link of src, as Ansible's ensure_hardlink: src (as given, not
+// relative to path) must exist; a file or another hard link at path is replaced only with
+// force, a directory never.
+func (f *fileTask) hard(ctx context.Context) (Result, error) {
+	prev := stateOf(f.s.fi)
+	if prev != "hard" && f.src == "" {
+		return fail("src is required for creating new hardlinks"), nil
+	}
+	var src *fileInfo
+	if f.src != "" {
+		out, err := f.t.probe(ctx, "tally_stat "+shPath(f.src)+" -L\n")
+		if err != nil {
+			return nil, fmt.Errorf("stat %s: %w", f.src, err)
+		}
+		if src, err = newLines(out).stat(); err != nil {
+			return nil, err
+		}
+		if !src.exists {
+			return f.hardFailure("src does not exist"), nil
+		}
+	}
+	same := src != nil && f.s.target.exists && f.s.target.inode == src.inode && f.s.target.dev == src.dev
+	changed := false
+	switch prev {
+	case "absent":
+		changed = true
+	case "link":
+		changed = f.s.fi.linkTarget != f.src
+	case "hard":
+		if src != nil && !same {
+			if !f.force {
+				return f.hardFailure("Cannot link, different hard link exists at destination"), nil
+			}
+			changed = true
+		}
+	case "file":
+		if !f.force {
+			return f.hardFailure("Cannot link, file exists at destination"), nil
+		}
+		changed = true
+	case "directory":
+		if same {
+			return Result{"path": f.path, "changed": false}, nil
+		}
+		return f.hardFailure("Cannot link: different hard link exists at destination"), nil
+	}
+	r := Result{"dest": f.path, "src": nil, "changed": changed}
+	if f.src != "" {
+		r["src"] = f.src
+	}
+	fi := f.s.fi
+	var pre []string
+	if changed {
+		if f.t.Check && prev == "absent" {
+			return r, nil
+		}
+		// ln -f replaces what path was, as Ansible's link to a temporary name and rename.
+		pre = []string{"ln -f -- " + connection.Quote(f.src) + " " + connection.Quote(f.path)}
+		linked := *src
+		linked.path, linked.nlink = f.path, src.nlink+1
+		fi = &linked
+	}
+	// Ansible's initial_diff, with the attributes that change on what path becomes.
+	ch, _ := f.attrs.changes(fi, f.s.who.umask) // an error fails in finish
+	d := attrsDiff(f.path, ch)
+	if prev != "hard" {
+		d["before"].(map[string]any)["state"], d["after"].(map[string]any)["state"] = prev, "hard"
+	}
+	r["diff"] = d
+	return f.finish(ctx, r, pre, fi, f.path)
+}
+
+// hardFailure is ensure_hardlink's failure: msg, dest and src, and what is at dest (fail_json's
+// add_path_info).
+func (f *fileTask) hardFailure(msg string) Result {
+	return addPathInfo(Result{"failed": true, "msg": msg, "dest": f.path, "src": f.src}, f.s.fi)
+}
+
+// stamp is a modification_time or access_time: preserve (neither set nor now), now, or a
+// time.
+type stamp struct {
+	set, now bool
+	at       int64 // seconds since the epoch
+}
+
+// stampOf reads a time option as Ansible's get_timestamp_for_time, with its default for state
+// (keep_backward_compatibility_on_timestamps). A time is read in the controller's local zone.
+func stampOf(v, format, state string) (stamp, error) {
+	if v == "" {
+		v = "preserve"
+		if state == "touch" {
+			v = "now"
+		}
+	}
+	switch v {
+	case "preserve":
+		return stamp{}, nil
+	case "now":
+		return stamp{now: true}, nil
+	}
+	t, err := template.Strptime(v, format)
+	if err != nil {
+		return stamp{}, fmt.Errorf("Error while obtaining timestamp for time %s using format %s: %v", v, format, err)
+	}
+	local := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.Local)
+	return stamp{set: true, at: local.Unix()}, nil
+}
+
+// setTimes sets the path's times as Ansible's update_timestamp_for_file, after the state is
+// ensured: changed when a time is now or differs from the path's, with the old and new
+// times in diff when there is one. touch has set both to now already.
+func (f *fileTask) setTimes(ctx context.Context, r Result, state string, diff map[string]any) error {
+	mt, at := f.times[0], f.times[1]
+	if !mt.set && !mt.now && !at.set && !at.now || state == "touch" && mt.now && at.now {
+		return nil
+	}
+	pth := f.path
+	if p, ok := r["path"].(string); ok {
+		pth = p
+	}
+	q := connection.Quote(pth)
+	out, err := f.t.probe(ctx, "tally_stat "+q+" -L\n")
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", pth, err)
+	}
+	fi, err := newLines(out).stat()
+	if err != nil || !fi.exists {
+		return err
+	}
+	now := time.Now().Unix()
+	want := func(s stamp, prev float64) float64 {
+		switch {
+		case s.now:
+			return float64(now)
+		case s.set:
+			return float64(s.at)
+		}
+		return prev
+	}
+	newM, newA := want(mt, fi.mtime), want(at, fi.atime)
+	if !mt.now && !at.now && newM == fi.mtime && newA == fi.atime {
+		return nil
+	}
+	if !f.t.Check {
+		cmd := fmt.Sprintf("touch -c -m -d @%d -- %s && touch -c -a -d @%d -- %s", int64(newM), q, int64(newA), q)
+		if _, err := f.t.probe(ctx, cmd); err != nil {
+			return fmt.Errorf("set the times of %s: %w", pth, err)
+		}
+	}
+	r["changed"] = true
+	if diff != nil {
+		for _, c := range []struct {
+			key       string
+			old, next float64
+		}{{"mtime", fi.mtime, newM}, {"atime", fi.atime, newA}} {
+			if c.old != c.next {
+				diff["before"].(map[string]any)[c.key], diff["after"].(map[string]any)[c.key] = c.old, c.next
+			}
+		}
+	}
+	return nil
 }

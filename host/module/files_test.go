@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // step is one run of a module in a sequence sharing a directory: in args and want, $D stands
@@ -112,6 +113,26 @@ func TestCopy(t *testing.T) {
 	}
 }
 
+// TestCopyRemoteSrc pins copy with remote_src: the host's file is read and put as a
+// controller file would be, mode=preserve takes its mode, a missing one fails as Ansible's.
+func TestCopyRemoteSrc(t *testing.T) {
+	const helloSum = "f572d396fae9206628714fb2ce00f72e94f2258f" // sha1 of "hello\n"
+	runSteps(t, "copy", []step{
+		{args: map[string]any{"content": "hello\n", "dest": "$D/src", "mode": "0640"}, execs: 2, puts: 1,
+			want: map[string]any{"changed": true}},
+		{args: map[string]any{"src": "$D/src", "dest": "$D/dst", "remote_src": true}, execs: 2, puts: 1,
+			want: map[string]any{"changed": true, "dest": "$D/dst", "src": "$D/src", "checksum": helloSum, "mode": "0644"}},
+		{args: map[string]any{"src": "$D/src", "dest": "$D/dst", "remote_src": "yes"}, execs: 2,
+			want: map[string]any{"changed": false, "checksum": helloSum}},
+		{args: map[string]any{"src": "$D/src", "dest": "$D/", "remote_src": true, "mode": "preserve"}, execs: 2,
+			want: map[string]any{"changed": false, "dest": "$D/src", "mode": "0640"}},
+		{args: map[string]any{"src": "$D/src", "dest": "$D/kept", "remote_src": true, "mode": "preserve"}, execs: 2, puts: 1,
+			want: map[string]any{"changed": true, "mode": "0640"}},
+		{args: map[string]any{"src": "$D/none", "dest": "$D/x", "remote_src": true}, execs: 1,
+			want: map[string]any{"failed": true, "msg": "Source $D/none not found"}},
+	})
+}
+
 func TestCopyCensorsContent(t *testing.T) {
 	r := run(t, newTask(t), "copy", map[string]any{"content": "secret", "dest": t.TempDir() + "/f"})
 	args := r["invocation"].(map[string]any)["module_args"].(map[string]any)
@@ -127,6 +148,7 @@ func TestCopyErrors(t *testing.T) {
 	}{
 		{map[string]any{"src": "nope.txt", "dest": "/tmp/x"}, "Could not find or access 'nope.txt'"},
 		{map[string]any{"src": "files/", "dest": "/tmp/x"}, "copying a directory is not supported"},
+		{map[string]any{"src": "/tmp", "dest": "/tmp/x", "remote_src": true}, "copying a directory is not supported"},
 		{map[string]any{"content": "x", "dest": "/tmp/x", "backup": true}, "Unsupported parameters for (copy) module: backup."},
 	} {
 		_, err := runErr(newTask(t), "copy", tt.args)
@@ -215,13 +237,74 @@ func TestFile(t *testing.T) {
 	}
 }
 
+// TestFileHard pins state=hard as Ansible's ensure_hardlink: a new link, a second run ok, a
+// different link or a file replaced only with force, Ansible's messages, and a diff always.
+func TestFileHard(t *testing.T) {
+	dir := runSteps(t, "file", []step{
+		{args: map[string]any{"path": "$D/a", "state": "touch", "mode": "0640"}, execs: 2, want: map[string]any{"changed": true}},
+		{args: map[string]any{"path": "$D/b", "state": "touch"}, execs: 2, want: map[string]any{"changed": true}},
+		{args: map[string]any{"path": "$D/h", "src": "$D/a", "state": "hard"}, execs: 3,
+			want: map[string]any{"changed": true, "dest": "$D/h", "src": "$D/a", "state": "hard", "mode": "0640",
+				"diff": map[string]any{"before": map[string]any{"path": "$D/h", "state": "absent"}, "after": map[string]any{"path": "$D/h", "state": "hard"}}}},
+		{args: map[string]any{"path": "$D/h", "src": "$D/a", "state": "hard"}, execs: 2,
+			want: map[string]any{"changed": false, "state": "hard", "diff": map[string]any{"before": map[string]any{"path": "$D/h"}, "after": map[string]any{"path": "$D/h"}}}},
+		{args: map[string]any{"path": "$D/h"}, execs: 1,
+			want: map[string]any{"changed": false, "dest": "$D/h", "src": nil, "state": "hard"}},
+		{args: map[string]any{"path": "$D/h", "src": "$D/b", "state": "hard"}, execs: 2,
+			want: map[string]any{"failed": true, "msg": "Cannot link, different hard link exists at destination", "dest": "$D/h", "src": "$D/b", "state": "hard"}},
+		{args: map[string]any{"path": "$D/h", "src": "$D/b", "state": "hard", "force": true, "mode": "0600"}, execs: 3,
+			want: map[string]any{"changed": true, "mode": "0600", "diff": map[string]any{"before": map[string]any{"path": "$D/h", "mode": "0644"}, "after": map[string]any{"path": "$D/h", "mode": "0600"}}}},
+		{args: map[string]any{"path": "$D/a", "src": "$D/b", "state": "hard"}, execs: 2,
+			want: map[string]any{"failed": true, "msg": "Cannot link, file exists at destination", "state": "file"}},
+		{args: map[string]any{"path": "$D/x", "src": "$D/none", "state": "hard"}, execs: 2,
+			want: map[string]any{"failed": true, "msg": "src does not exist", "dest": "$D/x", "src": "$D/none"}},
+		{args: map[string]any{"path": "$D/y", "state": "hard"}, execs: 1,
+			want: map[string]any{"failed": true, "msg": "src is required for creating new hardlinks"}},
+	})
+	a, _ := os.Stat(filepath.Join(dir, "b"))
+	h, _ := os.Stat(filepath.Join(dir, "h"))
+	if a == nil || h == nil || !os.SameFile(a, h) {
+		t.Errorf("h is not a hard link of b")
+	}
+}
+
+// TestFileTimes pins modification_time and access_time as Ansible's update_timestamp_for_file:
+// a time in its format is set and changes only when it differs, preserve keeps the times (and
+// touch then only creates), now always changes, and a time that does not parse fails.
+func TestFileTimes(t *testing.T) {
+	const stampText = "202001021530.45"
+	stamp := time.Date(2020, 1, 2, 15, 30, 45, 0, time.Local)
+	dir := runSteps(t, "file", []step{
+		{args: map[string]any{"path": "$D/f", "state": "touch", "modification_time": stampText, "access_time": "preserve"}, execs: 4,
+			want: map[string]any{"changed": true, "dest": "$D/f"}},
+		{args: map[string]any{"path": "$D/f", "state": "touch", "modification_time": stampText, "access_time": "preserve"}, execs: 2,
+			want: map[string]any{"changed": false}},
+		{args: map[string]any{"path": "$D/f", "access_time": "2020-01-02 15:30:45", "access_time_format": "%Y-%m-%d %H:%M:%S"}, execs: 3,
+			want: map[string]any{"changed": true, "path": "$D/f"}},
+		{args: map[string]any{"path": "$D/f", "state": "file", "access_time": stampText, "modification_time": stampText}, execs: 2,
+			want: map[string]any{"changed": false}},
+		{args: map[string]any{"path": "$D/g", "state": "touch", "modification_time": "preserve", "access_time": "preserve"}, execs: 2,
+			want: map[string]any{"changed": true}},
+		{args: map[string]any{"path": "$D/g", "state": "touch", "modification_time": "preserve", "access_time": "preserve"}, execs: 1,
+			want: map[string]any{"changed": false}},
+		{args: map[string]any{"path": "$D/g", "modification_time": "now"}, execs: 3,
+			want: map[string]any{"changed": true}},
+		{args: map[string]any{"path": "$D/f", "modification_time": "bad"}, execs: 1,
+			want: map[string]any{"failed": true, "msg": "Error while obtaining timestamp for time bad using format %Y%m%d%H%M.%S: time data 'bad' does not match format '%Y%m%d%H%M.%S'"}},
+	})
+	fi, err := os.Stat(filepath.Join(dir, "f"))
+	if err != nil || !fi.ModTime().Equal(stamp) {
+		t.Errorf("f's modification time is %v (%v), want %v", fi.ModTime(), err, stamp)
+	}
+}
+
 func TestFileErrors(t *testing.T) {
 	for _, tt := range []struct {
 		args    map[string]any
 		wantErr string
 	}{
 		{map[string]any{"state": "file"}, "missing required arguments: path"},
-		{map[string]any{"path": "/x", "state": "hard"}, "value of state must be one of: absent, directory, file, link, touch, got: hard"},
+		{map[string]any{"path": "/x", "state": "fifo"}, "value of state must be one of: absent, directory, file, hard, link, touch, got: fifo"},
 		{map[string]any{"path": "/x", "recurse": true}, "recurse is not supported"},
 	} {
 		_, err := runErr(newTask(t), "file", tt.args)

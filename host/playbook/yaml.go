@@ -36,6 +36,7 @@ type doc struct {
 // pair is one entry of a YAML mapping, after merge keys are applied.
 type pair struct {
 	key  string
+	kv   any // the key as PyYAML reads it: a str, int, float, bool or None
 	k, v *yaml.Node
 }
 
@@ -195,7 +196,13 @@ func (d *doc) pairs(n *yaml.Node, depth int) ([]pair, error) {
 		if err != nil {
 			return nil, err
 		}
-		own = append(own, pair{key: pytext.Str(kv), k: k, v: n.Content[i+1]})
+		key := pytext.Str(kv)
+		switch kv.(type) {
+		case string, int, float64, bool, nil:
+		default:
+			kv = key // a !vault or !unsafe key: its text
+		}
+		own = append(own, pair{key: key, kv: kv, k: k, v: n.Content[i+1]})
 	}
 	all := append(merged, own...)
 	out := make([]pair, 0, len(all))
@@ -257,11 +264,14 @@ func (d *doc) value(n *yaml.Node, depth int) (any, error) {
 			return nil, err
 		}
 		m := make(map[string]any, len(ps))
-		for _, p := range ps {
+		keys := make([]any, len(ps))
+		for i, p := range ps {
 			if m[p.key], err = d.value(p.v, depth+1); err != nil {
 				return nil, err
 			}
+			keys[i] = p.kv
 		}
+		pytext.SetKeys(m, keys)
 		return m, nil
 	case yaml.SequenceNode:
 		s := make([]any, len(n.Content))

@@ -6,8 +6,11 @@
 // Ansible's ("'foo' is undefined", "'dict object' has no attribute 'bar'").
 //
 // Values are nil, bool, int, float64, string, []any and map[string]any;
-// other Go types in variables are converted on use. Dicts iterate and print
-// with sorted keys, since Go maps keep no insertion order; tuples are lists.
+// other Go types in variables are converted on use. A map is keyed by
+// str(key); the dict's insertion order and its keys that are not strs (the
+// int key of {80: 'http'}) are recorded beside it by pytext.SetKeys, where
+// they are known, and dicts iterate and print in that order (sorted when
+// nothing is recorded). Tuples are lists.
 //
 // Result types follow Ansible's Templar (see Engine.Render): "{{ x }}" of a
 // number or bool variable keeps it, a single expression yielding a list,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nikolalohinski/gonja/v2/nodes"
 	"github.com/nikolalohinski/gonja/v2/tokens"
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // maxDepth bounds how deeply variables may refer to other templated
@@ -150,7 +151,7 @@ func (st *state) evalAll(exprs []nodes.Expression, sc *scope) ([]any, error) {
 }
 
 func (st *state) evalDict(n *nodes.Dict, sc *scope) (any, error) {
-	out := make(map[string]any, len(n.Pairs))
+	out := pytext.NewDict(len(n.Pairs))
 	for _, p := range n.Pairs {
 		k, err := st.eval(p.Key, sc)
 		if err != nil {
@@ -160,13 +161,12 @@ func (st *state) evalDict(n *nodes.Dict, sc *scope) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		key, err := py.Str(k)
-		if err != nil {
+		if _, err := py.Str(k); err != nil {
 			return nil, err
 		}
-		out[key] = v
+		out.Set(k, v)
 	}
-	return out, nil
+	return out.Map(), nil
 }
 
 // evalCond evaluates "expr if cond else alt"; without alt a false condition
@@ -215,7 +215,7 @@ func getAttr(obj any, name string) any {
 		return m
 	}
 	if d, ok := obj.(map[string]any); ok {
-		if v, ok := d[name]; ok {
+		if v, ok := dictGet(d, name); ok {
 			return v
 		}
 	}
@@ -229,10 +229,8 @@ func getItem(obj any, key any) any {
 	case *undefined:
 		return o
 	case map[string]any:
-		if k, ok := key.(string); ok {
-			if v, ok := o[k]; ok {
-				return v
-			}
+		if v, ok := dictGet(o, key); ok {
+			return v
 		}
 	case []any:
 		if i, ok := integer(key); ok {

@@ -177,10 +177,10 @@ func init() {
 			return pyRegexEscape(s), err
 		}),
 		"to_json": sig([]string{"indent", "sort_keys", "ensure_ascii"}, []any{nil, false, true}, func(in any, a []any) (any, error) {
-			return toJSON(in, a[0], a[2] != false)
+			return toJSON(in, a[0], a[1] != false, a[2] != false)
 		}),
 		"to_nice_json": sig([]string{"indent", "sort_keys", "ensure_ascii"}, []any{4, true, true}, func(in any, a []any) (any, error) {
-			return toJSON(in, a[0], a[2] != false)
+			return toJSON(in, a[0], a[1] != false, a[2] != false)
 		}),
 		"from_json": stringFilter(fromJSON),
 		"to_yaml": sig([]string{"indent", "default_flow_style"}, []any{2, nil}, func(in any, a []any) (any, error) {
@@ -289,8 +289,11 @@ func init() {
 				return nil, fmt.Errorf("dict2items requires a dictionary, got %s instead", typeName(in))
 			}
 			out := make([]any, 0, len(d))
-			for _, k := range sortedKeys(d) {
-				out = append(out, map[string]any{pyStrLenient(a[0]): k, pyStrLenient(a[1]): d[k]})
+			for _, k := range dictKeys(d) {
+				item := pytext.NewDict(2)
+				item.Set(a[0], pytext.Key(d, k))
+				item.Set(a[1], d[k])
+				out = append(out, item.Map())
 			}
 			return out, nil
 		}),
@@ -821,7 +824,7 @@ func filterItems2dict(in any, a []any) (any, error) {
 	if !ok {
 		return nil, fmt.Errorf("items2dict requires a list, got %s instead", typeName(in))
 	}
-	out := map[string]any{}
+	out := pytext.NewDict(len(items))
 	for _, it := range items {
 		d, ok := it.(map[string]any)
 		if !ok {
@@ -833,13 +836,12 @@ func filterItems2dict(in any, a []any) (any, error) {
 			return nil, fmt.Errorf("items2dict requires each dictionary in the list to contain the keys '%s' and '%s', got %s instead",
 				pyStrLenient(a[0]), pyStrLenient(a[1]), pyStrLenient(in))
 		}
-		key, err := py.Str(k)
-		if err != nil {
+		if _, err := py.Str(k); err != nil {
 			return nil, err
 		}
-		out[key] = v
+		out.Set(k, v)
 	}
-	return out, nil
+	return out.Map(), nil
 }
 
 func filterCombine(_ *state, in any, args []any, kw map[string]any) (any, error) {
@@ -875,14 +877,14 @@ func filterCombine(_ *state, in any, args []any, kw map[string]any) (any, error)
 
 // mergeHash is Ansible's merge_hash: y's keys override x's.
 func mergeHash(x, y map[string]any, recursive bool, listMerge string) map[string]any {
-	out := make(map[string]any, len(x)+len(y))
-	for k, v := range x {
-		out[k] = v
-	}
-	for k, yv := range y {
+	d := pytext.NewDict(len(x) + len(y))
+	d.Update(x)
+	out := d.Map()
+	for _, k := range pytext.StrKeys(y) {
+		yv := y[k]
 		xv, ok := out[k]
 		if !ok {
-			out[k] = yv
+			d.Set(pytext.Key(y, k), yv)
 			continue
 		}
 		xm, xIsMap := xv.(map[string]any)
@@ -916,7 +918,7 @@ func mergeHash(x, y map[string]any, recursive bool, listMerge string) map[string
 			out[k] = append(slices.Clone(yl), keep(xl, yl, false)...)
 		}
 	}
-	return out
+	return d.Map()
 }
 
 func filterExtract(in any, a []any) (any, error) {
@@ -941,7 +943,7 @@ func filterSubelements(in any, a []any) (any, error) {
 	case []any:
 		elements = x
 	case map[string]any:
-		for _, k := range sortedKeys(x) {
+		for _, k := range dictKeys(x) {
 			elements = append(elements, x[k])
 		}
 	default:

@@ -54,7 +54,7 @@ func toDatetime(in any, a []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := strptime(s, f)
+	t, err := Strptime(s, f)
 	if err != nil {
 		return nil, err
 	}
@@ -133,8 +133,8 @@ func strftime(t time.Time, f string) string {
 	return b.String()
 }
 
-// strptime is Python's datetime.strptime for the common directives.
-func strptime(s, f string) (time.Time, error) {
+// Strptime is Python's datetime.strptime for the common directives: a naive time, in UTC.
+func Strptime(s, f string) (time.Time, error) {
 	var layout strings.Builder
 	for i := 0; i < len(f); i++ {
 		if f[i] != '%' || i+1 == len(f) {

@@ -3,12 +3,16 @@ package template
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 type testFunc func(st *state, in any, args []any, kw map[string]any) (bool, error)
@@ -439,32 +443,30 @@ var globals = map[string]any{
 		return out, nil
 	}},
 	"dict": &function{name: "dict", call: func(_ *state, args []any, kw map[string]any) (any, error) {
-		out := map[string]any{}
+		out := pytext.NewDict(0)
 		if len(args) > 1 {
 			return nil, errors.New("dict expected at most 1 argument")
 		}
 		if len(args) == 1 {
 			switch x := args[0].(type) {
 			case map[string]any:
-				for k, v := range x {
-					out[k] = v
-				}
+				out.Update(x)
 			case []any:
 				for _, p := range x {
 					pair, ok := p.([]any)
 					if !ok || len(pair) != 2 {
 						return nil, errors.New("dictionary update sequence element has wrong length; 2 is required")
 					}
-					out[pyStrLenient(pair[0])] = pair[1]
+					out.Set(pair[0], pair[1])
 				}
 			default:
 				return nil, fmt.Errorf("'%s' object is not iterable", typeName(x))
 			}
 		}
-		for k, v := range kw {
-			out[k] = v
+		for _, k := range slices.Sorted(maps.Keys(kw)) {
+			out.Set(k, kw[k])
 		}
-		return out, nil
+		return out.Map(), nil
 	}},
 	"namespace": &function{name: "namespace", call: func(_ *state, args []any, kw map[string]any) (any, error) {
 		ns := &namespace{attrs: map[string]any{}}

@@ -1,9 +1,10 @@
 package template
 
 import (
-	"github.com/tallyrun/tally/internal/pytext"
 	"strconv"
 	"strings"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // literalEval is Python's ast.literal_eval as Ansible applies it to
@@ -118,10 +119,10 @@ func (p *litParser) paren() (any, bool) {
 }
 
 func (p *litParser) dict() (any, bool) {
-	out := map[string]any{}
+	out := pytext.NewDict(0)
 	for {
 		if p.eat('}') {
-			return out, true
+			return out.Map(), true
 		}
 		k, ok := p.value()
 		if !ok || !p.eat(':') {
@@ -131,13 +132,12 @@ func (p *litParser) dict() (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		key, err := py.Str(k)
-		if err != nil {
+		if _, err := py.Str(k); err != nil {
 			return nil, false
 		}
-		out[key] = v
+		out.Set(k, v)
 		if !p.eat(',') {
-			return out, p.eat('}')
+			return out.Map(), p.eat('}')
 		}
 	}
 }

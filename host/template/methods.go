@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // bindArgs binds positional and keyword arguments to a Python-style
@@ -265,7 +267,7 @@ var dictMethods = map[string]method{
 		}
 		d := recv.(map[string]any)
 		out := make([]any, 0, len(d))
-		for _, k := range sortedKeys(d) {
+		for _, k := range dictKeys(d) {
 			out = append(out, d[k])
 		}
 		return out, nil
@@ -275,19 +277,15 @@ var dictMethods = map[string]method{
 		if err != nil {
 			return nil, err
 		}
-		if k, ok := a[0].(string); ok {
-			if v, ok := recv.(map[string]any)[k]; ok {
-				return v, nil
-			}
+		if v, ok := dictGet(recv.(map[string]any), a[0]); ok {
+			return v, nil
 		}
 		return a[1], nil
 	},
 	"copy": func(recv any, args []any, kw map[string]any) (any, error) {
-		out := map[string]any{}
-		for k, v := range recv.(map[string]any) {
-			out[k] = v
-		}
-		return out, nil
+		out := pytext.NewDict(0)
+		out.Update(recv.(map[string]any))
+		return out.Map(), nil
 	},
 }
 
@@ -325,8 +323,8 @@ var listMethods = map[string]method{
 // dictItems is dict.items() as a list of [key, value] pairs.
 func dictItems(d map[string]any) []any {
 	out := make([]any, 0, len(d))
-	for _, k := range sortedKeys(d) {
-		out = append(out, []any{k, d[k]})
+	for _, k := range dictKeys(d) {
+		out = append(out, []any{pytext.Key(d, k), d[k]})
 	}
 	return out
 }

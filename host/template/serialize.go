@@ -12,11 +12,11 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// toJSON is Python's json.dumps as Ansible's to_json calls it: keys sorted
-// (Go maps keep no order), separators ", " and ": " (just "," between items
-// when indenting), non-ASCII escaped unless ensureASCII is false.
-func toJSON(v any, indentArg any, ensureASCII bool) (string, error) {
-	o := pytext.JSONOptions{Pretty: indentArg != nil, EnsureASCII: ensureASCII, Convert: jsonObject}
+// toJSON is Python's json.dumps as Ansible's to_json calls it: keys in the
+// dict's order unless sortKeys, separators ", " and ": " (just "," between
+// items when indenting), non-ASCII escaped unless ensureASCII is false.
+func toJSON(v any, indentArg any, sortKeys, ensureASCII bool) (string, error) {
+	o := pytext.JSONOptions{Pretty: indentArg != nil, InsertionOrder: !sortKeys, EnsureASCII: ensureASCII, Convert: jsonObject}
 	switch x := indentArg.(type) {
 	case nil:
 	case string:
@@ -50,14 +50,14 @@ func jsonObject(v any) (any, bool, error) {
 func fromJSON(s string) (any, error) {
 	d := json.NewDecoder(strings.NewReader(s))
 	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
+	v, err := pytext.DecodeJSON(d)
+	if err != nil {
 		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
 	if d.More() {
 		return nil, fmt.Errorf("invalid JSON: extra data after the value")
 	}
-	return pytext.JSONNumbers(v), nil
+	return v, nil
 }
 
 func fromYAML(s string) (any, error) {
@@ -140,13 +140,13 @@ func (y *yamlWriter) block(v any, col int) {
 	pad := strings.Repeat(" ", col)
 	switch x := v.(type) {
 	case map[string]any:
-		for i, k := range sortedKeys(x) {
+		for i, k := range pytext.SortedKeys(x) { // yaml.dump's sort_keys
 			if i > 0 {
 				y.b.WriteString(pad)
 			}
 			key, _ := y.scalar(k, false)
 			y.b.WriteString(key + ":")
-			y.value(x[k], col, true)
+			y.value(x[pytext.Str(k)], col, true)
 		}
 	case []any:
 		for i, e := range x {
@@ -205,13 +205,13 @@ func (y *yamlWriter) flowNode(v any) {
 		y.b.WriteByte(']')
 	case map[string]any:
 		y.b.WriteByte('{')
-		for i, k := range sortedKeys(x) {
+		for i, k := range pytext.SortedKeys(x) {
 			if i > 0 {
 				y.b.WriteString(", ")
 			}
 			key, _ := y.scalar(k, true)
 			y.b.WriteString(key + ": ")
-			y.flowNode(x[k])
+			y.flowNode(x[pytext.Str(k)])
 		}
 		y.b.WriteByte('}')
 	default:

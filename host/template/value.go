@@ -2,7 +2,6 @@ package template
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -125,6 +124,7 @@ func transform(v any, leaf func(string) (any, bool, error)) (any, bool, error) {
 				for k2, e2 := range x {
 					out[k2] = e2
 				}
+				pytext.CopyKeys(out, x)
 			}
 			if out != nil {
 				out[k] = r
@@ -227,14 +227,8 @@ func pyStrLenient(v any) string {
 	return s
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+// dictKeys returns the entries of m in the order of the dict's keys (see pytext.Keys).
+func dictKeys(m map[string]any) []string { return pytext.StrKeys(m) }
 
 // number returns v as a float64 if it is a Python number (bool included).
 func number(v any) (float64, bool) {
@@ -385,18 +379,32 @@ func contains(haystack, needle any) (bool, error) {
 		}
 		return false, nil
 	case map[string]any:
-		switch n := needle.(type) {
-		case string:
-			_, ok := h[n]
-			return ok, nil
-		case *undefined:
+		if n, ok := needle.(*undefined); ok {
 			return false, n.err()
 		}
-		return false, nil
+		_, ok := dictGet(h, needle)
+		return ok, nil
 	case *undefined:
 		return false, h.err()
 	}
 	return false, fmt.Errorf("argument of type '%s' is not iterable", typeName(haystack))
+}
+
+// dictGet is Python's d[key] for a key of the value model: the entry Str(key), if the key
+// recorded for it (pytext.Key) equals key, so that the int key 80 is not found as '80'.
+func dictGet(d map[string]any, key any) (any, bool) {
+	key = norm(key)
+	switch key.(type) {
+	case string, int, float64, bool, nil:
+	default:
+		return nil, false
+	}
+	s := pytext.Str(key)
+	v, ok := d[s]
+	if !ok || !equal(pytext.Key(d, s), key) {
+		return nil, false
+	}
+	return v, true
 }
 
 // iterate returns the items Python's iter(v) yields: list items, string
@@ -412,12 +420,7 @@ func iterate(v any) ([]any, error) {
 		}
 		return out, nil
 	case map[string]any:
-		keys := sortedKeys(x)
-		out := make([]any, len(keys))
-		for i, k := range keys {
-			out[i] = k
-		}
-		return out, nil
+		return pytext.Keys(x), nil
 	case *undefined:
 		return nil, x.err()
 	}

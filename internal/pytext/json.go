@@ -9,9 +9,12 @@ import (
 )
 
 // JSONOptions are the arguments of Python's json.dumps that tally's callers use, plus the
-// conversions of values Python would not hold. Keys are always sorted (sort_keys=True): a Go
-// map has no order to keep.
+// conversions of values Python would not hold. Keys are sorted (sort_keys=True) unless
+// InsertionOrder is set.
 type JSONOptions struct {
+	// InsertionOrder writes a dict's keys in the order Python's dict keeps (see Keys), as
+	// json.dumps does without sort_keys.
+	InsertionOrder bool
 	// Pretty is an indent other than None: each item on its own line, prefixed by Indent once
 	// per level, items separated by "," instead of ", ". An empty Indent is indent=0.
 	Pretty bool
@@ -54,12 +57,19 @@ func (o *JSONOptions) write(b *strings.Builder, v any, level int) error {
 	case Tuple:
 		return o.write(b, []any(x), level)
 	case map[string]any:
-		keys := sortedKeys(x)
+		var keys []string
+		if o.InsertionOrder {
+			keys = StrKeys(x)
+		} else {
+			for _, k := range SortedKeys(x) {
+				keys = append(keys, Str(k))
+			}
+		}
 		if o.SkipKey != nil {
 			keys = slices.DeleteFunc(keys, o.SkipKey)
 		}
 		return o.writeItems(b, '{', '}', len(keys), level, func(i int) error {
-			writeJSONString(b, keys[i], o.EnsureASCII)
+			writeJSONString(b, jsonKey(Key(x, keys[i]), keys[i]), o.EnsureASCII)
 			b.WriteString(": ")
 			return o.write(b, x[keys[i]], level+1)
 		})
@@ -75,6 +85,21 @@ func (o *JSONOptions) write(b *strings.Builder, v any, level int) error {
 		return o.write(b, repl, level)
 	}
 	return nil
+}
+
+// jsonKey is the JSON text json.dumps writes for the dict key k, whose entry is s: a bool or
+// None as in JSON, a number as its repr.
+func jsonKey(k any, s string) string {
+	switch x := k.(type) {
+	case nil:
+		return "null"
+	case bool:
+		if x {
+			return "true"
+		}
+		return "false"
+	}
+	return s
 }
 
 // writeItems writes a list or dict of n items, item writing the i-th, on lines of their own

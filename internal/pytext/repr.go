@@ -101,11 +101,13 @@ func (p Printer) Write(b *strings.Builder, v any, repr bool) error {
 		return p.writeItems(b, "(", x, ")")
 	case map[string]any:
 		b.WriteByte('{')
-		for i, k := range sortedKeys(x) {
+		for i, k := range StrKeys(x) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			writeQuoted(b, k)
+			if err := p.Write(b, Key(x, k), true); err != nil {
+				return err
+			}
 			b.WriteString(": ")
 			if err := p.Write(b, x[k], true); err != nil {
 				return err

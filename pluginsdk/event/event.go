@@ -24,8 +24,10 @@ const (
 	PlaybookOnNotify           Type = "playbook_on_notify"
 	RunnerOnStart              Type = "runner_on_start"
 	RunnerRetry                Type = "runner_retry"
-	// RunnerVerbose is tally's own: at -vvv, a line about a host's connection (connecting, a
-	// command run and its exit status), as Ansible's display prints at -vvv; res.msg holds it.
+	// RunnerVerbose is tally's own: a line Ansible's display prints at some verbosity, not
+	// through its callbacks: at -vvv a host's connection (connecting, a command run and its
+	// exit status), at -vv a meta task's "META: ..." line. res.msg holds it, res.verbosity
+	// the -v count it shows from (3 when absent).
 	RunnerVerbose              Type = "runner_verbose"
 	RunnerItemOnOK             Type = "runner_item_on_ok"
 	RunnerItemOnFailed         Type = "runner_item_on_failed"
