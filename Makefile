@@ -116,7 +116,7 @@ bench-collector:
 
 ## bench-e2e: the same playbook over SSH by ansible-playbook, tally and a raw x/crypto/ssh floor
 ## (N hosts of one local sshd, default 20; needs root).
-bench-e2e: build
+bench-e2e: build plugins
 	TALLY=$(CURDIR)/$(BIN) bench/e2e/run.sh $(N)
 
 clean:
