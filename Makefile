@@ -39,11 +39,14 @@ plugins:
 		fi; \
 	done
 
-## install: the binary into $(PREFIX)/bin, the bundled plugins into $(PLUGINDEST).
+## install: the binary into $(PREFIX)/bin, the bundled plugins into $(PLUGINDEST), compiled into
+## the installing user's plugin cache (tally plugins warm).
 install: build plugins
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tally
 	install -d $(DESTDIR)$(PLUGINDEST)
 	@set -e; for f in $(PLUGIN_DIR)/*.wasm; do [ -e "$$f" ] || continue; install -m 0644 $$f $(DESTDIR)$(PLUGINDEST)/; done
+	@# The first run then finds them compiled (in the cache of the user who installs; not for a package's DESTDIR).
+	@if [ -z "$(DESTDIR)" ]; then $(PREFIX)/bin/tally plugins warm --callback-path $(PLUGINDEST); fi
 
 ## run: build tally and the bundled plugins, then run the demo playbook on this machine over the
 ## local connection, drawn by the default plugin (build/plugins/default.wasm).
@@ -115,7 +118,7 @@ bench-collector:
 
 ## bench-e2e: the same playbook over SSH by ansible-playbook, tally and a raw x/crypto/ssh floor
 ## (N hosts of one local sshd, default 20; needs root).
-bench-e2e: build
+bench-e2e: build plugins
 	TALLY=$(CURDIR)/$(BIN) bench/e2e/run.sh $(N)
 
 clean:

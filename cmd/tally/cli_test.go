@@ -52,7 +52,7 @@ func TestCommandLineMistakesExit2WithTheUsage(t *testing.T) {
 		{[]string{"run", "-i", inv, "--timeout", "x", site}, "Usage: tally run", `invalid argument "x" for "-T, --timeout"`},
 		{[]string{"run", "-i", inv}, "Usage: tally run", "the following arguments are required: PLAYBOOK"},
 		{[]string{"plugins", "--bogus", "list"}, "tally plugins list", "tally plugins: error: unknown flag: --bogus"},
-		{[]string{"plugins", "frob"}, "tally plugins list", `unknown command "frob": want list, inspect or check`},
+		{[]string{"plugins", "frob"}, "tally plugins list", `unknown command "frob": want list, inspect, check or warm`},
 		{[]string{"plugins", "inspect"}, "tally plugins list", "inspect takes 1 arguments, not 0"},
 		{[]string{"plugin", "--bogus", "new", "x"}, "tally plugin new NAME", "tally plugin: error: unknown flag: --bogus"},
 		{[]string{"plugin", "new", "x", "--lang", "rust", "--dir", filepath.Join(t.TempDir(), "x")}, "tally plugin new NAME", `--lang "rust": want go or c`},

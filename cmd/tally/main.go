@@ -11,7 +11,7 @@ const usage = `tally runs Ansible playbooks and keeps one ordered record of ever
 
 Usage:
   tally run [flags] PLAYBOOK...       run playbooks (the flags of ansible-playbook)
-  tally plugins list|inspect|check    the callback plugins: found, described, checked
+  tally plugins COMMAND               the callback plugins: list, inspect, check, warm (compile ahead)
   tally plugin new NAME               make a plugin project (Go or C) that builds as it is
   tally sinks flush [NAME...]         write the runs spooled while a sink was down
   tally runs list|show                the runs the db plugin recorded (docs/sinks.md)

@@ -16,6 +16,7 @@ import (
 const pluginsUsage = `Usage:
   tally plugins list [flags]              the callback plugins found (./callback_plugins first), with their type, version, use (stdout, enabled), file, and the files they shadow
   tally plugins inspect [flags] NAME      a plugin's metadata, options, events and capabilities
+  tally plugins warm [flags] [NAME...]    compile the named plugins (default: every one found) into the cache, so that the next run starts them at once
   tally plugins check [flags] FILE.wasm   check a module against the plugin ABI, for plugin authors (dir options get temporary directories, sink options a file sink in one)
 
 Flags:
@@ -35,12 +36,12 @@ func pluginsCommand(args []string, stdout, stderr io.Writer) int {
 		return rc
 	}
 	sub, rest := fs.Arg(0), fs.Args()[min(1, fs.NArg()):]
-	want := map[string]int{"list": 0, "inspect": 1, "check": 1}
+	want := map[string]int{"list": 0, "inspect": 1, "check": 1, "warm": -1}
 	if n, ok := want[sub]; sub == "" {
-		return usageFailed(fs, errors.New("want a command: list, inspect or check"), stderr)
+		return usageFailed(fs, errors.New("want a command: list, inspect, check or warm"), stderr)
 	} else if !ok {
-		return usageFailed(fs, fmt.Errorf("unknown command %q: want list, inspect or check", sub), stderr)
-	} else if len(rest) != n {
+		return usageFailed(fs, fmt.Errorf("unknown command %q: want list, inspect, check or warm", sub), stderr)
+	} else if n >= 0 && len(rest) != n {
 		return usageFailed(fs, fmt.Errorf("%s takes %d arguments, not %d", sub, n, len(rest)), stderr)
 	}
 	warn := func(msg string) { fmt.Fprintf(stderr, "[WARNING]: %s\n", msg) }
@@ -71,6 +72,8 @@ func pluginsCommand(args []string, stdout, stderr io.Writer) int {
 		err = inspectPlugin(ctx, h, rest[0], stdout)
 	case "check":
 		err = h.Check(ctx, rest[0], stdout)
+	case "warm":
+		err = warmPlugins(ctx, h, rest, stdout)
 	}
 	if err != nil {
 		if sub != "check" { // check has printed its failure
@@ -83,11 +86,6 @@ func pluginsCommand(args []string, stdout, stderr io.Writer) int {
 
 func listPlugins(ctx context.Context, h *pluginhost.Host, w io.Writer) error {
 	listings, err := h.List(ctx)
-	for _, l := range listings {
-		if l.Plugin != nil {
-			defer l.Plugin.Close()
-		}
-	}
 	if err != nil {
 		return err
 	}
@@ -101,13 +99,44 @@ func inspectPlugin(ctx context.Context, h *pluginhost.Host, name string, w io.Wr
 	}
 	for _, f := range found {
 		if f.Name == name {
-			p, err := h.Load(ctx, f.Path)
+			d, err := h.Describe(ctx, f.Path)
 			if err != nil {
 				return err
 			}
-			defer p.Close()
-			return pluginhost.WriteInspect(w, p, f.Shadows)
+			return pluginhost.WriteInspect(w, d, f.Shadows)
 		}
 	}
 	return fmt.Errorf("no callback plugin %q in %v", name, h.Settings().Path)
+}
+
+// warmPlugins compiles the plugins called names, or every plugin found when there are none,
+// into the compilation cache, saying which on w.
+func warmPlugins(ctx context.Context, h *pluginhost.Host, names []string, w io.Writer) error {
+	found, err := pluginhost.Discover(h.Settings().Path)
+	if err != nil {
+		return err
+	}
+	byName := map[string]string{}
+	for _, f := range found {
+		byName[f.Name] = f.Path
+	}
+	if len(names) == 0 {
+		for _, f := range found {
+			names = append(names, f.Name)
+		}
+	}
+	var errs []error
+	for _, name := range names {
+		path, ok := byName[name]
+		if !ok {
+			errs = append(errs, fmt.Errorf("no callback plugin %q in %v", name, h.Settings().Path))
+			continue
+		}
+		if err := h.Warm(ctx, path); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintf(w, "warm: %s (%s)\n", name, path)
+	}
+	return errors.Join(errs...)
 }

@@ -97,6 +97,41 @@ func TestBundledPluginsAreListed(t *testing.T) {
 	}
 }
 
+// TestPluginsWarmFillsTheCacheThatListReads pins that tally plugins warm compiles and
+// describes every plugin found into the cache, that list then reads their metadata from it,
+// and that a name it cannot find fails the command.
+func TestPluginsWarmFillsTheCacheThatListReads(t *testing.T) {
+	dir := bundledPlugins(t)
+	cache := t.TempDir()
+	tally := func(args ...string) (string, error) {
+		cmd := exec.Command(tallyBinary(t), args...)
+		cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cache)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := tally("plugins", "warm", "--callback-path", dir)
+	if err != nil {
+		t.Fatalf("tally plugins warm: %v\n%s", err, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.wasm"))
+	described, _ := filepath.Glob(filepath.Join(cache, "tally", "modules", "*-meta*.json"))
+	if len(described) != len(files) {
+		t.Errorf("after warm the cache describes %d modules, want %d", len(described), len(files))
+	}
+	for _, f := range files {
+		if want := fmt.Sprintf("warm: %s (%s)\n", strings.TrimSuffix(filepath.Base(f), ".wasm"), f); !strings.Contains(out, want) {
+			t.Errorf("tally plugins warm says:\n%s\nnot %q", out, want)
+		}
+	}
+	if out, err := tally("plugins", "list", "--callback-path", dir); err != nil || !regexp.MustCompile(`(?m)^default\s+stdout\s`).MatchString(out) {
+		t.Errorf("tally plugins list after warm: %v\n%s", err, out)
+	}
+	out, err = tally("plugins", "warm", "--callback-path", dir, "nosuch")
+	if want := `ERROR! no callback plugin "nosuch" in`; err == nil || !strings.Contains(out, want) {
+		t.Errorf("tally plugins warm nosuch: %v\n%s\nwant an error saying %q", err, out, want)
+	}
+}
+
 // stdoutCompatPlaybooks are the compat playbooks the stdout plugins are compared on: their
 // runs end with a recap in Ansible, and each host's results come in one order with -f 1.
 var stdoutCompatPlaybooks = []string{"block_rescue", "failure", "handlers", "ignore_errors", "loops",

@@ -160,9 +160,21 @@ type Backlog interface {
 	Pending() int
 }
 
+// Starter is implemented by a callback that gets ready in the background (a plugin starting
+// while the run does): Started is closed once it is ready.
+type Starter interface {
+	Started() <-chan struct{}
+}
+
 // waitCallbacks waits until every callback has handled its last event and closed, saying once,
-// after SlowCallbacks, which ones are still working and how many events each has left.
+// after SlowCallbacks, which ones are still working and how many events each has left. The
+// time counts from when every callback has started: one still starting is not slow at its work.
 func (c *Collector) waitCallbacks() {
+	for _, s := range c.subs {
+		if st, ok := s.cb.(Starter); ok {
+			<-st.Started()
+		}
+	}
 	all := make(chan struct{})
 	go func() {
 		defer close(all)

@@ -61,3 +61,67 @@ func TestFinishIsQuietWhenCallbacksAreDone(t *testing.T) {
 		t.Errorf("warnings %q, want none", warnings)
 	}
 }
+
+// starting is a callback that is not ready until released: its first Event waits, as a plugin
+// starting in the background does (pluginhost).
+type starting struct {
+	recorder
+	ready <-chan struct{}
+}
+
+func (s *starting) Event(e *event.Event) error {
+	<-s.ready
+	return s.recorder.Event(e)
+}
+
+// counter tells, once, when it has received n events.
+type counter struct {
+	recorder
+	n       int
+	reached chan struct{}
+}
+
+func (c *counter) Event(e *event.Event) error {
+	if err := c.recorder.Event(e); err != nil {
+		return err
+	}
+	if len(c.events) == c.n {
+		close(c.reached)
+	}
+	return nil
+}
+
+// TestSlowStartingCallbackGetsEveryEventInOrder pins that a callback that is not ready while
+// the run goes on loses nothing: the events wait in its queue, in order, the collector waiting
+// once the queue is full, and the other callbacks go on meanwhile (the slow one is released
+// only when a ready one has received a full queue's worth). The job ID and the one final stats
+// call are as for any callback.
+func TestSlowStartingCallbackGetsEveryEventInOrder(t *testing.T) {
+	const hosts, perHost = 6, DefaultQueueSize
+	ready := make(chan struct{})
+	slow := &starting{recorder: recorder{name: "slow"}, ready: ready}
+	fast := &counter{recorder: recorder{name: "fast"}, n: DefaultQueueSize, reached: make(chan struct{})}
+	c := New("job-7", []Callback{slow, fast})
+	go func() {
+		<-fast.reached
+		close(ready)
+	}()
+	emitResults(c, hosts, perHost)
+	st := c.Finish("successful", 0)
+	for _, r := range []*recorder{&slow.recorder, &fast.recorder} {
+		if got, want := len(r.events), hosts*perHost+1; got != want {
+			t.Fatalf("%s received %d events, want %d", r.name, got, want)
+		}
+		for i, e := range r.events {
+			if e.Seq != uint64(i+1) || e.JobID != "job-7" {
+				t.Fatalf("%s: event %d has seq %d, job ID %q; want %d, job-7", r.name, i, e.Seq, e.JobID, i+1)
+			}
+		}
+		if last := r.events[len(r.events)-1]; last.Event != event.PlaybookOnStats || last.Data.Stats != st {
+			t.Errorf("%s: last event %s, want the stats", r.name, last.Event)
+		}
+		if !r.closed {
+			t.Errorf("%s was not closed", r.name)
+		}
+	}
+}

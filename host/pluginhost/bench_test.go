@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tallyrun/tally/host/collector"
@@ -25,6 +27,7 @@ import (
 
 func BenchmarkDeliverNative(b *testing.B)     { benchmarkNative(b, "true") }
 func BenchmarkDeliverWasm(b *testing.B)       { benchmarkWasm(b, "true") }
+func BenchmarkDeliverWasmC(b *testing.B)      { benchmarkWasmC(b) }
 func BenchmarkDeliverNativeMaps(b *testing.B) { benchmarkNative(b, "false") }
 func BenchmarkDeliverWasmMaps(b *testing.B)   { benchmarkWasm(b, "false") }
 
@@ -49,18 +52,37 @@ func benchmarkNative(b *testing.B, raw string) {
 }
 
 func benchmarkWasm(b *testing.B, raw string) {
-	events := testEvents(b)
-	batch := plugintest.Encode(events)
 	dir := b.TempDir()
 	file := plugintest.Install(b, dir, "recorder", plugintest.Build(b, recorderPkg))
-	s := testSettings(b, dir, Flags{Options: []string{"recorder.raw=" + raw}})
+	benchmarkModule(b, dir, file, "recorder", Flags{Options: []string{"recorder.raw=" + raw}})
+}
+
+// benchmarkWasmC is benchmarkWasm with the C plugin that reads every field of every event
+// through pluginsdk/c/tally.h (TestCHeaderReadsEveryField), built as make plugins builds C.
+func benchmarkWasmC(b *testing.B) {
+	// The probe make plugins uses.
+	probe := exec.Command("clang", "--target=wasm32-wasi", "-mexec-model=reactor", "-x", "c", "-o", "/dev/null", "-")
+	probe.Stdin = strings.NewReader("int tally_probe;")
+	if err := probe.Run(); err != nil {
+		b.Skip("clang cannot build for WASI here: make deps installs clang, lld, wasi-libc and the wasm32 builtins")
+	}
+	dir := b.TempDir()
+	file := plugintest.Install(b, dir, "touch", cPlugin(b, "testdata/plugins/touch/touch.c"))
+	benchmarkModule(b, dir, file, "touch", Flags{})
+}
+
+// benchmarkModule delivers the run's events to the plugin file, called name, in dir.
+func benchmarkModule(b *testing.B, dir, file, name string, flags Flags) {
+	events := testEvents(b)
+	batch := plugintest.Encode(events)
+	s := testSettings(b, dir, flags)
 	h, err := New(s, io.Discard, func(w string) { b.Error(w) })
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer h.Close()
 	ctx := context.Background()
-	p, err := h.loadAs(ctx, "recorder", file, nil)
+	p, err := h.loadAs(ctx, name, file, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

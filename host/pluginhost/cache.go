@@ -99,20 +99,25 @@ func privateDir(dir string) error {
 // instrument returns the module with interrupt checks (package interrupt), from the cache
 // when a run has made it before: instrumenting a Go plugin takes about as long as loading it
 // from the cache.
-func instrument(cacheDir string, sum [32]byte, module []byte) ([]byte, error) {
-	if cacheDir == "" {
-		return interrupt.Instrument(module)
-	}
+func instrument(cacheDir string, sum [32]byte, read func() ([]byte, error)) ([]byte, error) {
 	file := filepath.Join(cacheDir, "modules", fmt.Sprintf("%x-i%d.wasm", sum, interrupt.Version))
-	if out, err := os.ReadFile(file); err == nil {
-		return out, nil
+	if cacheDir != "" {
+		if out, err := os.ReadFile(file); err == nil {
+			return out, nil
+		}
+	}
+	module, err := read()
+	if err != nil {
+		return nil, err
 	}
 	out, err := interrupt.Instrument(module)
 	if err != nil {
 		return nil, err
 	}
-	// A failed write only means the next run instruments again.
-	_ = writeFileAtomic(file, out)
+	if cacheDir != "" {
+		// A failed write only means the next run instruments again.
+		_ = writeFileAtomic(file, out)
+	}
 	return out, nil
 }
 

@@ -11,7 +11,7 @@ import (
 
 // cPlugin compiles the C plugin source file with pluginsdk/c/tally.h, as make plugins builds
 // the bundled tree plugin.
-func cPlugin(t *testing.T, src string) []byte {
+func cPlugin(t testing.TB, src string) []byte {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "plugin.wasm")
 	cmd := exec.Command("clang", "--target=wasm32-wasi", "-mexec-model=reactor", "-O2", "-Wall", "-Wextra", "-Werror",

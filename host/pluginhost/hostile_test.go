@@ -157,6 +157,7 @@ func TestSleepingPluginTakesNoCPU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	run.loading.Wait() // the plugin's start is not its sleep
 	spun := spinning(t, sleep)
 	before := cpuTime(t)
 	for _, cb := range run.Callbacks() {

@@ -2,6 +2,7 @@ package pluginhost
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -99,9 +99,8 @@ func (h *Host) Close() error {
 // Settings returns the settings h was made with.
 func (h *Host) Settings() Settings { return h.settings }
 
-// Plugin is a loaded plugin: compiled, in a runtime of its own, and described. Close it when
-// done.
-type Plugin struct {
+// Description is what a plugin file is and says about itself.
+type Description struct {
 	// Name is the plugin's name, its file name without .wasm.
 	Name string
 	// Path is the file it was loaded from.
@@ -110,6 +109,12 @@ type Plugin struct {
 	SHA256 string
 	// Meta is the plugin's description of itself.
 	Meta meta.Metadata
+}
+
+// Plugin is a loaded plugin: compiled, in a runtime of its own, and described. Close it when
+// done.
+type Plugin struct {
+	Description
 
 	limits   config.Limits
 	runtime  wazero.Runtime
@@ -127,31 +132,75 @@ type Plugin struct {
 // Load compiles the plugin file path in a runtime of its own, checks it against the ABI, and
 // asks it to describe itself.
 func (h *Host) Load(ctx context.Context, path string) (*Plugin, error) {
-	return h.loadAs(ctx, strings.TrimSuffix(filepath.Base(path), ".wasm"), path, nil)
+	return h.loadAs(ctx, pluginName(path), path, nil)
 }
 
 func (h *Host) load(ctx context.Context, name, path string, terminal *bufio.Writer) (*Plugin, error) {
-	// The name prefixes every line of its log output: no odd characters, no great length.
-	if err := meta.ValidName(name); err != nil {
-		return nil, fmt.Errorf("file %s: %w", filepath.Base(path), err)
-	}
-	module, err := os.ReadFile(path)
+	file, err := h.identify(name, path)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(module)
-	instrumented, err := instrument(h.cacheDir, sum, module)
+	p, err := h.start(ctx, file, terminal)
 	if err != nil {
 		return nil, err
 	}
-	limits := h.settings.LimitsFor(name)
+	if p.inst, err = p.instantiate(ctx, nil); err != nil {
+		p.Close()
+		return nil, err
+	}
+	doc, err := p.describe(ctx)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	h.storeMeta(file.sum, doc)
+	return p, nil
+}
+
+// moduleFile is a plugin file: its name, path and SHA-256, and its bytes once read.
+type moduleFile struct {
+	name, path string
+	data       []byte
+	sum        [32]byte
+}
+
+// readModule reads the plugin file path, called name.
+func readModule(name, path string) (*moduleFile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return &moduleFile{name: name, path: path, data: data, sum: sha256.Sum256(data)}, nil
+}
+
+// bytes returns the file's bytes, reading them if identify did not.
+func (f *moduleFile) bytes() ([]byte, error) {
+	if f.data != nil {
+		return f.data, nil
+	}
+	data, err := os.ReadFile(f.path)
+	if err != nil {
+		return nil, err
+	}
+	if sha256.Sum256(data) != f.sum {
+		return nil, errors.New("the file changed while tally read it")
+	}
+	f.data = data
+	return data, nil
+}
+
+// start compiles the module in a runtime of its own, not yet instantiated.
+func (h *Host) start(ctx context.Context, file *moduleFile, terminal *bufio.Writer) (*Plugin, error) {
+	instrumented, err := instrument(h.cacheDir, file.sum, file.bytes)
+	if err != nil {
+		return nil, err
+	}
+	limits := h.settings.LimitsFor(file.name)
 	p := &Plugin{
-		Name:     name,
-		Path:     path,
-		SHA256:   hex.EncodeToString(sum[:]),
-		limits:   limits,
-		terminal: terminal,
-		log:      newPluginLog(h.log, name, limits.Output),
+		Description: Description{Name: file.name, Path: file.path, SHA256: hex.EncodeToString(file.sum[:])},
+		limits:      limits,
+		terminal:    terminal,
+		log:         newPluginLog(h.log, file.name, limits.Output),
 	}
 	p.log.onLimit = func() { p.overLimit, p.overLimitKnown = p.progress() }
 	p.runtime = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
@@ -160,14 +209,6 @@ func (h *Host) load(ctx context.Context, name, path string, terminal *bufio.Writ
 		WithCloseOnContextDone(false). // see package interrupt
 		WithDebugInfoEnabled(false))   // DWARF costs load time; traps name functions anyway
 	if err := p.compile(ctx, instrumented); err != nil {
-		p.Close()
-		return nil, err
-	}
-	if p.inst, err = p.instantiate(ctx, nil); err != nil {
-		p.Close()
-		return nil, err
-	}
-	if err := p.describe(ctx); err != nil {
 		p.Close()
 		return nil, err
 	}
@@ -312,26 +353,25 @@ func (p *Plugin) instantiate(ctx context.Context, dirs []string) (*instance, err
 	return in, nil
 }
 
-// describe asks the plugin for its metadata and checks it.
-func (p *Plugin) describe(ctx context.Context) error {
+// describe asks the plugin for its metadata and checks it. It returns the metadata as the
+// plugin gave it, for the metadata cache.
+func (p *Plugin) describe(ctx context.Context) ([]byte, error) {
 	res, err := p.inst.call(ctx, p.inst.mod.ExportedFunction(exportDescribe))
 	if err != nil {
-		return fmt.Errorf("describe: %w", err)
+		return nil, fmt.Errorf("describe: %w", err)
 	}
 	doc, err := p.inst.read(res)
 	if err != nil || doc == nil {
-		return fmt.Errorf("describe: %w", errors.Join(err, errors.New("no metadata")))
+		return nil, fmt.Errorf("describe: %w", errors.Join(err, errors.New("no metadata")))
 	}
 	var problem struct {
 		Error string `json:"error"`
 	}
 	if json.Unmarshal(doc, &problem) == nil && problem.Error != "" {
-		return fmt.Errorf("describe: %s", oneLine(problem.Error))
+		return nil, fmt.Errorf("describe: %s", oneLine(problem.Error))
 	}
-	dec := json.NewDecoder(strings.NewReader(string(doc)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p.Meta); err != nil {
-		return fmt.Errorf("describe: metadata is not valid JSON of the ABI's form: %w", err)
+	if err := decodeMeta(doc, &p.Meta); err != nil {
+		return nil, fmt.Errorf("describe: metadata is not valid JSON of the ABI's form: %w", err)
 	}
 	var errs []error
 	if p.Meta.Name != p.Name {
@@ -344,9 +384,16 @@ func (p *Plugin) describe(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("it asks for the consolidated results but does not export %s", exportResults))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("metadata: %w", err)
+		return nil, fmt.Errorf("metadata: %w", err)
 	}
-	return nil
+	return doc, nil
+}
+
+// decodeMeta decodes a plugin's metadata, refusing fields the ABI does not know.
+func decodeMeta(doc []byte, m *meta.Metadata) error {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.DisallowUnknownFields()
+	return dec.Decode(m)
 }
 
 // Close stops the plugin and frees its runtime.

@@ -23,16 +23,17 @@ import (
 	"github.com/tallyrun/tally/pluginsdk/wire"
 )
 
-// Listing is a plugin on the search path, loaded to read what it is.
+// Listing is a plugin on the search path and what it says it is.
 type Listing struct {
 	Found
-	// Plugin is the loaded plugin; nil when it could not be loaded (Err says why).
-	Plugin *Plugin
-	Err    error
+	// Description is what the plugin says it is; nil when it could not be loaded (Err says
+	// why).
+	Description *Description
+	Err         error
 }
 
-// List loads every plugin on the search path, a few at a time, to describe it. Close each
-// listing's Plugin when done.
+// List describes every plugin on the search path, a few at a time: from the metadata cache,
+// else by loading it (Describe).
 func (h *Host) List(ctx context.Context) ([]Listing, error) {
 	found, err := Discover(h.settings.Path)
 	listings := make([]Listing, len(found))
@@ -43,7 +44,7 @@ func (h *Host) List(ctx context.Context) ([]Listing, error) {
 		wg.Go(func() {
 			slots <- struct{}{}
 			defer func() { <-slots }()
-			listings[i].Plugin, listings[i].Err = h.Load(ctx, f.Path)
+			listings[i].Description, listings[i].Err = h.Describe(ctx, f.Path)
 		})
 	}
 	wg.Wait()
@@ -61,8 +62,8 @@ func WriteList(w io.Writer, listings []Listing, s Settings) error {
 	stdoutFound := false
 	for _, l := range listings {
 		typ, version := "-", "-"
-		if l.Plugin != nil {
-			typ, version = string(l.Plugin.Meta.Type), oneLine(l.Plugin.Meta.Version)
+		if l.Description != nil {
+			typ, version = string(l.Description.Meta.Type), oneLine(l.Description.Meta.Version)
 		}
 		use := "-"
 		switch {
@@ -99,7 +100,7 @@ func WriteList(w io.Writer, listings []Listing, s Settings) error {
 }
 
 // WriteInspect writes everything p says about itself, and the files it shadows.
-func WriteInspect(w io.Writer, p *Plugin, shadows []string) error {
+func WriteInspect(w io.Writer, p *Description, shadows []string) error {
 	m := &p.Meta
 	tw := tabwriter.NewWriter(w, 0, 8, 1, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }

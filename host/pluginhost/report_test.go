@@ -35,11 +35,6 @@ func TestListAndInspect(t *testing.T) {
 	if err := WriteList(&out, listings, s); err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range listings {
-		if l.Plugin != nil {
-			l.Plugin.Close()
-		}
-	}
 	want := `NAME     TYPE       VERSION  USE  FILE                        SHADOWS
 broken   -          -        -  $R/second/broken.wasm  -
 opts     aggregate  1.0      enabled  $R/first/opts.wasm     $R/second/opts.wasm
@@ -53,11 +48,10 @@ searched, in order: $R/first, $R/second
 		t.Errorf("list:\n%s\nwant:\n%s", got, want)
 	}
 
-	p, err := h.Load(context.Background(), filepath.Join(first, "opts.wasm"))
+	p, err := h.Describe(context.Background(), filepath.Join(first, "opts.wasm"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
 	out.Reset()
 	if err := WriteInspect(&out, p, []string{filepath.Join(second, "opts.wasm")}); err != nil {
 		t.Fatal(err)

@@ -47,6 +47,7 @@ type Run struct {
 	callbacks []collector.Callback
 	warn      func(string)
 	failRun   bool
+	loading   sync.WaitGroup // the plugins starting in the background
 
 	mu     sync.Mutex
 	failed []error
@@ -59,11 +60,15 @@ type optionError struct{ err error }
 func (e *optionError) Error() string { return e.err.Error() }
 func (e *optionError) Unwrap() error { return e.err }
 
-// Start loads the stdout plugin and the enabled plugins, in parallel, and configures them. A
-// mistake in a plugin's options is an error; a plugin that cannot be loaded is skipped with a
-// warning (an error when on_plugin_error is fail), and the built-in display stands in for a
-// stdout plugin that cannot be loaded. The warning is left out when the stdout plugin is the
-// default one and no default.wasm exists: the built-in display is then what tally ships.
+// Start loads the stdout plugin and the enabled plugins and configures them. A plugin whose
+// metadata is cached (metacache.go) starts in the background, alongside the run's start: its
+// place among the run's Callbacks holds the run's events in the collector's bounded queue until
+// it is ready. The others load here, in parallel, as does every plugin when on_plugin_error is
+// fail (the run must not start without them). A mistake in a plugin's options is an error; a
+// plugin that cannot be loaded is skipped with a warning (an error when on_plugin_error is
+// fail), and the built-in display stands in for a stdout plugin that cannot be loaded. The
+// warning is left out when the stdout plugin is the default one and no default.wasm exists:
+// the built-in display is then what tally ships.
 func Start(ctx context.Context, s Settings, out Output) (*Run, error) {
 	h, err := New(s, out.Log, out.Warn)
 	if err != nil {
@@ -76,6 +81,7 @@ func Start(ctx context.Context, s Settings, out Output) (*Run, error) {
 		names = appendNew(names, name)
 	}
 	loaded := make([]*Plugin, len(names))
+	later := make([]*starting, len(names))
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {
@@ -84,20 +90,29 @@ func Start(ctx context.Context, s Settings, out Output) (*Run, error) {
 			errs[i] = fmt.Errorf("callback plugin %q not found in %s", name, strings.Join(s.Path, ":"))
 			continue
 		}
-		wg.Go(func() {
-			var terminal io.Writer
-			if i == 0 {
-				terminal = out.Terminal
+		var terminal io.Writer
+		if i == 0 {
+			terminal = out.Terminal
+		}
+		if !s.FailRun {
+			if later[i], errs[i] = r.startLater(ctx, i, names, file, terminal, out); later[i] != nil || errs[i] != nil {
+				continue
 			}
-			loaded[i], errs[i] = h.prepare(ctx, name, file, terminal, out)
-		})
+		}
+		wg.Go(func() { loaded[i], errs[i] = h.prepare(ctx, name, file, terminal, out) })
 	}
 	wg.Wait()
 
-	if err := r.assemble(names, loaded, errs, out); err != nil {
+	if err := r.assemble(names, loaded, later, errs, out); err != nil {
 		for _, p := range loaded {
 			if p != nil {
 				p.Close()
+			}
+		}
+		r.loading.Wait()
+		for _, st := range later {
+			if st != nil && st.cb != nil {
+				_ = st.cb.Close()
 			}
 		}
 		h.Close()
@@ -111,8 +126,63 @@ func Start(ctx context.Context, s Settings, out Output) (*Run, error) {
 	return r, nil
 }
 
-// assemble makes the run's callbacks from the loaded plugins, the stdout one first.
-func (r *Run) assemble(names []string, loaded []*Plugin, errs []error, out Output) error {
+// startLater starts the plugin file, the run's names[i], in the background when its metadata
+// is cached, after checking its type and options against that metadata. It returns nil and
+// no error when the metadata is not cached: the plugin must then load before the run.
+func (r *Run) startLater(ctx context.Context, i int, names []string, path string, terminal io.Writer, out Output) (*starting, error) {
+	h := r.host
+	file, err := h.identify(names[i], path)
+	if err != nil {
+		return nil, nil // loading it reports the error
+	}
+	m, ok := h.cachedMeta(file)
+	if !ok {
+		return nil, nil
+	}
+	if err := typeError(i, names, &m); err != nil {
+		return nil, err
+	}
+	// The options are resolved again when it starts; a mistake in them must stop the run now.
+	if _, _, err := h.options(&Plugin{Description: Description{Name: file.name, Meta: m}}); err != nil {
+		return nil, &optionError{err}
+	}
+	st := &starting{name: file.name, results: m.Results, ready: make(chan struct{})}
+	r.loading.Go(func() {
+		defer close(st.ready)
+		p, err := h.startKnown(ctx, file, m, terminal)
+		if err == nil {
+			if err = h.configure(ctx, p, out); err != nil {
+				p.Close()
+			}
+		}
+		switch {
+		case err == nil:
+			st.cb = newCallback(p, r, out.Fallback)
+		case i == 0:
+			out.Warn(oneLine(fmt.Sprintf("%v; using the built-in display", err)))
+			st.cb = out.Fallback()
+		default:
+			out.Warn(oneLine(fmt.Sprintf("skipping callback plugin %s: %v", names[i], err)))
+		}
+	})
+	return st, nil
+}
+
+// typeError says why a plugin of metadata m cannot be the run's names[i]: the first is the
+// stdout plugin, the others must not be stdout plugins.
+func typeError(i int, names []string, m *meta.Metadata) error {
+	switch {
+	case i == 0 && m.Type != meta.Stdout:
+		return fmt.Errorf("callback plugin %s is of type %s, not stdout", m.Name, m.Type)
+	case i > 0 && m.Type == meta.Stdout:
+		return fmt.Errorf("callback plugin %s is a stdout plugin, and the run's stdout plugin is %s", m.Name, names[0])
+	}
+	return nil
+}
+
+// assemble makes the run's callbacks from the loaded plugins and those starting in the
+// background, the stdout one first.
+func (r *Run) assemble(names []string, loaded []*Plugin, later []*starting, errs []error, out Output) error {
 	var fatal []error
 	for i, p := range loaded {
 		if err := errs[i]; err != nil {
@@ -121,13 +191,7 @@ func (r *Run) assemble(names []string, loaded []*Plugin, errs []error, out Outpu
 			}
 		}
 		if p != nil && errs[i] == nil {
-			switch {
-			case i == 0 && p.Meta.Type != meta.Stdout:
-				errs[i] = fmt.Errorf("callback plugin %s is of type %s, not stdout", p.Name, p.Meta.Type)
-			case i > 0 && p.Meta.Type == meta.Stdout:
-				errs[i] = fmt.Errorf("callback plugin %s is a stdout plugin, and the run's stdout plugin is %s", p.Name, names[0])
-			}
-			if errs[i] != nil {
+			if errs[i] = typeError(i, names, &p.Meta); errs[i] != nil {
 				p.Close()
 				loaded[i] = nil
 			}
@@ -137,8 +201,12 @@ func (r *Run) assemble(names []string, loaded []*Plugin, errs []error, out Outpu
 		return errors.Join(fatal...)
 	}
 	for i, p := range loaded {
-		if p != nil {
+		switch {
+		case p != nil:
 			r.callbacks = append(r.callbacks, newCallback(p, r, out.Fallback))
+			continue
+		case later[i] != nil:
+			r.callbacks = append(r.callbacks, later[i])
 			continue
 		}
 		err := errs[i]
@@ -172,13 +240,28 @@ func (h *Host) prepare(ctx context.Context, name, file string, terminal io.Write
 	return p, nil
 }
 
+// startKnown compiles the module of file, whose metadata m is known, for configure to
+// instantiate: the module is not started to describe itself.
+func (h *Host) startKnown(ctx context.Context, file *moduleFile, m meta.Metadata, terminal io.Writer) (*Plugin, error) {
+	p, err := h.start(ctx, file, buffered(terminal))
+	if err != nil {
+		return nil, fmt.Errorf("callback plugin %s (%s): %w", file.name, file.path, err)
+	}
+	p.Meta = m
+	return p, nil
+}
+
+// buffered buffers the plugin's terminal output; nil stays nil (the log).
+func buffered(terminal io.Writer) *bufio.Writer {
+	if terminal == nil {
+		return nil
+	}
+	return bufio.NewWriterSize(terminal, 64<<10)
+}
+
 // loadAs is Load with the plugin's terminal output going to terminal (nil: the log).
 func (h *Host) loadAs(ctx context.Context, name, path string, terminal io.Writer) (*Plugin, error) {
-	var buffered *bufio.Writer
-	if terminal != nil {
-		buffered = bufio.NewWriterSize(terminal, 64<<10)
-	}
-	p, err := h.load(ctx, name, path, buffered)
+	p, err := h.load(ctx, name, path, buffered(terminal))
 	if err != nil {
 		return nil, fmt.Errorf("callback plugin %s (%s): %w", name, path, err)
 	}
@@ -192,9 +275,11 @@ func (h *Host) configure(ctx context.Context, p *Plugin, out Output) error {
 	if err != nil {
 		return &optionError{err}
 	}
-	if len(dirs) > 0 {
-		// The describing instance had no directories; start one that has them.
-		p.inst.mod.Close(ctx)
+	if p.inst == nil || len(dirs) > 0 {
+		// The describing instance, if any, had no directories; start one that has them.
+		if p.inst != nil {
+			p.inst.mod.Close(ctx)
+		}
 		if p.inst, err = p.instantiate(ctx, dirs); err != nil {
 			return fmt.Errorf("callback plugin %s: %w", p.Name, err)
 		}
@@ -290,6 +375,7 @@ func (r *Run) Err() error {
 // a warning) and releases what the run's plugins shared. Call it after the collector has
 // finished: after the stats event and every plugin's tally_close.
 func (r *Run) Close() error {
+	r.loading.Wait()
 	r.host.sinks.Commit(context.Background(), r.warn)
 	return r.host.Close()
 }

@@ -92,17 +92,21 @@ func TestSecondRunCompilesNothing(t *testing.T) {
 		t.Fatalf("cache directory: %v, %v; want mode 0700", st.Mode(), err)
 	}
 	first := cacheFiles(t, s.CacheDir)
-	var compiled, instrumented int
+	var compiled, instrumented, described, known int
 	for f := range first {
 		switch {
 		case strings.HasPrefix(f, "wazero-"):
 			compiled++
-		case strings.HasPrefix(f, "modules/"):
+		case strings.HasPrefix(f, "modules/") && strings.HasSuffix(f, ".wasm"):
 			instrumented++
+		case strings.HasPrefix(f, "modules/") && strings.HasSuffix(f, ".json"):
+			described++
+		case strings.HasPrefix(f, "files/"):
+			known++
 		}
 	}
-	if compiled != 1 || instrumented != 1 {
-		t.Fatalf("after the first run the cache holds %q, want one compiled and one instrumented module", slices.Sorted(maps.Keys(first)))
+	if compiled != 1 || instrumented != 1 || described != 1 || known != 1 || len(first) != 4 {
+		t.Fatalf("after the first run the cache holds %q, want one compiled and one instrumented module, its metadata and its file's fingerprint", slices.Sorted(maps.Keys(first)))
 	}
 	time.Sleep(10 * time.Millisecond) // so that a rewritten file would show a new time
 	if _, err := runPlugins(t, s, nil); err != nil {
