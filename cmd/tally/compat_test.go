@@ -163,6 +163,7 @@ type compatSetup struct {
 	inventory   string // the inventory both runs get, relative to compatDir or absolute
 	checkHeader bool   // compare ansible-playbook with the result recorded in the header
 	sharedOut   bool   // "out" must be writable by every user (the SSH login user)
+	out         string // the directory the run writes to ("out"); a new one when empty
 	env         []string
 	engine      string // tally run's --engine; "" for its default
 }
@@ -354,8 +355,11 @@ func runPlaybook(t *testing.T, setup compatSetup, command, args []string, playbo
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), compatTimeout)
 	defer cancel()
-	out := t.TempDir()
-	if setup.sharedOut {
+	out := setup.out
+	if out == "" {
+		out = t.TempDir()
+	}
+	if setup.sharedOut && setup.out == "" {
 		// The test's temporary directories are private to root; the login user writes here.
 		for _, dir := range []string{filepath.Dir(out), out} {
 			if err := os.Chmod(dir, 0o1777); err != nil {

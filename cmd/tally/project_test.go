@@ -3,6 +3,7 @@ package main
 import (
 	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,13 +13,21 @@ import (
 // projectDir holds a multi-role project (testdata/project/README.md).
 const projectDir = "../../testdata/project"
 
-// projectRuns are the command lines the project is run with.
+// projectVault opens the project's vault-encrypted vars (group_vars/db/vault.yml, the !vault
+// value in group_vars/web.yml).
+var projectVault = []string{"--vault-password-file", "vault-password.txt"}
+
+// projectRuns are the command lines the project is run with. A run with check set is first run
+// with --check --diff, which must leave the same files (none) and recap as ansible-playbook's,
+// then for real in the same directory.
 var projectRuns = []struct {
-	name string
-	args []string
+	name  string
+	args  []string
+	check bool
 }{
-	{"whole", nil},
-	{"tags", []string{"--tags", "config"}},
+	{name: "whole"},
+	{name: "tags", args: []string{"--tags", "config"}},
+	{name: "check then real", check: true},
 }
 
 // TestProject runs the multi-role project under ansible-playbook and under tally on the local
@@ -41,27 +50,43 @@ func runProject(t *testing.T, setup compatSetup) {
 	ansible, tally := ansiblePlaybook(t), tallyBinary(t)
 	for _, run := range projectRuns {
 		t.Run(run.name, func(t *testing.T) {
-			ref := runPlaybook(t, setup, []string{ansible}, run.args, "site.yml")
-			got := runPlaybook(t, setup, []string{tally, "run"}, run.args, "site.yml")
-			if ref.rc != 0 || len(ref.recap) == 0 {
-				t.Fatalf("ansible-playbook did not run the project to its end:\n%s", ref.output())
+			args := append(slices.Clone(projectVault), run.args...)
+			refSetup, gotSetup := setup, setup
+			if run.check {
+				check := append(slices.Clone(args), "--check", "--diff")
+				ref := runPlaybook(t, setup, []string{ansible}, check, "site.yml")
+				got := runPlaybook(t, setup, []string{tally, "run"}, check, "site.yml")
+				compareProjectRuns(t, "with --check --diff", ref, got)
+				refSetup.out, gotSetup.out = ref.out, got.out
 			}
-			if got.rc != ref.rc || !maps.Equal(got.recap, ref.recap) {
-				t.Errorf("tally run differs from ansible-playbook: rc %d, ansible-playbook %d\n%s",
-					got.rc, ref.rc, diffRecaps("ansible", ref.recap, "tally", got.recap))
-			}
-			want, have := projectFiles(t, ref.out), projectFiles(t, got.out)
-			if have != want {
-				t.Errorf("tally left other files than ansible-playbook:\ntally:\n%s\nansible-playbook:\n%s", have, want)
-			}
-			if strings.Count(want, "\n") <= 1 {
-				t.Errorf("ansible-playbook left no file in %s", ref.out)
-			}
-			if t.Failed() {
-				t.Logf("ansible-playbook output:\n%s", ref.output())
-				t.Logf("tally output:\n%s", got.output())
-			}
+			ref := runPlaybook(t, refSetup, []string{ansible}, args, "site.yml")
+			got := runPlaybook(t, gotSetup, []string{tally, "run"}, args, "site.yml")
+			compareProjectRuns(t, "", ref, got)
 		})
+	}
+}
+
+// compareProjectRuns requires tally's run of the project (what: how it was run, "" for a plain
+// run) to give ansible-playbook's recap, exit code and files.
+func compareProjectRuns(t *testing.T, what string, ref, got runResult) {
+	t.Helper()
+	if ref.rc != 0 || len(ref.recap) == 0 {
+		t.Fatalf("ansible-playbook %s did not run the project to its end:\n%s", what, ref.output())
+	}
+	if got.rc != ref.rc || !maps.Equal(got.recap, ref.recap) {
+		t.Errorf("tally run %s differs from ansible-playbook: rc %d, ansible-playbook %d\n%s",
+			what, got.rc, ref.rc, diffRecaps("ansible", ref.recap, "tally", got.recap))
+	}
+	want, have := projectFiles(t, ref.out), projectFiles(t, got.out)
+	if have != want {
+		t.Errorf("tally run %s left other files than ansible-playbook:\ntally:\n%s\nansible-playbook:\n%s", what, have, want)
+	}
+	if what == "" && strings.Count(want, "\n") <= 1 {
+		t.Errorf("ansible-playbook left no file in %s", ref.out)
+	}
+	if t.Failed() {
+		t.Logf("ansible-playbook output:\n%s", ref.output())
+		t.Logf("tally output:\n%s", got.output())
 	}
 }
 

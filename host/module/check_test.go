@@ -24,6 +24,8 @@ func TestCheckModeDiffs(t *testing.T) {
 			map[string]any{"before": map[string]any{"path": f, "mode": "0644"}, "after": map[string]any{"path": f, "mode": "0600"}}},
 		{"copy to a new file", "copy", map[string]any{"content": "x", "dest": f + "2"},
 			[]any{map[string]any{"before": "", "after": "x"}}},
+		{"copy into a directory still to be made", "copy", map[string]any{"content": "x", "dest": filepath.Join(dir, "later", "f")},
+			[]any{map[string]any{"before": "", "after": "x"}}},
 		{"lineinfile", "lineinfile", map[string]any{"path": f, "line": "three", "mode": "0640"},
 			[]any{map[string]any{"before": "one\ntwo\n", "after": "one\ntwo\nthree\n", "before_header": f + " (content)", "after_header": f + " (content)"},
 				map[string]any{"before": map[string]any{"mode": "0644"}, "after": map[string]any{"mode": "0640"},
