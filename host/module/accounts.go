@@ -115,7 +115,8 @@ func runArgv(ctx context.Context, t *Task, argv []string) (int, string, string, 
 	return res.RC, string(res.Stdout), string(res.Stderr), nil
 }
 
-// addOutput adds a command's output to r under Ansible's keys when there is some.
+// addOutput adds a command's output to r under Ansible's keys when there is some, with
+// their _lines twins.
 func addOutput(r Result, out, errOut string) {
 	if out != "" {
 		r["stdout"] = out
@@ -123,4 +124,5 @@ func addOutput(r Result, out, errOut string) {
 	if errOut != "" {
 		r["stderr"] = errOut
 	}
+	addLines(r)
 }
