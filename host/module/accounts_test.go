@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -152,5 +153,54 @@ func TestUser(t *testing.T) {
 	} {
 		tt.args["name"] = name
 		check(t, run(t, newTask(t), "user", tt.args), tt.want)
+	}
+}
+
+func TestGetent(t *testing.T) {
+	root := strings.Split(getent(t, "passwd", "root"), ":")
+	if len(root) != 7 {
+		t.Fatalf("getent passwd root = %v", root)
+	}
+	for _, tt := range []struct {
+		name string
+		args map[string]any
+		want map[string]any
+	}{
+		{"colon database split on colons", map[string]any{"database": "passwd", "key": "root"},
+			map[string]any{"changed": false, "ansible_facts": map[string]any{"getent_passwd": map[string]any{"root": toAny(root[1:])}}}},
+		{"own split", map[string]any{"database": "passwd", "key": "root", "split": ":0:"},
+			map[string]any{"ansible_facts": map[string]any{"getent_passwd": map[string]any{"root:x": []any{strings.Join(root[3:], ":")}}}}},
+		{"missing key without fail_key", map[string]any{"database": "passwd", "key": "tly-no-such-user", "fail_key": false},
+			map[string]any{"failed": nil, "msg": "One or more supplied key could not be found in the database.",
+				"ansible_facts": map[string]any{"getent_passwd": map[string]any{"tly-no-such-user": nil}}}},
+		{"missing key", map[string]any{"database": "passwd", "key": "tly-no-such-user"},
+			map[string]any{"failed": true, "msg": "One or more supplied key could not be found in the database."}},
+		{"unknown database", map[string]any{"database": "tly-no-such-db"},
+			map[string]any{"failed": true, "msg": "Missing arguments, or database unknown."}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, run(t, newTask(t), "getent", tt.args), tt.want)
+		})
+	}
+	// Other databases split on whitespace; a first field seen twice maps to a list of entries.
+	out, err := exec.Command("getent", "services").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := map[string][]any{}
+	var dup string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(l)
+		entries[f[0]] = append(entries[f[0]], toAny(f[1:]))
+		if len(entries[f[0]]) == 2 && dup == "" {
+			dup = f[0]
+		}
+	}
+	if dup == "" {
+		t.Skip("no service is listed twice in getent services")
+	}
+	r := run(t, newTask(t), "getent", map[string]any{"database": "services"})
+	if got := r["ansible_facts"].(map[string]any)["getent_services"].(map[string]any)[dup]; !reflect.DeepEqual(got, entries[dup]) {
+		t.Errorf("getent_services[%q] = %#v, want %#v", dup, got, entries[dup])
 	}
 }
