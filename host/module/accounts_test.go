@@ -148,6 +148,7 @@ func TestUser(t *testing.T) {
 		want map[string]any
 	}{
 		{map[string]any{"group": "tly-no-such-group"}, map[string]any{"failed": true, "msg": "Group tly-no-such-group does not exist"}},
+		{map[string]any{"uid": 0}, map[string]any{"failed": true, "rc": 4, "name": name, "msg": "useradd: UID 0 is not unique\n"}},
 		{map[string]any{"password": "plain", "state": "absent"}, map[string]any{"changed": false,
 			"warnings": []string{"The input password appears not to have been hashed. The 'password' argument must be encrypted for this module to work properly."}}},
 	} {

@@ -178,22 +178,18 @@ func (u *userRun) warnings() {
 	}
 }
 
-// groupSet is the groups option as a set in its order, each group checked to exist; remove
-// drops the user's primary group gid ("" for none).
-func (u *userRun) groupSet(primary string) ([]string, error) {
+// groupSet is the groups option as a set in its order, each group checked to exist.
+func (u *userRun) groupSet() ([]string, error) {
 	var out []string
 	for _, g := range u.p.list("groups") {
 		g = strings.TrimSpace(g)
 		if g == "" || slices.Contains(out, g) {
 			continue
 		}
-		e := u.a.group(g)
-		if e == nil {
+		if u.a.group(g) == nil {
 			return nil, ansibleErr("Group %s does not exist", g)
 		}
-		if e[2] != primary {
-			out = append(out, g)
-		}
+		out = append(out, g)
 	}
 	return out, nil
 }
@@ -216,7 +212,7 @@ func (u *userRun) useradd() ([]string, error) {
 	} else if u.a.group(u.name) != nil {
 		argv = append(argv, "-N")
 	}
-	if groups, err := u.groupSet(""); err != nil {
+	if groups, err := u.groupSet(); err != nil {
 		return nil, err
 	} else if len(groups) > 0 {
 		argv = append(argv, "-G", strings.Join(groups, ","))
@@ -276,7 +272,7 @@ func (u *userRun) usermod() ([]string, error) {
 	}
 	if p.has("groups") {
 		current := u.a.memberOf(u.name)
-		groups, err := u.groupSet("")
+		groups, err := u.groupSet()
 		if err != nil {
 			return nil, err
 		}
