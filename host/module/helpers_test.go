@@ -159,6 +159,7 @@ func TestRegistry(t *testing.T) {
 		"async_status": {},
 		"replace":      {}, "blockinfile": {}, "slurp": {}, "fetch": {}, "tempfile": {}, "assemble": {}, "find": {},
 		"get_url": {}, "uri": {}, "unarchive": {},
+		"user": {}, "group": {}, "getent": {},
 	}
 	if len(registry) != len(want) {
 		t.Errorf("%d modules registered, want %d", len(registry), len(want))
