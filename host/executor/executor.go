@@ -126,10 +126,13 @@ type Executor struct {
 
 // hostState is what tally knows about a host beyond its inventory variables.
 type hostState struct {
-	inv      *inventory.Host
-	invVars  map[string]any // inventory variables, computed once
-	facts    map[string]any // gathered facts (setup), without the ansible_ prefix
-	setFacts map[string]any // set_fact and registered results
+	inv     *inventory.Host
+	invVars map[string]any // inventory variables, computed once
+	facts   map[string]any // gathered facts (setup), without the ansible_ prefix
+	// bareFacts are the facts of facts that a module returned without the ansible_ prefix:
+	// variables under their own name.
+	bareFacts map[string]bool
+	setFacts  map[string]any // set_fact and registered results
 	// included holds include_vars results (Ansible's vars cache), below set_fact.
 	included map[string]any
 	// hostvars caches this host's variables as other hosts see them through hostvars; nil

@@ -154,7 +154,7 @@ func (r *playRun) keepItemFacts(c *compiled, vars, res map[string]any) {
 	for k, v := range facts {
 		name := strings.TrimPrefix(k, "ansible_")
 		all[name] = template.Unsafe(v)
-		vars["ansible_"+name] = template.Unsafe(v)
+		vars[k] = template.Unsafe(v) // the variable under the name the module gave it
 	}
 	vars["ansible_facts"] = all
 }

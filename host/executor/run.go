@@ -6,6 +6,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -336,14 +337,24 @@ func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) error {
 	return nil
 }
 
-// keepFacts stores facts as the host's (ansible_facts), without their ansible_ prefix.
+// keepFacts stores facts as the host's (ansible_facts), without their ansible_ prefix, as
+// Ansible's namespace_facts; a fact that came without the prefix (getent_passwd) is a variable
+// under its own name, not ansible_NAME (bareFacts).
 func (r *playRun) keepFacts(hs *hostState, facts map[string]any) {
 	for k, v := range facts {
-		name := k
-		if len(k) > 8 && k[:8] == "ansible_" {
-			name = k[8:]
+		name, prefixed := strings.CutPrefix(k, "ansible_")
+		if !prefixed || name == "" {
+			name, prefixed = k, false
 		}
 		hs.facts[name] = template.Unsafe(v)
+		if prefixed {
+			delete(hs.bareFacts, name)
+		} else {
+			if hs.bareFacts == nil {
+				hs.bareFacts = map[string]bool{}
+			}
+			hs.bareFacts[name] = true
+		}
 	}
 }
 
@@ -414,7 +425,7 @@ func (r *playRun) runMeta(ctx context.Context, c *compiled, hosts []*inventory.H
 		r.metaRan(c, hosts[0], "facts cleared", "")
 		for _, h := range r.allHosts {
 			if hs := r.x.hosts[h.Name]; hs != nil {
-				hs.facts, hs.hostvars = map[string]any{}, nil
+				hs.facts, hs.bareFacts, hs.hostvars = map[string]any{}, nil, nil
 			}
 		}
 	case "reset_connection":

@@ -62,7 +62,11 @@ func (r *playRun) hostVars(h *inventory.Host, c *compiled) map[string]any {
 func (r *playRun) injectFacts(v map[string]any, hs *hostState) {
 	v["ansible_facts"] = hs.facts
 	for k, f := range hs.facts {
-		v["ansible_"+k] = f
+		if hs.bareFacts[k] {
+			v[k] = f
+		} else {
+			v["ansible_"+k] = f
+		}
 	}
 }
 
