@@ -53,9 +53,6 @@ func stateOf(fi *fileInfo) string {
 var runFile = withSpec(fileSpec, fileModule)
 
 func fileModule(ctx context.Context, t *Task, p params) (Result, error) {
-	if p.bool("recurse") {
-		return nil, fmt.Errorf("file: recurse is not supported by tally")
-	}
 	pth, src := p.str("path"), p.str("src")
 	if err := checkPath("path", pth); err != nil {
 		return nil, err
@@ -75,8 +72,16 @@ func fileModule(ctx context.Context, t *Task, p params) (Result, error) {
 			state = "file"
 		}
 	}
+	if p.bool("recurse") {
+		if state != "directory" {
+			return addPathInfo(Result{"failed": true, "msg": "recurse option requires state to be 'directory'", "path": pth}, s.fi), nil
+		}
+		if p.str("modification_time") != "" || p.str("access_time") != "" {
+			return nil, fmt.Errorf("file: recurse with modification_time or access_time is not supported by tally")
+		}
+	}
 	if src != "" && state != "link" && state != "hard" {
-		return Result{"failed": true, "msg": "src option requires state to be 'link' or 'hard'", "path": pth}, nil
+		return addPathInfo(Result{"failed": true, "msg": "src option requires state to be 'link' or 'hard'", "path": pth}, s.fi), nil
 	}
 	f := fileTask{t: t, s: s, path: pth, src: src, attrs: attrsOf(p), follow: p.bool("follow"), force: p.bool("force")}
 	for i, name := range []string{"modification_time", "access_time"} {
@@ -89,6 +94,9 @@ func fileModule(ctx context.Context, t *Task, p params) (Result, error) {
 		d = f.diff(state) // of the state before
 	}
 	r, err := f.ensure(ctx, state)
+	if err == nil && r["failed"] != true && p.bool("recurse") {
+		r, err = f.recurse(ctx, r)
+	}
 	if err == nil && r["failed"] != true && state != "absent" {
 		diff := d
 		if hd, ok := r["diff"].(map[string]any); ok {
@@ -300,6 +308,37 @@ func (f *fileTask) directory(ctx context.Context) (Result, error) {
 		return fail(fmt.Sprintf("There was an issue creating %s as requested: %v", pth, err), "path", pth), nil
 	}
 	return addPathInfo(Result{"path": pth, "changed": true}, after), nil
+}
+
+// recurse sets the attributes on everything under the directory too, as Ansible's
+// recursive_set_attributes, in one Exec to look and one to change. Symbolic links under it are
+// left as they are (Ansible sets a link's owner and, with follow, its target's attributes).
+func (f *fileTask) recurse(ctx context.Context, r Result) (Result, error) {
+	script := fmt.Sprintf("find %s -mindepth 1 ! -type l | while IFS= read -r f; do tally_stat \"$f\"; done\n", shPath(f.path))
+	out, err := f.t.probe(ctx, script)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", f.path, err)
+	}
+	var cmds []string
+	for l := newLines(out); len(l.l) > 0 && l.l[0] != ""; {
+		fi, err := l.stat()
+		if err != nil {
+			return nil, err
+		}
+		set, err := f.attrs.commands(fi, f.s.who.umask)
+		if err != nil {
+			return modeFailure(err, f.path), nil
+		}
+		cmds = append(cmds, set...)
+	}
+	if len(cmds) == 0 {
+		return r, nil
+	}
+	r["changed"] = true
+	if _, err := f.t.apply(ctx, cmds, f.path); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 func (f *fileTask) link(ctx context.Context) (Result, error) {

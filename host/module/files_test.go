@@ -305,7 +305,7 @@ func TestFileErrors(t *testing.T) {
 	}{
 		{map[string]any{"state": "file"}, "missing required arguments: path"},
 		{map[string]any{"path": "/x", "state": "fifo"}, "value of state must be one of: absent, directory, file, hard, link, touch, got: fifo"},
-		{map[string]any{"path": "/x", "recurse": true}, "recurse is not supported"},
+		{map[string]any{"path": "/x", "state": "directory", "recurse": true, "modification_time": "now"}, "recurse with modification_time or access_time is not supported"},
 	} {
 		_, err := runErr(newTask(t), "file", tt.args)
 		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
