@@ -101,14 +101,14 @@ func atoi(s string) int {
 	return n
 }
 
-// runArgv runs a command on the host and returns its exit code, stdout and stderr, as
-// AnsibleModule.run_command does for the user and group modules.
+// runArgv runs a command on the host, in the task's environment, and returns its exit code,
+// stdout and stderr, as AnsibleModule.run_command does for the modules that use it.
 func runArgv(ctx context.Context, t *Task, argv []string) (int, string, string, error) {
 	q := make([]string, len(argv))
 	for i, a := range argv {
 		q[i] = connection.Quote(a)
 	}
-	res, err := t.sh(ctx, "LC_ALL=C "+strings.Join(q, " "), nil, nil)
+	res, err := t.sh(ctx, "LC_ALL=C "+strings.Join(q, " "), nil, t.Env)
 	if err != nil {
 		return 0, "", "", fmt.Errorf("run %s: %w", argv[0], err)
 	}
