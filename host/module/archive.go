@@ -274,7 +274,7 @@ else printf 'PK\005\006\000\000\000\000\000\000\000\000\000\000\000\000\000\000\
 			// zipfile's getinfo does not find a directory's member by its name: not archived.
 			fmt.Fprintf(&b, "while IFS= read -r n; do [ -d \"$n\" ] || printf 'a %%s%%s\\n' %s \"$n\"; done <\"$w/m\" >\"$w/n\"\n", connection.Quote(root))
 		} else {
-			fmt.Fprintf(&b, "tar --no-recursion -c %s -f \"$a\" -T \"$w/m\" 2>\"$w/e\"; rc=$?\n", c.flag)
+			fmt.Fprintf(&b, "tar --no-recursion --verbatim-files-from -c %s -f \"$a\" -T \"$w/m\" 2>\"$w/e\"; rc=$?\n", c.flag)
 			fmt.Fprintf(&b, "sed 's|^|a %s|' \"$w/m\" >\"$w/n\"\n", strings.NewReplacer(`\`, `\\`, "|", `\|`, "&", `\&`, "'", `'\''`).Replace(root))
 		}
 	}

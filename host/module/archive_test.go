@@ -90,7 +90,7 @@ func TestArchiveFailures(t *testing.T) {
 
 func TestArchiveExclusionPatternsAndGlobs(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, "a.txt", "b.log", "sub/c.txt", "sub/d.log", "sp ace.txt")
+	writeTree(t, dir, "a.txt", "b.log", "sub/c.txt", "sub/d.log", "sp ace.txt", "-dash")
 	dest := filepath.Join(dir, "..", filepath.Base(dir)+".tar")
 	t.Cleanup(func() { os.Remove(dest) })
 	r := run(t, newTask(t), "archive", map[string]any{"path": dir + "/*", "dest": dest, "format": "tar",
@@ -99,11 +99,11 @@ func TestArchiveExclusionPatternsAndGlobs(t *testing.T) {
 		"expanded_exclude_paths": []any{dir + "/a.txt"}})
 	got, _ := r["archived"].([]any)
 	// A target directory is walked, not archived itself, as Ansible's os.walk.
-	if want := []any{dir + "/sp ace.txt", dir + "/sub/c.txt"}; !slices.Equal(got, want) {
+	if want := []any{dir + "/-dash", dir + "/sp ace.txt", dir + "/sub/c.txt"}; !slices.Equal(got, want) {
 		t.Errorf("archived = %v, want %v", got, want)
 	}
 	out, err := exec.Command("tar", "-tf", dest).Output()
-	if err != nil || string(out) != "sp ace.txt\nsub/c.txt\n" {
+	if err != nil || string(out) != "-dash\nsp ace.txt\nsub/c.txt\n" {
 		t.Errorf("tar -tf = %q, %v", out, err)
 	}
 }
