@@ -135,3 +135,19 @@ func writeTree(t *testing.T, dir string, names ...string) {
 		writeFile(t, filepath.Join(dir, n), n, 0o644)
 	}
 }
+
+func TestArchiveFailsNamingTheToolTheHostLacks(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, "a")
+	bin := t.TempDir()
+	id, err := exec.LookPath("id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(id, filepath.Join(bin, "id")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin)
+	check(t, run(t, newTask(t), "archive", map[string]any{"path": dir + "/a", "format": "zip"}),
+		map[string]any{"failed": true, "msg": "the host has no zip, which archive needs for format zip"})
+}
