@@ -160,6 +160,7 @@ func TestRegistry(t *testing.T) {
 		"replace":      {}, "blockinfile": {}, "slurp": {}, "fetch": {}, "tempfile": {}, "assemble": {}, "find": {},
 		"get_url": {}, "uri": {}, "unarchive": {},
 		"user": {}, "group": {}, "getent": {},
+		"archive": {}, "community.general.archive": {},
 	}
 	if len(registry) != len(want) {
 		t.Errorf("%d modules registered, want %d", len(registry), len(want))
