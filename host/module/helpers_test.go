@@ -161,6 +161,7 @@ func TestRegistry(t *testing.T) {
 		"get_url": {}, "uri": {}, "unarchive": {},
 		"user": {}, "group": {}, "getent": {},
 		"archive": {}, "community.general.archive": {},
+		"systemd": {}, "systemd_service": {}, "service": {},
 	}
 	if len(registry) != len(want) {
 		t.Errorf("%d modules registered, want %d", len(registry), len(want))
