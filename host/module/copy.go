@@ -23,8 +23,10 @@ var copySpec = &argSpec{module: "copy", options: withAttrs(map[string]option{
 	"dest":    {kind: kindPath},
 	"force":   {kind: kindBool, def: true, aliases: []string{"thirsty"}},
 	"decrypt": {kind: kindBool, def: true},
-	// remote_src copies a file of the host; a directory is refused, as with a local src.
-	"remote_src": {kind: kindBool, def: false},
+	// remote_src copies a file of the host; a directory there is refused.
+	"remote_src":     {kind: kindBool, def: false},
+	"local_follow":   {kind: kindBool, def: true},
+	"directory_mode": {kind: kindRaw},
 })}
 
 var templateSpec = &argSpec{module: "template", options: withAttrs(map[string]option{
@@ -69,14 +71,17 @@ func copyModule(ctx context.Context, t *Task, p params) (Result, error) {
 		}
 		f.localMode = 0o600 // Ansible's temporary file, which mode=preserve then copies
 	} else {
-		if strings.HasSuffix(src, "/") {
-			return nil, fmt.Errorf("copy src %s: copying a directory is not supported by tally", src)
-		}
 		if p.bool("remote_src") {
+			if strings.HasSuffix(src, "/") {
+				return nil, fmt.Errorf("copy src %s: copying a directory of the host is not supported by tally", src)
+			}
 			return f.putRemote(ctx, t, src)
 		}
 		if f.src, err = findFile(t, "files", src); err != nil {
 			return nil, err
+		}
+		if fi, err := os.Stat(f.src); err == nil && fi.IsDir() {
+			return copyDir(ctx, t, p, src, f.src)
 		}
 		if err := f.readSource(t, p.bool("decrypt")); err != nil {
 			return nil, err

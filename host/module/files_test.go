@@ -1,10 +1,12 @@
 package module
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -133,6 +135,74 @@ func TestCopyRemoteSrc(t *testing.T) {
 	})
 }
 
+// TestCopyDirectory pins copy of a controller directory: without a trailing slash the
+// directory itself lands in dest, with one its contents; directory_mode goes to the directories
+// made; a second run is unchanged; the result is Ansible's dest (with a slash), src, changed.
+func TestCopyDirectory(t *testing.T) {
+	dir := runSteps(t, "copy", []step{
+		{args: map[string]any{"src": "$T/files", "dest": "$D/one", "directory_mode": "0750", "mode": "0600"}, execs: 4, puts: 2,
+			want: map[string]any{"changed": true, "dest": "$D/one/", "src": "$T/files"}},
+		{args: map[string]any{"src": "$T/files", "dest": "$D/one", "directory_mode": "0750", "mode": "0600"}, execs: 3,
+			want: map[string]any{"changed": false, "dest": "$D/one/", "src": "$T/files"}},
+		{args: map[string]any{"src": "files/", "dest": "$D/two/"}, execs: 4, puts: 2,
+			want: map[string]any{"changed": true, "dest": "$D/two/", "src": "$T/files/"}},
+	})
+	for name, want := range map[string]os.FileMode{"one": fs.ModeDir | 0o750, "one/files": fs.ModeDir | 0o750, "one/files/hello.sh": 0o600, "two/data.txt": 0o644} {
+		if m := fileMode(t, filepath.Join(dir, name)); m != want {
+			t.Errorf("%s has mode %v, want %v", name, m, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "two/files")); !os.IsNotExist(err) {
+		t.Errorf("two/files: %v, want it absent", err)
+	}
+}
+
+// TestWalkSourceLocalFollow pins _walk_dirs' handling of links: followed, a link to a file is
+// that file and a link to a directory is walked, except one back to a walked directory.
+func TestWalkSourceLocalFollow(t *testing.T) {
+	top := t.TempDir()
+	for _, d := range []string{"sub"} {
+		if err := os.Mkdir(filepath.Join(top, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"a", "sub/b"} {
+		if err := os.WriteFile(filepath.Join(top, f), []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{"la": "a", "lsub": "sub", "sub/up": ".."} {
+		if err := os.Symlink(target, filepath.Join(top, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		follow bool
+		want   string
+	}{
+		{true, "files [a:t/a la:t/a lsub/b:t/sub/b sub/b:t/sub/b] dirs [t/lsub t/sub] links [lsub/up->.. sub/up->..]"},
+		{false, "files [a:t/a sub/b:t/sub/b] dirs [t/sub] links [la->a lsub->sub sub/up->..]"},
+	} {
+		var tree srcTree
+		if err := walkSource(top, "t", tt.follow, []string{top}, &tree); err != nil {
+			t.Fatal(err)
+		}
+		var files, links []string
+		for _, f := range tree.files {
+			files = append(files, strings.TrimPrefix(f[1], "t/")+":t"+strings.TrimPrefix(f[0], top))
+		}
+		for _, l := range tree.links {
+			links = append(links, strings.TrimPrefix(l[1], "t/")+"->"+l[0])
+		}
+		sort.Strings(files)
+		sort.Strings(links)
+		sort.Strings(tree.dirs)
+		if got := fmt.Sprintf("files %v dirs %v links %v", files, tree.dirs, links); got != tt.want {
+			t.Errorf("local_follow %v: %s\nwant %s", tt.follow, got, tt.want)
+		}
+	}
+}
+
 func TestCopyCensorsContent(t *testing.T) {
 	r := run(t, newTask(t), "copy", map[string]any{"content": "secret", "dest": t.TempDir() + "/f"})
 	args := r["invocation"].(map[string]any)["module_args"].(map[string]any)
@@ -147,7 +217,7 @@ func TestCopyErrors(t *testing.T) {
 		wantErr string
 	}{
 		{map[string]any{"src": "nope.txt", "dest": "/tmp/x"}, "Could not find or access 'nope.txt'"},
-		{map[string]any{"src": "files/", "dest": "/tmp/x"}, "copying a directory is not supported"},
+		{map[string]any{"src": "/tmp/", "dest": "/tmp/x", "remote_src": true}, "copying a directory of the host is not supported"},
 		{map[string]any{"src": "/tmp", "dest": "/tmp/x", "remote_src": true}, "copying a directory is not supported"},
 		{map[string]any{"content": "x", "dest": "/tmp/x", "backup": true}, "Unsupported parameters for (copy) module: backup."},
 	} {
