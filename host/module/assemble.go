@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/tallyrun/tally/internal/pytext"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 var assembleSpec = &argSpec{module: "assemble", options: withAttrs(map[string]option{

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tallyrun/tally/host/connection"
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 var findSpec = &argSpec{module: "find", options: map[string]option{
@@ -154,7 +155,7 @@ func namePatterns(patterns []string, useRegex bool) ([]*pyRegexp, error) {
 	for _, p := range patterns {
 		expr := `\A(?:` + p + `)`
 		if !useRegex {
-			expr = fnmatchRegexp(p)
+			expr = pytext.FnmatchRegexp(p)
 		}
 		re, err := compilePython(expr)
 		if err != nil {
@@ -163,48 +164,6 @@ func namePatterns(patterns []string, useRegex bool) ([]*pyRegexp, error) {
 		out = append(out, re)
 	}
 	return out, nil
-}
-
-// fnmatchRegexp translates an fnmatch pattern as Python's fnmatch.translate does: * and ?
-// match any character, [seq] and [!seq] a set.
-func fnmatchRegexp(p string) string {
-	var b strings.Builder
-	b.WriteString(`\A(?s:`)
-	for i := 0; i < len(p); i++ {
-		switch c := p[i]; c {
-		case '*':
-			b.WriteString(".*")
-		case '?':
-			b.WriteString(".")
-		case '[':
-			j := i + 1
-			if j < len(p) && p[j] == '!' {
-				j++
-			}
-			if j < len(p) && p[j] == ']' {
-				j++
-			}
-			for j < len(p) && p[j] != ']' {
-				j++
-			}
-			if j >= len(p) {
-				b.WriteString(`\[`)
-				continue
-			}
-			set := p[i+1 : j]
-			if strings.HasPrefix(set, "!") {
-				set = "^" + set[1:]
-			} else if strings.HasPrefix(set, "^") {
-				set = `\` + set
-			}
-			b.WriteString("[" + strings.ReplaceAll(set, `\`, `\\`) + "]")
-			i = j
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	b.WriteString(`)\z`)
-	return b.String()
 }
 
 // match is Ansible's choice of an entry by file_type, name patterns, age and size.

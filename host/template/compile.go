@@ -3,7 +3,6 @@ package template
 import (
 	"errors"
 	"fmt"
-	"github.com/tallyrun/tally/internal/pytext"
 	"strconv"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/nikolalohinski/gonja/v2/nodes"
 	"github.com/nikolalohinski/gonja/v2/parser"
 	"github.com/nikolalohinski/gonja/v2/tokens"
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // SyntaxError reports a template that does not parse.
