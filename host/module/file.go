@@ -301,7 +301,10 @@ func (f *fileTask) directory(ctx context.Context) (Result, error) {
 			return modeFailure(err, pth), nil
 		}
 		q := connection.Quote(cur)
-		cmds = append(cmds, fmt.Sprintf("if [ ! -d %s ]; then mkdir -- %s%s; fi", q, q, strings.Join(append([]string{""}, set...), " && ")))
+		// Another host on the same machine may create it first: as Ansible, an EEXIST that
+		// left a directory is no error (the last mkdir only repeats a real error's message).
+		mkdir := fmt.Sprintf("{ mkdir -- %s 2>/dev/null || [ -d %s ] || mkdir -- %s; }", q, q, q)
+		cmds = append(cmds, fmt.Sprintf("if [ ! -d %s ]; then %s; fi", q, strings.Join(append([]string{mkdir}, set...), " && ")))
 	}
 	after, err := f.t.apply(ctx, cmds, pth)
 	if err != nil {

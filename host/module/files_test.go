@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"sort"
@@ -365,6 +366,35 @@ func TestFileTimes(t *testing.T) {
 	fi, err := os.Stat(filepath.Join(dir, "f"))
 	if err != nil || !fi.ModTime().Equal(stamp) {
 		t.Errorf("f's modification time is %v (%v), want %v", fi.ModTime(), err, stamp)
+	}
+}
+
+// TestFileDirectoryToleratesAnotherHostCreatingItFirst pins Ansible's tolerance of EEXIST in
+// ensure_directory: when two hosts on one machine create the same missing parent, the one whose
+// mkdir finds it already made goes on. A mkdir on the PATH makes the directory just before the
+// real one runs, as the other host would; the mode is still set on it.
+func TestFileDirectoryToleratesAnotherHostCreatingItFirst(t *testing.T) {
+	shim := t.TempDir()
+	real, err := exec.LookPath("mkdir")
+	if err != nil {
+		t.Skip(err)
+	}
+	script := "#!/bin/sh\n[ \"$1\" = -- ] && shift\n" + real + " -- \"$1\"\nexec " + real + " -- \"$1\"\n"
+	if err := os.WriteFile(filepath.Join(shim, "mkdir"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", shim+string(os.PathListSeparator)+os.Getenv("PATH"))
+	dir := t.TempDir()
+	r := run(t, newTask(t), "file", map[string]any{"path": dir + "/a/b", "state": "directory", "mode": "0700"})
+	check(t, r, map[string]any{"changed": true, "state": "directory", "mode": "0700"})
+	if fi, err := os.Stat(filepath.Join(dir, "a")); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("a: %v, want a directory with mode 0700", err)
+		if err == nil {
+			t.Errorf("a's mode is %v", fi.Mode())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a", "b")); err != nil {
+		t.Error(err)
 	}
 }
 
