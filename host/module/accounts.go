@@ -108,7 +108,7 @@ func runArgv(ctx context.Context, t *Task, argv []string) (int, string, string, 
 	for i, a := range argv {
 		q[i] = connection.Quote(a)
 	}
-	res, err := t.sh(ctx, "LC_ALL=C "+strings.Join(q, " "), nil, t.Env)
+	res, err := t.sh(ctx, "LC_ALL=C "+strings.Join(q, " "), nil)
 	if err != nil {
 		return 0, "", "", fmt.Errorf("run %s: %w", argv[0], err)
 	}

@@ -153,7 +153,7 @@ func command(ctx context.Context, t *Task, p params) (Result, error) {
 		}
 	}
 	start := time.Now()
-	res, err := t.sh(ctx, commandHelpers+script.String(), stdin, t.Env)
+	res, err := t.sh(ctx, commandHelpers+script.String(), stdin)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +235,7 @@ func runRaw(ctx context.Context, t *Task, args map[string]any) (Result, error) {
 	if exe, ok := args["executable"]; ok && exe != nil && pytext.Str(exe) != "" {
 		cmd = "exec " + connection.Quote(pytext.Str(exe)) + " -c " + connection.Quote(cmd)
 	}
-	res, err := t.sh(ctx, cmd, nil, nil)
+	res, err := t.Conn.Exec(ctx, connection.Command{Cmd: cmd, Become: t.Become})
 	if err != nil {
 		return nil, err
 	}
@@ -332,7 +332,7 @@ func runScript(ctx context.Context, t *Task, args map[string]any) (Result, error
 		fmt.Fprintf(&script, "cd %s && ", connection.Quote(chdir))
 	}
 	fmt.Fprintf(&script, "%s\nrc=$?; rm -f %s; exit $rc", target, tmp)
-	res, err := t.sh(ctx, script.String(), data, t.Env)
+	res, err := t.sh(ctx, script.String(), data)
 	if err != nil {
 		return nil, err
 	}

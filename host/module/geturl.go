@@ -136,7 +136,7 @@ func getURL(ctx context.Context, t *Task, p params) (Result, error) {
 		return nil, fmt.Errorf("get_url %s: unexpected output from the host: %q", url, resp.rest)
 	}
 	tmp, srcSum := tmpLines[0], tmpLines[1]
-	cleanup := func() { t.sh(context.WithoutCancel(ctx), "rm -f -- "+connection.Quote(tmp), nil, nil) }
+	cleanup := func() { t.sh(context.WithoutCancel(ctx), "rm -f -- "+connection.Quote(tmp), nil) }
 	switch {
 	case resp.tool == "none":
 		cleanup()
@@ -200,7 +200,7 @@ func getURL(ctx context.Context, t *Task, p params) (Result, error) {
 			return nil, err
 		}
 		if got[0] != sum {
-			t.sh(context.WithoutCancel(ctx), "rm -f -- "+shPath(dest), nil, nil)
+			t.sh(context.WithoutCancel(ctx), "rm -f -- "+shPath(dest), nil)
 			r["failed"], r["changed"] = true, changed
 			r["msg"] = fmt.Sprintf("The checksum for %s did not match %s; it was %s.", dest, sum, got[0])
 			return r, nil

@@ -131,7 +131,7 @@ func parseHTTP(out string, r *httpRequest) (*httpResponse, error) {
 // not "go" the request was not made and the response is nil. The response's rest is what
 // suffix printed; a request that got no response has the client's message.
 func runHTTP(ctx context.Context, t *Task, req *httpRequest, prefix, suffix string) (resp *httpResponse, lead string, err error) {
-	res, err := t.sh(ctx, shHelpers+prefix+req.script()+suffix, req.body, nil)
+	res, err := t.sh(ctx, shHelpers+prefix+req.script()+suffix, req.body)
 	if err != nil {
 		return nil, "", err
 	}

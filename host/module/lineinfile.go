@@ -307,8 +307,8 @@ func validateContent(ctx context.Context, t *Task, validate, dest string, data [
 	if err := t.Conn.Put(ctx, tmp, data, 0o600, t.Become); err != nil {
 		return nil, err
 	}
-	defer t.sh(context.WithoutCancel(ctx), "rm -f -- "+shPath(tmp), nil, nil)
-	res, err := t.sh(ctx, strings.ReplaceAll(validate, "%s", shPath(tmp)), nil, t.Env)
+	defer t.sh(context.WithoutCancel(ctx), "rm -f -- "+shPath(tmp), nil)
+	res, err := t.sh(ctx, strings.ReplaceAll(validate, "%s", shPath(tmp)), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -12,15 +12,16 @@ import (
 	"github.com/tallyrun/tally/host/connection"
 )
 
-// sh runs script on the host as the task's become user.
-func (t *Task) sh(ctx context.Context, script string, stdin []byte, env map[string]string) (connection.Result, error) {
-	return t.Conn.Exec(ctx, connection.Command{Cmd: script, Stdin: stdin, Env: env, Become: t.Become})
+// sh runs script on the host as the task's become user, in the task's environment: Ansible
+// runs every module in it (only raw goes without).
+func (t *Task) sh(ctx context.Context, script string, stdin []byte) (connection.Result, error) {
+	return t.Conn.Exec(ctx, connection.Command{Cmd: script, Stdin: stdin, Env: t.Env, Become: t.Become})
 }
 
 // probe runs a script written from the helpers below and returns its stdout; a non-zero
 // exit fails with the script's stderr.
 func (t *Task) probe(ctx context.Context, script string) (string, error) {
-	res, err := t.sh(ctx, shHelpers+script, nil, nil)
+	res, err := t.sh(ctx, shHelpers+script, nil)
 	if err != nil {
 		return "", err
 	}

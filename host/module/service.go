@@ -115,7 +115,7 @@ func sysvService(ctx context.Context, t *Task, p params) (Result, error) {
 				if want {
 					script = "ls /etc/rc?.d/K??" + q + " >/dev/null 2>&1 || LC_ALL=C " + rcd + " " + q + " defaults || exit\n" + script
 				}
-				res, err := t.sh(ctx, script, nil, nil)
+				res, err := t.sh(ctx, script, nil)
 				if err != nil {
 					return nil, fmt.Errorf("run update-rc.d %s %s: %w", name, action, err)
 				}

@@ -70,7 +70,7 @@ func setup(ctx context.Context, t *Task, p params) (Result, error) {
 	// The python facts describe the interpreter Ansible would use: the host's
 	// ansible_python_interpreter, else the first python found.
 	py, _ := t.Vars["ansible_python_interpreter"].(string)
-	res, err := t.sh(ctx, "py="+connection.Quote(py)+"\n"+setupScript, nil, t.Env)
+	res, err := t.sh(ctx, "py="+connection.Quote(py)+"\n"+setupScript, nil)
 	if err != nil {
 		return nil, err
 	}

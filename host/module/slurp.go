@@ -38,7 +38,7 @@ func readRemote(ctx context.Context, t *Task, path string) (data []byte, expande
 	script := fmt.Sprintf(`p=%s; printf '%%s\n' "$p"
 if [ ! -e "$p" ]; then echo ENOENT; elif [ -d "$p" ]; then echo EISDIR; elif [ ! -r "$p" ]; then echo EACCES
 else echo OK; exec cat -- "$p"; fi`, shPath(path))
-	res, err := t.sh(ctx, script, nil, nil)
+	res, err := t.sh(ctx, script, nil)
 	if err != nil {
 		return nil, "", "", err
 	}

@@ -91,7 +91,7 @@ func unarchive(ctx context.Context, t *Task, p params) (Result, error) {
 		if err := t.Conn.Put(ctx, src, data, 0o600, t.Become); err != nil {
 			return nil, err
 		}
-		defer t.sh(context.WithoutCancel(ctx), "rm -f -- "+connection.Quote(src), nil, nil)
+		defer t.sh(context.WithoutCancel(ctx), "rm -f -- "+connection.Quote(src), nil)
 	}
 	var opts []string
 	for _, o := range p.list("extra_opts") {

@@ -79,7 +79,7 @@ done
 echo %s`, p.int("delay"), p.int("timeout"), want, p.int("sleep"), markTimeout)
 	}
 	start := time.Now()
-	res, err := t.sh(ctx, script.String(), nil, nil)
+	res, err := t.sh(ctx, script.String(), nil)
 	if err != nil {
 		return nil, err
 	}
