@@ -36,6 +36,7 @@ type outcome struct {
 	status   status
 	ignored  bool           // failed with ignore_errors, or unreachable with ignore_unreachable
 	looped   bool           // result holds the loop's per-item results
+	raised   bool           // an error ended the task as Ansible raises it out of an item (raise)
 	result   map[string]any // the full result, for register
 	includes []include
 }
@@ -94,7 +95,7 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 	x := r.x
 	ok, err := x.tmpl.Cond(c.when, vars)
 	if err != nil {
-		return failure(condFailure(c, c.when, err))
+		return o.raise(condFailure(c, c.when, err))
 	}
 	if !ok {
 		return map[string]any{"changed": false, "skipped": true, "skip_reason": "Conditional result was False"}
@@ -104,7 +105,7 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 	}
 	rendered, err := x.tmpl.Render(map[string]any(c.task.Args), vars)
 	if err != nil {
-		return failure("The task includes an option with an undefined variable. The error was: " + undefinedMsg(err) + errorAt(c))
+		return o.raise("The task includes an option with an undefined variable. The error was: " + undefinedMsg(err) + errorAt(c))
 	}
 	args, _ := rendered.(map[string]any)
 	for k, v := range args {
@@ -537,6 +538,15 @@ func errorAt(c *compiled) string {
 		file = c.task.Pos.File
 	}
 	return fmt.Sprintf("\n\nThe error appears to be in '%s': line %d, but may\nbe elsewhere in the file depending on the exact syntax problem.", file, c.task.Pos.Line)
+}
+
+// raise is the result of an error that Ansible raises out of TaskExecutor._execute (a condition
+// or an argument that cannot be templated) instead of returning it as the module's result: it
+// has no "changed", and in a loop it ends the loop and becomes the whole task's result, the items
+// before it staying reported (runLoop).
+func (o *outcome) raise(msg string) map[string]any {
+	o.raised = true
+	return map[string]any{"failed": true, "msg": msg}
 }
 
 func failure(msg string) map[string]any {

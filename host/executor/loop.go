@@ -53,6 +53,10 @@ func (r *playRun) runLoop(ctx context.Context, c *compiled, info *event.Task, h 
 		iv := maps.Clone(vars)
 		maps.Copy(iv, lv)
 		ir := r.runIteration(ctx, c, h, iv, o)
+		if o.raised {
+			o.looped = false
+			return ir
+		}
 		r.keepItemFacts(c, vars, ir)
 		maps.Copy(ir, lv)
 		if lc.Label != "" {
