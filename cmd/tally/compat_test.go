@@ -45,28 +45,35 @@ var compatEnv = []string{
 }
 
 var updateCompat = flag.Bool("update-compat", false,
-	"rewrite the compat-rc and compat-recap header lines of the compat playbooks from ansible-playbook's results, without running tally")
+	"rewrite the result lines of the compat playbooks' headers from ansible-playbook's runs (TestCompat: local, TestCompatSSH: over SSH), without running tally")
 
-// TestCompat runs every playbook of compatDir under ansible-playbook and under tally run, with
-// the same inventory and arguments, and requires the same per-host PLAY RECAP counters and the
-// same exit code. It also checks ansible-playbook against the result recorded in each
-// playbook's header, so a change of the reference is told apart from a bug in tally. With
-// -update-compat it records ansible-playbook's results in the headers instead.
+// TestCompat runs every playbook of compatDir under tally run and requires the per-host PLAY
+// RECAP counters and the exit code that ansible-playbook gave, as recorded in the playbook's
+// header (compat-rc, compat-recap). With -update-compat it runs ansible-playbook and records
+// its results instead. The headers are not taken on trust: every run of the suite also runs
+// each playbook under ansible-playbook through --engine ansible, locally
+// (TestEngineAnsibleMatchesAnsibleAndCrossChecksTallysEngine) and over SSH
+// (TestEngineAnsibleSSH), and requires the recorded results, so a change of the reference is
+// told apart from a bug in tally and ansible-playbook runs once per playbook and mode.
 func TestCompat(t *testing.T) {
-	runCompat(t, compatSetup{inventory: "inventory.ini", checkHeader: true})
+	runCompat(t, compatSetup{inventory: "inventory.ini"})
 }
 
 // TestCompatSSH runs the compat suite with every host of inventory.ini but one reached over
-// SSH, on a real sshd as an unprivileged user, and "dead" still unreachable: tally and
-// ansible-playbook must agree on every recap and exit code. The headers are not checked: they
-// record the local runs, and a playbook may end differently for an unprivileged user (become
-// with su fails).
+// SSH, on a real sshd as an unprivileged user, and "dead" still unreachable. The results are
+// the header's compat-ssh-rc and compat-ssh-recap where a playbook ends otherwise over SSH (as
+// an unprivileged user, become with su fails), else the local ones; -update-compat records
+// them from ansible-playbook's runs over SSH.
 func TestCompatSSH(t *testing.T) {
 	runCompat(t, sshCompatSetup(t, "inventory.ini"))
 }
 
-// TestCompatSSHYAML is TestCompatSSH with the YAML twin of the inventory.
+// TestCompatSSHYAML is TestCompatSSH with the YAML twin of the inventory
+// (TestCompatInventoriesAgree), so it has the same results.
 func TestCompatSSHYAML(t *testing.T) {
+	if *updateCompat {
+		t.Skip("the SSH results are recorded with inventory.ini, the twin of inventory.yaml")
+	}
 	runCompat(t, sshCompatSetup(t, "inventory.yaml"))
 }
 
@@ -112,8 +119,8 @@ var sshInventoryFormats = map[string]struct{ local, assign string }{
 // inventory named with its local hosts sent to that sshd, after checking it logs in.
 func sshCompatSetup(t *testing.T, name string) compatSetup {
 	t.Helper()
-	if *updateCompat || testing.Short() {
-		t.Skip("the headers record the local runs; the suite runs ansible-playbook (not with -short)")
+	if testing.Short() {
+		t.Skip("the suite needs sshd and ansible-playbook (not with -short)")
 	}
 	srv := sshtest.Start(t, sshtest.Options{})
 	inv := sshInventory(t, srv, filepath.Join(compatDir, name))
@@ -121,7 +128,7 @@ func sshCompatSetup(t *testing.T, name string) compatSetup {
 	if err != nil {
 		t.Fatal(err)
 	}
-	setup := compatSetup{inventory: inv, sharedOut: true}
+	setup := compatSetup{inventory: inv, sharedOut: true, ssh: true}
 	if r := runPlaybook(t, setup, []string{tallyBinary(t), "run"}, []string{"-e", "login_user=" + srv.User}, whoami); r.rc != 0 {
 		t.Fatalf("the SSH inventory does not log in as %s:\n%s", srv.User, r.output())
 	}
@@ -161,13 +168,17 @@ func sshInventory(t *testing.T, srv *sshtest.Server, src string) string {
 type compatSetup struct {
 	dir         string // where the runs start; compatDir when empty
 	inventory   string // the inventory both runs get, relative to compatDir or absolute
-	checkHeader bool   // compare ansible-playbook with the result recorded in the header
+	ssh         bool   // hosts are reached over SSH: the header's compat-ssh-* results apply
 	sharedOut   bool   // "out" must be writable by every user (the SSH login user)
 	out         string // the directory the run writes to ("out"); a new one when empty
 	env         []string
 	engine      string // tally run's --engine; "" for its default
 }
 
+// runCompat runs each compat playbook under tally run (with the setup's engine) and compares
+// its exit code and recap with ansible-playbook's recorded in the header; a playbook with
+// compat-files also runs under ansible-playbook, to compare the files both leave. With
+// -update-compat it records ansible-playbook's results in the headers instead.
 func runCompat(t *testing.T, setup compatSetup) {
 	ansible := ansiblePlaybook(t)
 	var tally string
@@ -175,38 +186,34 @@ func runCompat(t *testing.T, setup compatSetup) {
 		tally = tallyBinary(t)
 	}
 	eachCompatPlaybook(t, nil, func(t *testing.T, p compatPlaybook) {
-		ref := runPlaybook(t, setup, []string{ansible}, p.args, p.name)
 		if *updateCompat {
-			if err := os.WriteFile(p.path, []byte(withCompatResult(p.src, ref)), 0o644); err != nil {
+			ref := runPlaybook(t, setup, []string{ansible}, p.args, p.name)
+			if err := os.WriteFile(p.path, []byte(withCompatResult(p.src, p.compatCase.recorded(setup.ssh, ref))), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			return
 		}
+		want := p.want(setup.ssh)
 		command := []string{tally, "run"}
 		if setup.engine != "" {
 			command = append(command, "--engine", setup.engine)
 		}
 		got := runPlaybook(t, setup, command, p.args, p.name)
-
-		refOK := !setup.checkHeader || ref.rc == p.rc && maps.Equal(ref.recap, p.recap)
-		if !refOK {
-			t.Errorf("ansible-playbook no longer gives the result recorded in the header of %s (is it ansible-core 2.14?): rc %d, want %d\n%s",
-				p.name, ref.rc, p.rc, diffRecaps("header", p.recap, "ansible", ref.recap))
-		}
 		// Where a fatal error ends Ansible's run before its recap, tally still makes its
 		// final stats call (by design), so only the exit codes are compared.
-		aborted := len(ref.recap) == 0 && ref.rc != 0
-		gotOK := got.rc == ref.rc && (aborted || maps.Equal(got.recap, ref.recap))
-		if !gotOK {
-			t.Errorf("tally run differs from ansible-playbook on %s: rc %d, ansible-playbook %d\n%s",
-				p.name, got.rc, ref.rc, diffRecaps("ansible", ref.recap, "tally", got.recap))
+		aborted := len(want.recap) == 0 && want.rc != 0
+		if got.rc != want.rc || !aborted && !maps.Equal(got.recap, want.recap) {
+			t.Errorf("%s differs from ansible-playbook's result recorded in the header of %s: rc %d, ansible-playbook %d\n%s",
+				strings.Join(command[1:], " "), p.name, got.rc, want.rc, diffRecaps("ansible", want.recap, "tally", got.recap))
 		}
-		if p.files && got.files != ref.files {
-			t.Errorf("tally run leaves other files than ansible-playbook on %s:\n%s", p.name, firstDiff(ref.files, got.files))
-			gotOK = false
+		if p.files {
+			ref := runPlaybook(t, setup, []string{ansible}, p.args, p.name)
+			if got.files != ref.files {
+				t.Errorf("tally run leaves other files than ansible-playbook on %s:\n%s", p.name, firstDiff(ref.files, got.files))
+				t.Logf("ansible-playbook output:\n%s", ref.output())
+			}
 		}
-		if !refOK || !gotOK {
-			t.Logf("ansible-playbook output:\n%s", ref.output())
+		if t.Failed() {
 			t.Logf("tally output:\n%s", got.output())
 		}
 	})
@@ -271,19 +278,56 @@ func eachCompatPlaybook(t *testing.T, names []string, fn func(t *testing.T, p co
 //	# compat-args: --tags web -e x=1   (extra arguments for both runs, split on spaces)
 //	# compat-rc: 2                     (ansible-playbook's exit code)
 //	# compat-recap: h1 : ok=1 changed=0 unreachable=0 failed=1 skipped=0 rescued=0 ignored=0
+//	# compat-ssh-rc: 2                 (the same over SSH, when it differs from the local run)
+//	# compat-ssh-recap: h1 : ok=1 ...
 //	# compat-files: true               (the files the runs leave under "out" must be alike)
 type compatCase struct {
-	args  []string
+	args []string
+	compatResult
+	ssh   *compatResult // nil: over SSH as locally
+	files bool
+}
+
+// compatResult is ansible-playbook's result recorded in a header.
+type compatResult struct {
 	rc    int
 	recap map[string]hostStats
-	files bool
+}
+
+// want is the result a run must give, over SSH or locally.
+func (c compatCase) want(ssh bool) compatResult {
+	if ssh && c.ssh != nil {
+		return *c.ssh
+	}
+	return c.compatResult
+}
+
+// recorded is c with r, ansible-playbook's run over SSH or locally, as its result: the SSH
+// result is kept only where it differs from the local one.
+func (c compatCase) recorded(ssh bool, r runResult) compatCase {
+	res := compatResult{rc: r.rc, recap: r.recap}
+	switch {
+	case !ssh:
+		c.compatResult = res
+	case res.rc == c.rc && maps.Equal(res.recap, c.recap):
+		c.ssh = nil
+	default:
+		c.ssh = &res
+	}
+	return c
 }
 
 // parseCompatHeader reads the compat-* lines of the comment block that opens a playbook; name
 // is the playbook's file name, for errors. compat-rc is required; compat-recap lines may be
 // absent, for a run that stops before its recap.
 func parseCompatHeader(name, src string) (compatCase, error) {
-	c := compatCase{rc: -1, recap: map[string]hostStats{}}
+	c := compatCase{compatResult: compatResult{rc: -1, recap: map[string]hostStats{}}}
+	sshResult := func() *compatResult {
+		if c.ssh == nil {
+			c.ssh = &compatResult{rc: -1, recap: map[string]hostStats{}}
+		}
+		return c.ssh
+	}
 	for i, line := range strings.Split(src, "\n") {
 		if !strings.HasPrefix(line, "#") {
 			break
@@ -301,6 +345,10 @@ func parseCompatHeader(name, src string) (compatCase, error) {
 			c.rc, err = strconv.Atoi(value)
 		case "compat-recap":
 			err = addRecapLine(c.recap, value)
+		case "compat-ssh-rc":
+			sshResult().rc, err = strconv.Atoi(value)
+		case "compat-ssh-recap":
+			err = addRecapLine(sshResult().recap, value)
 		case "compat-files":
 			c.files, err = strconv.ParseBool(value)
 		default:
@@ -313,23 +361,34 @@ func parseCompatHeader(name, src string) (compatCase, error) {
 	if c.rc < 0 {
 		return compatCase{}, fmt.Errorf("%s: no \"# compat-rc: N\" line in the leading comment", name)
 	}
+	if c.ssh != nil && c.ssh.rc < 0 {
+		return compatCase{}, fmt.Errorf("%s: compat-ssh-recap lines but no \"# compat-ssh-rc: N\" line", name)
+	}
 	return c, nil
 }
 
-// withCompatResult returns the playbook src with its compat-rc and compat-recap header lines
-// replaced by r's exit code and recap, placed at the end of the leading comment.
-func withCompatResult(src string, r runResult) string {
+// withCompatResult returns the playbook src with the result lines of its header (compat-rc,
+// compat-recap, compat-ssh-rc, compat-ssh-recap) written from c, at the end of the leading
+// comment.
+func withCompatResult(src string, c compatCase) string {
 	lines := strings.SplitAfter(src, "\n")
 	var out strings.Builder
 	i := 0
 	for ; i < len(lines) && strings.HasPrefix(lines[i], "#"); i++ {
-		if !strings.HasPrefix(lines[i], "# compat-rc:") && !strings.HasPrefix(lines[i], "# compat-recap:") {
+		key, _, _ := strings.Cut(strings.TrimSpace(strings.TrimPrefix(lines[i], "#")), ":")
+		if !slices.Contains([]string{"compat-rc", "compat-recap", "compat-ssh-rc", "compat-ssh-recap"}, key) {
 			out.WriteString(lines[i])
 		}
 	}
-	fmt.Fprintf(&out, "# compat-rc: %d\n", r.rc)
-	for _, h := range slices.Sorted(maps.Keys(r.recap)) {
-		fmt.Fprintf(&out, "# compat-recap: %s : %s\n", h, r.recap[h])
+	write := func(prefix string, r compatResult) {
+		fmt.Fprintf(&out, "# %s-rc: %d\n", prefix, r.rc)
+		for _, h := range slices.Sorted(maps.Keys(r.recap)) {
+			fmt.Fprintf(&out, "# %s-recap: %s : %s\n", prefix, h, r.recap[h])
+		}
+	}
+	write("compat", c.compatResult)
+	if c.ssh != nil {
+		write("compat-ssh", *c.ssh)
 	}
 	out.WriteString(strings.Join(lines[i:], ""))
 	return out.String()
@@ -623,15 +682,25 @@ func TestParseCompatHeader(t *testing.T) {
 # compat-rc: 7
 `,
 			want: compatCase{
-				args:  []string{"--tags", "web", "-e", "x=1"},
-				rc:    2,
-				recap: map[string]hostStats{"h1": {OK: 1, Failed: 1}},
+				args:         []string{"--tags", "web", "-e", "x=1"},
+				compatResult: compatResult{rc: 2, recap: map[string]hostStats{"h1": {OK: 1, Failed: 1}}},
 			},
 		},
 		{
 			name: "no recap lines: the run stops before its recap",
 			src:  "# compat-rc: 4\n- hosts: h1\n",
-			want: compatCase{rc: 4, recap: map[string]hostStats{}},
+			want: compatCase{compatResult: compatResult{rc: 4, recap: map[string]hostStats{}}},
+		},
+		{
+			name: "an SSH result of its own",
+			src:  "# compat-rc: 0\n# compat-recap: h1 : ok=2 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0\n# compat-ssh-rc: 2\n# compat-ssh-recap: h1 : ok=1 changed=0 unreachable=0 failed=1 skipped=0 rescued=0 ignored=0\n",
+			want: compatCase{compatResult: compatResult{rc: 0, recap: map[string]hostStats{"h1": {OK: 2}}},
+				ssh: &compatResult{rc: 2, recap: map[string]hostStats{"h1": {OK: 1, Failed: 1}}}},
+		},
+		{
+			name:    "an SSH recap without its rc",
+			src:     "# compat-rc: 0\n# compat-ssh-recap: h1 : ok=1 changed=0 unreachable=0 failed=1 skipped=0 rescued=0 ignored=0\n",
+			wantErr: "no \"# compat-ssh-rc: N\" line",
 		},
 		{
 			name:    "rc missing",
@@ -661,7 +730,7 @@ func TestParseCompatHeader(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parseCompatHeader: %v", err)
 			}
-			if !slices.Equal(got.args, tt.want.args) || got.rc != tt.want.rc || !maps.Equal(got.recap, tt.want.recap) {
+			if !slices.Equal(got.args, tt.want.args) || !sameResult(got.want(false), tt.want.want(false)) || !sameResult(got.want(true), tt.want.want(true)) {
 				t.Errorf("parseCompatHeader = %+v, want %+v", got, tt.want)
 			}
 		})
@@ -681,20 +750,48 @@ func TestDiffRecapsNamesOnlyDifferingHosts(t *testing.T) {
 	}
 }
 
+func sameResult(a, b compatResult) bool { return a.rc == b.rc && maps.Equal(a.recap, b.recap) }
+
+// TestWithCompatResultReplacesRecordedResult pins -update-compat's rewriting of a header: the
+// local run replaces compat-rc and compat-recap; the SSH run adds compat-ssh-* lines where it
+// differs from the local result and removes them where it agrees again.
 func TestWithCompatResultReplacesRecordedResult(t *testing.T) {
 	src := "# Pins x.\n# compat-args: -e a=1\n# compat-rc: 0\n# compat-recap: old : ok=9 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0\n- hosts: h1\n  # compat-rc: 5\n"
-	r := runResult{rc: 2, recap: map[string]hostStats{"h2": {OK: 1}, "h1": {Failed: 1}}}
-	want := "# Pins x.\n# compat-args: -e a=1\n# compat-rc: 2\n" +
-		"# compat-recap: h1 : ok=0 changed=0 unreachable=0 failed=1 skipped=0 rescued=0 ignored=0\n" +
-		"# compat-recap: h2 : ok=1 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0\n" +
-		"- hosts: h1\n  # compat-rc: 5\n"
-	got := withCompatResult(src, r)
-	if got != want {
-		t.Fatalf("withCompatResult =\n%s\nwant\n%s", got, want)
+	local := runResult{rc: 2, recap: map[string]hostStats{"h2": {OK: 1}, "h1": {Failed: 1}}}
+	overSSH := runResult{rc: 4, recap: map[string]hostStats{"h1": {Unreachable: 1}}}
+	recapLines := "# compat-recap: h1 : ok=0 changed=0 unreachable=0 failed=1 skipped=0 rescued=0 ignored=0\n" +
+		"# compat-recap: h2 : ok=1 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0\n"
+	sshLines := "# compat-ssh-rc: 4\n# compat-ssh-recap: h1 : ok=0 changed=0 unreachable=1 failed=0 skipped=0 rescued=0 ignored=0\n"
+	tail := "- hosts: h1\n  # compat-rc: 5\n"
+	head := "# Pins x.\n# compat-args: -e a=1\n# compat-rc: 2\n" + recapLines
+	update := func(src string, ssh bool, r runResult) string {
+		t.Helper()
+		c, err := parseCompatHeader("x.yml", src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return withCompatResult(src, c.recorded(ssh, r))
 	}
-	c, err := parseCompatHeader("x.yml", got)
-	if err != nil || c.rc != r.rc || !maps.Equal(c.recap, r.recap) {
-		t.Errorf("parseCompatHeader(withCompatResult(...)) = %+v, %v; want rc %d and recap %v", c, err, r.rc, r.recap)
+	for _, step := range []struct {
+		name string
+		ssh  bool
+		run  runResult
+		want string
+	}{
+		{"the local run", false, local, head + tail},
+		{"an SSH run that differs", true, overSSH, head + sshLines + tail},
+		{"the local run again keeps the SSH lines", false, local, head + sshLines + tail},
+		{"an SSH run that agrees", true, local, head + tail},
+	} {
+		got := update(src, step.ssh, step.run)
+		if got != step.want {
+			t.Fatalf("%s: withCompatResult =\n%s\nwant\n%s", step.name, got, step.want)
+		}
+		c, err := parseCompatHeader("x.yml", got)
+		if err != nil || !sameResult(c.want(step.ssh), compatResult{step.run.rc, step.run.recap}) {
+			t.Errorf("%s: parseCompatHeader(withCompatResult(...)) = %+v, %v; want %+v", step.name, c, err, step.run)
+		}
+		src = got
 	}
 }
 
