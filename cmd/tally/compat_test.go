@@ -166,13 +166,13 @@ func sshInventory(t *testing.T, srv *sshtest.Server, src string) string {
 
 // compatSetup is how one compat suite runs its playbooks.
 type compatSetup struct {
-	dir         string // where the runs start; compatDir when empty
-	inventory   string // the inventory both runs get, relative to compatDir or absolute
-	ssh         bool   // hosts are reached over SSH: the header's compat-ssh-* results apply
-	sharedOut   bool   // "out" must be writable by every user (the SSH login user)
-	out         string // the directory the run writes to ("out"); a new one when empty
-	env         []string
-	engine      string // tally run's --engine; "" for its default
+	dir       string // where the runs start; compatDir when empty
+	inventory string // the inventory both runs get, relative to compatDir or absolute
+	ssh       bool   // hosts are reached over SSH: the header's compat-ssh-* results apply
+	sharedOut bool   // "out" must be writable by every user (the SSH login user)
+	out       string // the directory the run writes to ("out"); a new one when empty
+	env       []string
+	engine    string // tally run's --engine; "" for its default
 }
 
 // runCompat runs each compat playbook under tally run (with the setup's engine) and compares
