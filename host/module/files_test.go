@@ -561,3 +561,28 @@ func TestLineinfileFailures(t *testing.T) {
 		t.Errorf("invalid regexp: %v", err)
 	}
 }
+
+// TestLineinfileEmptyPatternWarns pins Ansible's warnings for an empty regexp or search_string,
+// which match every line, so that the last line is replaced.
+func TestLineinfileEmptyPatternWarns(t *testing.T) {
+	tests := []struct {
+		name, arg, warning string
+	}{
+		{"regexp", "regexp", "The regular expression is an empty string, which will match every line in the file. " +
+			"This may have unintended consequences, such as replacing the last line in the file rather than appending. " +
+			"If this is desired, use '^' to match every line in the file and avoid this warning."},
+		{"search string", "search_string", "The search string is an empty string, which will match every line in the file. " +
+			"This may have unintended consequences, such as replacing the last line in the file rather than appending."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "f")
+			writeFile(t, path, "a\nb\n", 0o644)
+			r := run(t, newTask(t), "lineinfile", map[string]any{"path": path, tt.arg: "", "line": "c"})
+			check(t, r, map[string]any{"changed": true, "warnings": []string{tt.warning}})
+			if got := readFile(t, path); got != "a\nc\n" {
+				t.Errorf("file holds %q, want %q", got, "a\nc\n")
+			}
+		})
+	}
+}
