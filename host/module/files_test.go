@@ -331,11 +331,29 @@ func TestFileHard(t *testing.T) {
 			want: map[string]any{"failed": true, "msg": "src does not exist", "dest": "$D/x", "src": "$D/none"}},
 		{args: map[string]any{"path": "$D/y", "state": "hard"}, execs: 1,
 			want: map[string]any{"failed": true, "msg": "src is required for creating new hardlinks"}},
+		// As Ansible's additional_parameter_handling: a directory path means the file of src's name in it.
+		{args: map[string]any{"path": "$D/sub", "state": "directory"}, execs: 2, want: map[string]any{"changed": true}},
+		{args: map[string]any{"path": "$D/sub", "src": "$D/a", "state": "hard"}, execs: 4,
+			want: map[string]any{"changed": true, "dest": "$D/sub/a", "src": "$D/a", "state": "hard"}},
+		{args: map[string]any{"path": "$D/sub", "_original_basename": "o", "state": "touch"}, execs: 3,
+			want: map[string]any{"changed": true, "dest": "$D/sub/o", "state": "file"}},
 	})
 	a, _ := os.Stat(filepath.Join(dir, "b"))
 	h, _ := os.Stat(filepath.Join(dir, "h"))
 	if a == nil || h == nil || !os.SameFile(a, h) {
 		t.Errorf("h is not a hard link of b")
+	}
+}
+
+// TestFileDiffPeek pins Ansible's internal _diff_peek: changes nothing, and tells a file with a
+// NUL in its first 8192 bytes as binary.
+func TestFileDiffPeek(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir+"/text", "text\n", 0o644)
+	writeFile(t, dir+"/bin", "a\x00b", 0o644)
+	for name, want := range map[string]bool{"text": false, "bin": true, "missing": false} {
+		check(t, run(t, newTask(t), "file", map[string]any{"path": dir + "/" + name, "_diff_peek": true}),
+			map[string]any{"changed": false, "path": dir + "/" + name, "appears_binary": want, "state": nil})
 	}
 }
 
