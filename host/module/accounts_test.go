@@ -157,6 +157,36 @@ func TestUser(t *testing.T) {
 	}
 }
 
+// TestUserExpires pins expires as Ansible's: useradd/usermod -e with the UTC date of a time
+// (seconds since the epoch), compared with shadow's expiry to the day; a negative time is no
+// expiry.
+func TestUserExpires(t *testing.T) {
+	// The group first: cleanups run last first, and the user must go before its group.
+	grp, name := throwaway(t, "tlyh"), throwaway(t, "tlye")
+	if out, err := exec.Command("groupadd", "-g", "47216", grp).CombinedOutput(); err != nil {
+		t.Fatalf("groupadd: %v %s", err, out)
+	}
+	entry := "NAME:x:47215:47216::/nonexistent-tly:/bin/sh"
+	for _, tt := range []struct {
+		name    string
+		expires any
+		changed bool
+		shadow  string // shadow's expiry field after the step
+	}{
+		{"create with an expiry (March 3, 2050)", 2529881062, true, "29281"},
+		{"the same day later", "2529890000.5", false, "29281"},
+		{"another day", 2529881062 + 2*86400, true, "29283"},
+		{"no expiry", -1, true, ""},
+		{"no expiry again", -1.0, false, ""},
+	} {
+		runAccountSteps(t, "user", "passwd", name, []accountStep{{name: tt.name, changed: tt.changed, entry: entry,
+			args: map[string]any{"uid": 47215, "group": grp, "shell": "/bin/sh", "home": "/nonexistent-tly", "create_home": false, "expires": tt.expires}}})
+		if f := strings.Split(getent(t, "shadow", name), ":"); len(f) < 8 || f[7] != tt.shadow {
+			t.Errorf("%s: shadow entry %v, want the expiry field %q", tt.name, f, tt.shadow)
+		}
+	}
+}
+
 func TestGetent(t *testing.T) {
 	root := strings.Split(getent(t, "passwd", "root"), ":")
 	if len(root) != 7 {

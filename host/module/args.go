@@ -25,11 +25,12 @@ const (
 	kindRaw  // passed through as given
 	// kindPyInt converts like Python's int(): a float is truncated (pause's minutes, seconds).
 	kindPyInt
+	kindFloat // Ansible's float: a number, or text that parses as one
 )
 
 var kindNames = map[kind]string{
 	kindStr: "str", kindBool: "bool", kindInt: "int", kindPath: "path", kindList: "list",
-	kindRaw: "raw", kindPyInt: "int",
+	kindRaw: "raw", kindPyInt: "int", kindFloat: "float",
 }
 
 // option is one entry of a module's argument_spec.
@@ -223,6 +224,17 @@ func convert(k kind, v any) (any, error) {
 			return n, nil
 		}
 		return nil, fmt.Errorf("int() argument must be a string, a bytes-like object or a real number, not '%s'", pytext.TypeName(v))
+	case kindFloat:
+		if s, ok := v.(string); ok {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
+				return f, nil
+			}
+		} else if f, ok := v.(float64); ok {
+			return f, nil
+		} else if n, ok := asInt(v); ok {
+			return float64(n), nil
+		}
+		return nil, fmt.Errorf("%s cannot be converted to a float", pyType(v))
 	case kindList:
 		var items []any
 		switch x := v.(type) {
@@ -334,6 +346,11 @@ func (p params) bool(name string) bool {
 func (p params) int(name string) int {
 	n, _ := p[name].(int)
 	return n
+}
+
+func (p params) float(name string) float64 {
+	f, _ := p[name].(float64)
+	return f
 }
 
 func (p params) list(name string) []string {

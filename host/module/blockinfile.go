@@ -81,21 +81,34 @@ func blockinfile(ctx context.Context, t *Task, p params) (Result, error) {
 	switch {
 	case n0 < 0 || n1 < 0:
 		n0 = -1
-		if insRe != nil {
+		switch {
+		case insRe == nil && insertBefore != "":
+			n0 = 0 // BOF
+		case insRe == nil:
+			n0 = len(lines) // EOF
+		case insRe.multiline:
+			// Ansible searches the whole file with a (?m) pattern, and counts the lines
+			// before the match's end (insertafter) or start (insertbefore).
+			if m := insRe.FindSubmatchIndex(f.before); m != nil {
+				at := m[0]
+				if insertAfter != "" {
+					at = m[1]
+				}
+				n0 = bytes.Count(f.before[:at], []byte("\n"))
+			}
+		default:
 			for i, l := range lines {
 				if insRe.Match(chomp(l)) {
 					n0 = i
 				}
 			}
+		}
+		if insRe != nil {
 			if n0 < 0 {
 				n0 = len(lines)
 			} else if insertAfter != "" {
 				n0++
 			}
-		} else if insertBefore != "" {
-			n0 = 0 // BOF
-		} else {
-			n0 = len(lines) // EOF
 		}
 	case n0 < n1:
 		lines = append(lines[:n0], lines[n1+1:]...)

@@ -104,7 +104,7 @@ func command(ctx context.Context, t *Task, p params) (Result, error) {
 	var script strings.Builder
 	if dir := p.str("chdir"); dir != "" {
 		d := shPath(dir)
-		fmt.Fprintf(&script, "[ -e %s ] || { echo %s2; exit 0; }; [ -d %s ] || { echo %s20; exit 0; }; cd %s 2>/dev/null || { echo %s13; exit 0; }\n",
+		fmt.Fprintf(&script, "[ -e %s ] || { echo %s2; exit 0; }; [ -d %s ] || { echo %s20; exit 0; }; cd -P %s 2>/dev/null || { echo %s13; exit 0; }\n",
 			d, markChdir, d, markChdir, d, markChdir)
 	}
 	if c := p.str("creates"); c != "" {

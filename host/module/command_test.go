@@ -42,6 +42,13 @@ func TestCommand(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "exists.txt"), "", 0o644)
 	writeFile(t, filepath.Join(dir, "noexec"), "", 0o644)
+	if err := os.Symlink(dir, filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	physical, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name   string
 		module string
@@ -63,6 +70,8 @@ func TestCommand(t *testing.T) {
 			want: map[string]any{"stdout": "hi\n\n"}},
 		{name: "chdir", module: "command", args: map[string]any{"_raw_params": "pwd", "chdir": dir},
 			want: map[string]any{"stdout": dir}},
+		{name: "chdir through a link is to the physical directory, as Python's os.chdir", module: "shell",
+			args: map[string]any{"_raw_params": `echo "$PWD"`, "chdir": dir + "/link"}, want: map[string]any{"stdout": physical}},
 		{name: "non-zero rc fails", module: "command", args: map[string]any{"_raw_params": "sh -c 'echo out; echo err >&2; exit 3'"},
 			want: map[string]any{"changed": true, "failed": true, "rc": 3, "msg": "non-zero return code", "stdout": "out", "stderr": "err",
 				"stderr_lines": []string{"err"}}},

@@ -23,6 +23,9 @@ var fileSpec = &argSpec{module: "file", options: withAttrs(map[string]option{
 	"modification_time_format": {kind: kindStr, def: "%Y%m%d%H%M.%S"},
 	"access_time":              {kind: kindStr},
 	"access_time_format":       {kind: kindStr, def: "%Y%m%d%H%M.%S"},
+	// Ansible's internal options, which its action plugins (and some playbooks) pass.
+	"_original_basename": {kind: kindStr},
+	"_diff_peek":         {kind: kindBool},
 })}
 
 // fileState is what the file module found at a path.
@@ -66,6 +69,21 @@ func fileModule(ctx context.Context, t *Task, p params) (Result, error) {
 	}
 	pth = s.fi.path
 	state := p.str("state")
+	// As Ansible's additional_parameter_handling: a path that is a directory (through links)
+	// means the file of src's (or _original_basename's) name in it, for states but link and absent.
+	base := p.str("_original_basename")
+	if base == "" && src != "" {
+		base = path.Base(src)
+	}
+	if base != "" && state != "link" && state != "absent" && s.target.isDir() {
+		if s, err = lookAt(ctx, t, path.Join(pth, base), src); err != nil {
+			return nil, err
+		}
+		pth = s.fi.path
+	}
+	if p.has("_diff_peek") {
+		return diffPeek(ctx, t, pth)
+	}
 	if state == "" {
 		// As Ansible: the current state, or file for a missing path.
 		if state = stateOf(s.fi); state == "absent" {
@@ -497,6 +515,16 @@ func (f *fileTask) hardFailure(msg string) Result {
 type stamp struct {
 	set, now bool
 	at       int64 // seconds since the epoch
+}
+
+// diffPeek is Ansible's execute_diff_peek, which its actions use to tell a binary file: a NUL
+// in the first 8192 bytes. An unreadable file is text.
+func diffPeek(ctx context.Context, t *Task, pth string) (Result, error) {
+	out, err := t.probe(ctx, fmt.Sprintf("head -c 8192 -- %s 2>/dev/null | tr -dc '\\000' | wc -c", shPath(pth)))
+	if err != nil {
+		return nil, fmt.Errorf("file _diff_peek %s: %w", pth, err)
+	}
+	return Result{"path": pth, "changed": false, "appears_binary": strings.TrimSpace(out) != "0"}, nil
 }
 
 // stampOf reads a time option as Ansible's get_timestamp_for_time, with its default for state

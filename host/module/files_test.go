@@ -289,6 +289,10 @@ func TestFile(t *testing.T) {
 			want: map[string]any{"failed": true, "msg": `src file does not exist, use "force=yes" if you really want to create the link: $D/nope`}},
 		{args: map[string]any{"path": "$D/l2", "src": "nope", "state": "link", "force": true}, execs: 2,
 			want: map[string]any{"changed": true}},
+		{args: map[string]any{"path": "$D/loop", "src": "loop", "state": "link", "force": true}, execs: 2,
+			want: map[string]any{"changed": true}},
+		{args: map[string]any{"path": "$D/loop", "state": "absent"}, execs: 2,
+			want: map[string]any{"changed": true, "path": "$D/loop", "state": "absent"}},
 		{args: map[string]any{"path": "$D/t", "src": "$D/d", "state": "link"}, execs: 1,
 			want: map[string]any{"failed": true, "msg": "refusing to convert from file to symlink for $D/t"}},
 		{args: map[string]any{"path": "$D/x", "src": "$D/d"}, execs: 1,
@@ -331,11 +335,29 @@ func TestFileHard(t *testing.T) {
 			want: map[string]any{"failed": true, "msg": "src does not exist", "dest": "$D/x", "src": "$D/none"}},
 		{args: map[string]any{"path": "$D/y", "state": "hard"}, execs: 1,
 			want: map[string]any{"failed": true, "msg": "src is required for creating new hardlinks"}},
+		// As Ansible's additional_parameter_handling: a directory path means the file of src's name in it.
+		{args: map[string]any{"path": "$D/sub", "state": "directory"}, execs: 2, want: map[string]any{"changed": true}},
+		{args: map[string]any{"path": "$D/sub", "src": "$D/a", "state": "hard"}, execs: 4,
+			want: map[string]any{"changed": true, "dest": "$D/sub/a", "src": "$D/a", "state": "hard"}},
+		{args: map[string]any{"path": "$D/sub", "_original_basename": "o", "state": "touch"}, execs: 3,
+			want: map[string]any{"changed": true, "dest": "$D/sub/o", "state": "file"}},
 	})
 	a, _ := os.Stat(filepath.Join(dir, "b"))
 	h, _ := os.Stat(filepath.Join(dir, "h"))
 	if a == nil || h == nil || !os.SameFile(a, h) {
 		t.Errorf("h is not a hard link of b")
+	}
+}
+
+// TestFileDiffPeek pins Ansible's internal _diff_peek: changes nothing, and tells a file with a
+// NUL in its first 8192 bytes as binary.
+func TestFileDiffPeek(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir+"/text", "text\n", 0o644)
+	writeFile(t, dir+"/bin", "a\x00b", 0o644)
+	for name, want := range map[string]bool{"text": false, "bin": true, "missing": false} {
+		check(t, run(t, newTask(t), "file", map[string]any{"path": dir + "/" + name, "_diff_peek": true}),
+			map[string]any{"changed": false, "path": dir + "/" + name, "appears_binary": want, "state": nil})
 	}
 }
 
@@ -559,5 +581,30 @@ func TestLineinfileFailures(t *testing.T) {
 	_, err = runErr(newTask(t), "lineinfile", map[string]any{"path": dir + "/f", "line": "x", "regexp": "(x"})
 	if err == nil || !strings.Contains(err.Error(), "lineinfile regexp") {
 		t.Errorf("invalid regexp: %v", err)
+	}
+}
+
+// TestLineinfileEmptyPatternWarns pins Ansible's warnings for an empty regexp or search_string,
+// which match every line, so that the last line is replaced.
+func TestLineinfileEmptyPatternWarns(t *testing.T) {
+	tests := []struct {
+		name, arg, warning string
+	}{
+		{"regexp", "regexp", "The regular expression is an empty string, which will match every line in the file. " +
+			"This may have unintended consequences, such as replacing the last line in the file rather than appending. " +
+			"If this is desired, use '^' to match every line in the file and avoid this warning."},
+		{"search string", "search_string", "The search string is an empty string, which will match every line in the file. " +
+			"This may have unintended consequences, such as replacing the last line in the file rather than appending."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "f")
+			writeFile(t, path, "a\nb\n", 0o644)
+			r := run(t, newTask(t), "lineinfile", map[string]any{"path": path, tt.arg: "", "line": "c"})
+			check(t, r, map[string]any{"changed": true, "warnings": []string{tt.warning}})
+			if got := readFile(t, path); got != "a\nc\n" {
+				t.Errorf("file holds %q, want %q", got, "a\nc\n")
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package module
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path"
@@ -48,6 +49,7 @@ type findFilter struct {
 	fileType, ageStamp string
 	age, size          *int64
 	contains           *pyRegexp
+	endOfText          bool // contains has \Z
 	wholeFile          bool
 	hidden             bool
 }
@@ -70,6 +72,7 @@ func findModule(ctx context.Context, t *Task, p params) (Result, error) {
 	}
 	if p.has("contains") {
 		expr := p.str("contains")
+		f.endOfText = strings.Contains(expr, `\Z`)
 		if !f.wholeFile {
 			expr = `\A(?:` + expr + `)` // Python's match: at the line's start
 		}
@@ -250,7 +253,11 @@ func (f *findFilter) readCandidates(ctx context.Context, t *Task, files []any, c
 // matched at the start of a line.
 func (f *findFilter) contentMatches(data []byte) bool {
 	if f.wholeFile {
-		return f.contains.Match(data)
+		// Python's $ matches at the end and also before a final newline, Go's only at the
+		// end: a text that ends with a newline is searched again without it (unless the
+		// pattern has \Z, Python's end of text only).
+		trimmed, ends := bytes.CutSuffix(data, []byte("\n"))
+		return f.contains.Match(data) || ends && !f.endOfText && f.contains.Match(trimmed)
 	}
 	for _, l := range splitKeepEnds(data) {
 		if f.contains.Match(chomp(l)) {

@@ -58,6 +58,16 @@ func lineinfile(ctx context.Context, t *Task, p params) (Result, error) {
 	case !present && e.re == nil && e.search == nil && !p.has("line"):
 		return fail("one of line, search_string, or regexp is required with state=absent"), nil
 	}
+	var warnings []string
+	if p.has("regexp") && p.str("regexp") == "" {
+		warnings = append(warnings, "The regular expression is an empty string, which will match every line in the file. "+
+			"This may have unintended consequences, such as replacing the last line in the file rather than appending. "+
+			"If this is desired, use '^' to match every line in the file and avoid this warning.")
+	}
+	if e.search != nil && len(*e.search) == 0 {
+		warnings = append(warnings, "The search string is an empty string, which will match every line in the file. "+
+			"This may have unintended consequences, such as replacing the last line in the file rather than appending.")
+	}
 	e.insertAfter, e.insertBefore = p.str("insertafter"), p.str("insertbefore")
 	if e.insertAfter == "" && e.insertBefore == "" {
 		e.insertAfter = "EOF"
@@ -81,6 +91,9 @@ func lineinfile(ctx context.Context, t *Task, p params) (Result, error) {
 	var msg string
 	var changed bool
 	r := Result{"backup": ""}
+	if warnings != nil {
+		r["warnings"] = warnings
+	}
 	if present {
 		lines, msg, changed = e.present(lines)
 	} else {

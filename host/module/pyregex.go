@@ -13,7 +13,13 @@ import (
 type pyRegexp struct {
 	re2 *regexp.Regexp
 	bt  *regexp2.Regexp
+	// multiline is Python's re.MULTILINE flag, set by a leading (?m) (Python takes global
+	// flags only at the start): blockinfile then searches the whole file, not line by line.
+	multiline bool
 }
+
+// pyGlobalFlags is a Python pattern's leading inline flags.
+var pyGlobalFlags = regexp.MustCompile(`^\(\?[aiLmsux]+\)`)
 
 // pyNamedBackref is Python's (?P=name), which .NET writes \k<name>; .NET names a group
 // (?<name>...) where Python writes (?P<name>...).
@@ -23,15 +29,16 @@ var pyNamedBackref = regexp.MustCompile(`\(\?P=(\w+)\)`)
 // Patterns are matched against lines without their \n (see chomp).
 func compilePython(expr string) (*pyRegexp, error) {
 	expr = strings.ReplaceAll(expr, `\Z`, `\z`)
+	multiline := strings.Contains(pyGlobalFlags.FindString(expr), "m")
 	re, err := regexp.Compile(expr)
 	if err == nil {
-		return &pyRegexp{re2: re}, nil
+		return &pyRegexp{re2: re, multiline: multiline}, nil
 	}
 	bt, btErr := regexp2.Compile(strings.ReplaceAll(pyNamedBackref.ReplaceAllString(expr, `\k<$1>`), "(?P<", "(?<"), regexp2.None, regexp2.OptionMaintainCaptureOrder())
 	if btErr != nil {
 		return nil, fmt.Errorf("%w (and as a backtracking pattern: %v)", err, btErr)
 	}
-	return &pyRegexp{bt: bt}, nil
+	return &pyRegexp{bt: bt, multiline: multiline}, nil
 }
 
 // FindSubmatchIndex returns the byte offsets of the first match in b and of its groups

@@ -71,7 +71,7 @@ tally_stat() {
 	stat $2 -c '` + statFormat + `' -- "$1" || exit 1
 	r=0; w=0; x=0; e=0; [ -r "$1" ] && r=1; [ -w "$1" ] && w=1; [ -x "$1" ] && x=1; [ -e "$1" ] && e=1
 	echo "$r $w $x $e"
-	if [ -L "$1" ]; then readlink -- "$1"; readlink -f -- "$1"; else echo; echo; fi
+	if [ -L "$1" ]; then readlink -- "$1"; readlink -f -- "$1" || printf '%s\n' "$1"; else echo; echo; fi
 	if [ -n "$3" ] && [ -f "$1" ] && [ -r "$1" ] && { [ "$2" = -L ] || [ ! -L "$1" ]; }; then tally_sum "$3" "$1"; else echo; fi
 }
 tally_ids() { id -u; id -g; id -un; id -gn; umask; }

@@ -145,6 +145,8 @@ func parseFacts(out string) (map[string]any, error) {
 	f["fips"] = get("fips", 0) == "1"
 	if py := pythonFacts(sec["python"]); py != nil {
 		f["python"] = py
+		v := py["version"].(map[string]any)
+		f["python_version"] = fmt.Sprintf("%v.%v.%v", v["major"], v["minor"], v["micro"]) // platform.python_version()
 	}
 	words, err := pytext.ShellSplit(env)
 	if err != nil {

@@ -3,6 +3,7 @@ package module
 import (
 	"net"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"reflect"
@@ -117,9 +118,17 @@ func TestPkgAndServiceMgr(t *testing.T) {
 func TestSetupPythonIsTheHostsInterpreter(t *testing.T) {
 	task := newTask(t)
 	task.Vars = map[string]any{"ansible_python_interpreter": "/usr/bin/python3"}
-	py, _ := run(t, task, "setup", map[string]any{})["ansible_facts"].(map[string]any)["ansible_python"].(map[string]any)
+	facts := run(t, task, "setup", map[string]any{})["ansible_facts"].(map[string]any)
+	py, _ := facts["ansible_python"].(map[string]any)
 	if py["executable"] != "/usr/bin/python3" {
 		t.Errorf("ansible_python = %v, want the executable ansible_python_interpreter names", py)
+	}
+	out, err := exec.Command("/usr/bin/python3", "-c", "import platform; print(platform.python_version())").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.TrimSpace(string(out)); facts["ansible_python_version"] != want {
+		t.Errorf("ansible_python_version = %v, want %s", facts["ansible_python_version"], want)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tallyrun/tally/host/connection"
 )
@@ -32,6 +33,7 @@ var userSpec = &argSpec{module: "user", options: map[string]option{
 	"password_lock":       {kind: kindBool},
 	"password_expire_max": {kind: kindInt},
 	"password_expire_min": {kind: kindInt},
+	"expires":             {kind: kindFloat},
 	"force":               {kind: kindBool, def: false},
 	"remove":              {kind: kindBool, def: false},
 }}
@@ -247,6 +249,9 @@ func (u *userRun) useradd() ([]string, error) {
 	if p.bool("system") {
 		argv = append(argv, "-r")
 	}
+	if p.has("expires") {
+		argv = append(argv, "-e", expiryDate(p.float("expires")))
+	}
 	return append(argv, u.name), nil
 }
 
@@ -308,6 +313,18 @@ func (u *userRun) usermod() ([]string, error) {
 	if p.has("shell") && info[6] != p.str("shell") {
 		argv = append(argv, "-s", p.str("shell"))
 	}
+	if p.has("expires") {
+		// As Ansible's: shadow's expiry (days since the epoch, empty for none) against the
+		// date of expires (seconds since the epoch, negative for none), to the day.
+		current := -1
+		if sh := u.a.shadow; len(sh) > 7 && sh[7] != "" {
+			current = atoi(sh[7])
+		}
+		want := expiryDate(p.float("expires"))
+		if want == "" && current >= 0 || want != "" && (current < 0 || time.Unix(int64(current)*86400, 0).UTC().Format(time.DateOnly) != want) {
+			argv = append(argv, "-e", want)
+		}
+	}
 	current := u.a.password()
 	switch {
 	case p.has("password_lock") && p.bool("password_lock") && !strings.HasPrefix(current, "!"):
@@ -327,6 +344,15 @@ func (u *userRun) usermod() ([]string, error) {
 		return nil, nil
 	}
 	return append(argv, u.name), nil
+}
+
+// expiryDate is useradd's and usermod's -e for expires (seconds since the epoch): the UTC date,
+// or "" (never) for a time before the epoch.
+func expiryDate(expires float64) string {
+	if expires < 0 {
+		return ""
+	}
+	return time.Unix(int64(expires), 0).UTC().Format(time.DateOnly)
 }
 
 // ensureHome makes a missing home directory from the skeleton, owned by the user, as
