@@ -107,6 +107,18 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 		return failure("The task includes an option with an undefined variable. The error was: " + undefinedMsg(err) + errorAt(c))
 	}
 	args, _ := rendered.(map[string]any)
+	if vp, ok := args["_variable_params"]; ok {
+		// the task's args given as one template ("{{ d }}" or leftover words): a mapping is
+		// the args, under the task's own, as Ansible's TaskExecutor merges them
+		m, isMap := vp.(map[string]any)
+		if !isMap {
+			return failure(fmt.Sprintf("invalid or malformed argument: '%s'", pytext.Str(vp)))
+		}
+		delete(args, "_variable_params")
+		merged := maps.Clone(m)
+		maps.Copy(merged, args)
+		args = merged
+	}
 	for k, v := range args {
 		if v == x.omit {
 			delete(args, k)
