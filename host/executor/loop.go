@@ -63,6 +63,9 @@ func (r *playRun) runLoop(ctx context.Context, c *compiled, info *event.Task, h 
 		if noLog {
 			ir["_ansible_no_log"] = true
 		}
+		if repeatsChange(ir, results) {
+			ir["changed"] = false
+		}
 		results = append(results, ir)
 		typ := event.RunnerItemOnOK
 		switch classify(ir) {
