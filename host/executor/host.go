@@ -566,10 +566,16 @@ func undefinedMsg(err error) string {
 // classify is the status of a result, as Ansible's TaskResult tells it: a loop with an
 // unreachable item and no failed one is unreachable.
 func classify(res map[string]any) status {
+	failed := res["failed"] == true
+	if fwr, ok := res["failed_when_result"].(bool); ok {
+		// failed_when's verdict wins over failed (set by an until loop that gave up), as in
+		// Ansible's TaskResult.is_failed
+		failed = fwr
+	}
 	switch {
 	case res["unreachable"] == true:
 		return statusUnreachable
-	case res["failed"] == true:
+	case failed:
 		return statusFailed
 	case anyItem(res, "unreachable"):
 		return statusUnreachable
