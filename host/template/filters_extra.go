@@ -13,17 +13,20 @@ import (
 	"time"
 )
 
-// extraFilters are Ansible's filters on dates, randomness, globs, password hashes and
-// comments; init in filters.go adds them to filters.
+// extraFilters are Ansible's filters on dates, randomness, globs, password hashes,
+// comments and sizes; init in filters.go adds them to filters.
 func extraFilters() map[string]filterFunc {
 	return map[string]filterFunc{
-		"fileglob":      stringFilter(fileglob),
-		"to_datetime":   sig([]string{"format"}, []any{"%Y-%m-%d %H:%M:%S"}, toDatetime),
-		"strftime":      sig([]string{"second", "utc"}, []any{nil, false}, strftimeFilter),
-		"random":        sig([]string{"start", "step", "seed"}, []any{nil, 1, nil}, randomFilter),
-		"shuffle":       sig([]string{"seed"}, []any{nil}, shuffleFilter),
-		"password_hash": sig([]string{"hashtype", "salt", "salt_size", "rounds", "ident"}, []any{"sha512", nil, nil, nil, nil}, passwordHash),
-		"comment":       commentFilter,
+		"fileglob":        stringFilter(fileglob),
+		"to_datetime":     sig([]string{"format"}, []any{"%Y-%m-%d %H:%M:%S"}, toDatetime),
+		"strftime":        sig([]string{"second", "utc"}, []any{nil, false}, strftimeFilter),
+		"random":          sig([]string{"start", "step", "seed"}, []any{nil, 1, nil}, randomFilter),
+		"shuffle":         sig([]string{"seed"}, []any{nil}, shuffleFilter),
+		"password_hash":   sig([]string{"hashtype", "salt", "salt_size", "rounds", "ident"}, []any{"sha512", nil, nil, nil, nil}, passwordHash),
+		"comment":         commentFilter,
+		"human_readable":  sig([]string{"isbits", "unit"}, []any{false, nil}, humanReadable),
+		"rekey_on_member": sig([]string{"key", "duplicates"}, []any{"error"}, rekeyOnMember),
+		"human_to_bytes":  sig([]string{"default_unit", "isbits"}, []any{nil, false}, humanToBytes),
 	}
 }
 
