@@ -108,6 +108,18 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 		return o.raise("The task includes an option with an undefined variable. The error was: " + undefinedMsg(err) + errorAt(c))
 	}
 	args, _ := rendered.(map[string]any)
+	if vp, ok := args["_variable_params"]; ok {
+		// the task's args given as one template ("{{ d }}" or leftover words): a mapping is
+		// the args, under the task's own, as Ansible's TaskExecutor merges them
+		m, isMap := vp.(map[string]any)
+		if !isMap {
+			return failure(fmt.Sprintf("invalid or malformed argument: '%s'", pytext.Str(vp)))
+		}
+		delete(args, "_variable_params")
+		merged := maps.Clone(m)
+		maps.Copy(merged, args)
+		args = merged
+	}
 	for k, v := range args {
 		if v == x.omit {
 			delete(args, k)
@@ -564,10 +576,16 @@ func undefinedMsg(err error) string {
 // classify is the status of a result, as Ansible's TaskResult tells it: a loop with an
 // unreachable item and no failed one is unreachable.
 func classify(res map[string]any) status {
+	failed := res["failed"] == true
+	if fwr, ok := res["failed_when_result"].(bool); ok {
+		// failed_when's verdict wins over failed (set by an until loop that gave up), as in
+		// Ansible's TaskResult.is_failed
+		failed = fwr
+	}
 	switch {
 	case res["unreachable"] == true:
 		return statusUnreachable
-	case res["failed"] == true:
+	case failed:
 		return statusFailed
 	case anyItem(res, "unreachable"):
 		return statusUnreachable

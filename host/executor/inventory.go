@@ -2,6 +2,7 @@ package executor
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/tallyrun/tally/host/inventory"
 	"github.com/tallyrun/tally/host/template"
@@ -54,6 +55,23 @@ func (r *playRun) changeInventory(res map[string]any, h *inventory.Host, dryRun 
 		r.x.inventoryChanged()
 	}
 	return nil
+}
+
+// repeatsChange reports whether an item's add_host or group_by result res asks for the same
+// change as an earlier item of its loop: Ansible applies the items in order, so the repeat
+// changes nothing, while the dry run compared each with the inventory before the loop.
+func repeatsChange(res map[string]any, earlier []any) bool {
+	if res["add_host"] == nil && res["add_group"] == nil {
+		return false
+	}
+	for _, e := range earlier {
+		prev, _ := e.(map[string]any)
+		if prev != nil && reflect.DeepEqual(prev["add_host"], res["add_host"]) &&
+			reflect.DeepEqual(prev["add_group"], res["add_group"]) && reflect.DeepEqual(prev["parent_groups"], res["parent_groups"]) {
+			return true
+		}
+	}
+	return false
 }
 
 // inventoryChanged recomputes every host's inventory variables after a change of the

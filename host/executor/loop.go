@@ -28,7 +28,20 @@ func (r *playRun) runLoop(ctx context.Context, c *compiled, info *event.Task, h 
 		return map[string]any{"changed": false, "skipped": true, "skipped_reason": "No items in the list", "results": []any{}}
 	}
 	lc := c.task.LoopControl
-	loopVar := lc.LoopVar
+	// loop_var and index_var may be templates, as Ansible post-validates loop_control
+	names := [2]string{lc.LoopVar, lc.IndexVar}
+	for i, n := range names {
+		if !template.IsTemplate(n) {
+			continue
+		}
+		v, err := r.x.tmpl.Render(n, vars)
+		if err != nil {
+			return failure(fmt.Sprintf("The field '%s' has an invalid value, which includes an undefined variable. The error was: %s",
+				[2]string{"loop_var", "index_var"}[i], undefinedMsg(err)))
+		}
+		names[i] = template.String(v)
+	}
+	loopVar, indexVar := names[0], names[1]
 	if loopVar == "" {
 		loopVar = "item"
 	}
@@ -43,9 +56,9 @@ func (r *playRun) runLoop(ctx context.Context, c *compiled, info *event.Task, h 
 		}
 		// The item's variables, which its result reports too.
 		lv := map[string]any{loopVar: item, "ansible_loop_var": loopVar}
-		if lc.IndexVar != "" {
-			lv[lc.IndexVar] = i
-			lv["ansible_index_var"] = lc.IndexVar
+		if indexVar != "" {
+			lv[indexVar] = i
+			lv["ansible_index_var"] = indexVar
 		}
 		if extended {
 			lv["ansible_loop"] = loopInfo(items, i, allItems)
@@ -66,6 +79,9 @@ func (r *playRun) runLoop(ctx context.Context, c *compiled, info *event.Task, h 
 		}
 		if noLog {
 			ir["_ansible_no_log"] = true
+		}
+		if repeatsChange(ir, results) {
+			ir["changed"] = false
 		}
 		results = append(results, ir)
 		typ := event.RunnerItemOnOK

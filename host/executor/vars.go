@@ -52,6 +52,7 @@ func (r *playRun) hostVars(h *inventory.Host, c *compiled) map[string]any {
 	}
 	maps.Copy(v, x.cfg.ExtraVars)
 	r.magic(v, h)
+	r.connectionMagic(v, h)
 	if c != nil {
 		v["ansible_search_path"] = r.searchPaths(c)
 	}
@@ -90,6 +91,29 @@ func (r *playRun) magic(v map[string]any, h *inventory.Host) {
 	v["omit"] = x.omit
 	v["ansible_run_tags"] = tagsVar(x.cfg.Tags, "all")
 	v["ansible_skip_tags"] = tagsVar(x.cfg.SkipTags, "")
+}
+
+// connectionMagic adds what Ansible's PlayContext.update_vars gives every task where no
+// variable sets it: the address the host is reached at (ansible_host and ansible_ssh_host)
+// and the connection type, the same defaults connVars fills in.
+func (r *playRun) connectionMagic(v map[string]any, h *inventory.Host) {
+	addr, ok := v["ansible_host"]
+	if !ok {
+		if addr, ok = v["ansible_ssh_host"]; !ok {
+			addr = h.Name
+		}
+	}
+	for _, k := range []string{"ansible_host", "ansible_ssh_host"} {
+		if _, ok := v[k]; !ok {
+			v[k] = addr
+		}
+	}
+	if _, ok := v["ansible_connection"]; !ok {
+		v["ansible_connection"] = r.x.cfg.Connection
+		if r.play.Connection != "" {
+			v["ansible_connection"] = r.play.Connection
+		}
+	}
 }
 
 // tagsVar is --tags or --skip-tags as ansible_run_tags and ansible_skip_tags give them; def

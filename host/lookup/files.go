@@ -108,7 +108,14 @@ func templateLookup(c *call, terms []any) ([]any, error) {
 		for k, v := range extra {
 			vars[k] = v
 		}
-		s, err := c.r.tmpl.RenderString(string(data), vars)
+		// includes and imports are searched as Ansible's template lookup sets Jinja's
+		// searchpath: the template's directory, then each search directory's templates/
+		// and the directory itself
+		dirs := []string{filepath.Dir(path)}
+		for _, p := range c.searchPath() {
+			dirs = append(dirs, filepath.Join(p, "templates"), p)
+		}
+		s, err := c.r.tmpl.RenderFile(string(data), vars, template.FileOptions{Dirs: dirs})
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package module
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 
 	"github.com/tallyrun/tally/host/inventory"
@@ -14,9 +15,18 @@ import (
 // whether it did.
 func runAddHost(_ context.Context, _ *Task, args map[string]any) (Result, error) {
 	if raw, ok := args["_raw_params"]; ok {
-		if _, isMap := raw.(map[string]any); !isMap {
+		m, isMap := raw.(map[string]any)
+		if !isMap {
 			return fail("Invalid raw parameters passed, requires a dictonary/mapping got a  " + pytext.TypeName(raw)), nil
 		}
+		// add_host: "{{ d }}": the mapping's keys, under the task's own (combine_vars)
+		merged := maps.Clone(m)
+		for k, v := range args {
+			if k != "_raw_params" {
+				merged[k] = v
+			}
+		}
+		args = merged
 	}
 	var newName any
 	for _, k := range []string{"name", "hostname", "host"} {

@@ -24,7 +24,7 @@ var unsupportedActions = map[string]string{
 
 // rawParamActions take free-form text besides the free-form modules (RAW_PARAM_MODULES).
 var rawParamActions = map[string]bool{"set_fact": true, "meta": true, "include_tasks": true, "import_tasks": true,
-	"include_vars": true}
+	"include_vars": true, "include_role": true, "import_role": true, "add_host": true, "group_by": true}
 
 // cmdActions take their command as a "cmd" argument too.
 var cmdActions = map[string]bool{"command": true, "shell": true, "script": true}

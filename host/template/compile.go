@@ -120,7 +120,7 @@ func compile(src string, mode stringMode, ws whitespace) (prog *program) {
 		}
 		stream.Next()
 	}
-	p := parser.NewParser("template", tokens.NewStream(groupInOperands(toks)), cfg, noLoader, knownStatements)
+	p := parser.NewParser("template", tokens.NewStream(groupInOperands(markSplats(toks))), cfg, noLoader, knownStatements)
 	root, err := p.Parse()
 	if err != nil {
 		return fail(err.Error())

@@ -372,6 +372,17 @@ func (st *state) evalArgs(args []nodes.Expression, kwargs map[string]nodes.Expre
 	if err != nil {
 		return nil, nil, err
 	}
+	if slices.ContainsFunc(pos, func(v any) bool { _, ok := v.(splat); return ok }) {
+		var spread []any
+		for _, v := range pos {
+			if s, ok := v.(splat); ok {
+				spread = append(spread, s...)
+			} else {
+				spread = append(spread, v)
+			}
+		}
+		pos = spread
+	}
 	var kw map[string]any
 	if len(kwargs) > 0 {
 		kw = make(map[string]any, len(kwargs))

@@ -221,10 +221,21 @@ func init() {
 			name, err := text(a[0], "name")
 			return getAttr(in, name), err
 		}),
-		"unique": sig([]string{"case_sensitive", "attribute"}, []any{false, nil}, func(in any, a []any) (any, error) {
+		"unique": sig([]string{"case_sensitive", "attribute"}, []any{nil, nil}, func(in any, a []any) (any, error) {
 			items, err := iterate(in)
 			if err != nil {
 				return nil, err
+			}
+			if a[0] != nil || a[1] != nil {
+				// Jinja's unique hashes each key; Ansible's fallback for unhashable ones
+				// takes no parameters
+				for _, it := range items {
+					switch k := sortKey(it, a[0] == true, a[1]); k.(type) {
+					case map[string]any, []any:
+						return nil, fmt.Errorf("Jinja2's unique filter failed and we cannot fall back to Ansible's version "+
+							"as it does not support the parameters supplied. unhashable type: '%s'", typeName(k))
+					}
+				}
 			}
 			return unique(items, a[0] == true, a[1])
 		}),

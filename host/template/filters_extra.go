@@ -13,17 +13,20 @@ import (
 	"time"
 )
 
-// extraFilters are Ansible's filters on dates, randomness, globs, password hashes and
-// comments; init in filters.go adds them to filters.
+// extraFilters are Ansible's filters on dates, randomness, globs, password hashes,
+// comments and sizes; init in filters.go adds them to filters.
 func extraFilters() map[string]filterFunc {
 	return map[string]filterFunc{
-		"fileglob":      stringFilter(fileglob),
-		"to_datetime":   sig([]string{"format"}, []any{"%Y-%m-%d %H:%M:%S"}, toDatetime),
-		"strftime":      sig([]string{"second", "utc"}, []any{nil, false}, strftimeFilter),
-		"random":        sig([]string{"start", "step", "seed"}, []any{nil, 1, nil}, randomFilter),
-		"shuffle":       sig([]string{"seed"}, []any{nil}, shuffleFilter),
-		"password_hash": sig([]string{"hashtype", "salt", "salt_size", "rounds", "ident"}, []any{"sha512", nil, nil, nil, nil}, passwordHash),
-		"comment":       commentFilter,
+		"fileglob":        stringFilter(fileglob),
+		"to_datetime":     sig([]string{"format"}, []any{"%Y-%m-%d %H:%M:%S"}, toDatetime),
+		"strftime":        sig([]string{"second", "utc"}, []any{nil, false}, strftimeFilter),
+		"random":          sig([]string{"start", "step", "seed"}, []any{nil, 1, nil}, randomFilter),
+		"shuffle":         sig([]string{"seed"}, []any{nil}, shuffleFilter),
+		"password_hash":   sig([]string{"hashtype", "salt", "salt_size", "rounds", "ident"}, []any{"sha512", nil, nil, nil, nil}, passwordHash),
+		"comment":         commentFilter,
+		"human_readable":  sig([]string{"isbits", "unit"}, []any{false, nil}, humanReadable),
+		"rekey_on_member": sig([]string{"key", "duplicates"}, []any{"error"}, rekeyOnMember),
+		"human_to_bytes":  sig([]string{"default_unit", "isbits"}, []any{nil, false}, humanToBytes),
 	}
 }
 
@@ -91,7 +94,7 @@ func strftimeFilter(in any, a []any) (any, error) {
 var strftimeVerbs = map[byte]string{
 	'Y': "2006", 'y': "06", 'm': "01", 'd': "02", 'H': "15", 'I': "03", 'M': "04", 'S': "05",
 	'p': "PM", 'b': "Jan", 'B': "January", 'a': "Mon", 'A': "Monday", 'Z': "MST", 'z': "-0700",
-	'f': "000000", 'e': "_2",
+	'e': "_2",
 }
 
 func strftime(t time.Time, f string) string {
@@ -108,7 +111,11 @@ func strftime(t time.Time, f string) string {
 		case 'j':
 			fmt.Fprintf(&b, "%03d", t.YearDay())
 		case 's':
-			fmt.Fprintf(&b, "%d", t.Unix())
+			// C's %s reads the fields as local time (mktime), as Python's strftime does.
+			local := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.Local)
+			fmt.Fprintf(&b, "%d", local.Unix())
+		case 'f':
+			fmt.Fprintf(&b, "%06d", t.Nanosecond()/1000)
 		case 'w':
 			fmt.Fprintf(&b, "%d", int(t.Weekday()))
 		case 'u':
@@ -160,6 +167,33 @@ func Strptime(s, f string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("time data '%s' does not match format '%s'", s, f)
 	}
 	return t, nil
+}
+
+func init() {
+	globals["now"] = &function{name: "now", call: now}
+}
+
+// now is Ansible's now(utc=False, fmt=None) global: the naive local (or UTC) date and time,
+// or that time formatted with strftime's fmt.
+func now(_ *state, args []any, kw map[string]any) (any, error) {
+	a, err := bindArgs("now", args, kw, []string{"utc", "fmt"}, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	t := time.Now()
+	if utc, _ := truthy(a[0]); utc {
+		t = t.UTC()
+	}
+	// naive: the wall clock's fields, as Strptime's times carry them
+	d := &datetime{t: time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)}
+	if a[1] == nil {
+		return d, nil
+	}
+	f, err := text(a[1], "fmt")
+	if err != nil {
+		return nil, err
+	}
+	return strftime(d.t, f), nil
 }
 
 // attr returns a datetime's attribute or method.

@@ -1,6 +1,10 @@
 package template
 
-import "github.com/nikolalohinski/gonja/v2/tokens"
+import (
+	"fmt"
+
+	"github.com/nikolalohinski/gonja/v2/tokens"
+)
 
 // gonja's parser reads the right operand of "in" as a single variable or literal, so
 // "a in b + c" fails and "a in b | union(c)" filters the test's result. Jinja parses that
@@ -58,4 +62,60 @@ func operandEnd(toks []*tokens.Token, start int) int {
 		}
 	}
 	return end
+}
+
+// splatMarker names the call markSplats wraps a "*args" argument in; evalArgs spreads its
+// items among the positional arguments.
+const splatMarker = "__splat__"
+
+// markSplats rewrites Python's "f(a, *rest)", which gonja cannot parse, as
+// "f(a, __splat__(rest))": a "*" right after "(" or "," is never multiplication.
+func markSplats(toks []*tokens.Token) []*tokens.Token {
+	var out []*tokens.Token
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		prev := lastSolid(out)
+		if t.Type != tokens.Multiply || prev == nil || (prev.Type != tokens.Comma && prev.Type != tokens.LeftParenthesis) {
+			out = append(out, t)
+			continue
+		}
+		end := operandEnd(toks, i+1)
+		if end <= i+1 {
+			out = append(out, t)
+			continue
+		}
+		out = append(out, &tokens.Token{Type: tokens.Name, Val: splatMarker, Pos: t.Pos, Line: t.Line, Col: t.Col},
+			&tokens.Token{Type: tokens.LeftParenthesis, Val: "(", Pos: t.Pos, Line: t.Line, Col: t.Col})
+		out = append(out, markSplats(toks[i+1:end])...)
+		last := toks[end-1]
+		out = append(out, &tokens.Token{Type: tokens.RightParenthesis, Val: ")", Pos: last.Pos, Line: last.Line, Col: last.Col})
+		i = end - 1
+	}
+	return out
+}
+
+// lastSolid is the last token of toks that is not whitespace, or nil.
+func lastSolid(toks []*tokens.Token) *tokens.Token {
+	for i := len(toks) - 1; i >= 0; i-- {
+		if toks[i].Type != tokens.Whitespace {
+			return toks[i]
+		}
+	}
+	return nil
+}
+
+// splat is the value of __splat__(x): x's items, to spread among a call's arguments.
+type splat []any
+
+func init() {
+	globals[splatMarker] = &function{name: "*", call: func(_ *state, args []any, _ map[string]any) (any, error) {
+		if len(args) != 1 {
+			return nil, fmt.Errorf("* takes one iterable")
+		}
+		items, err := iterate(args[0])
+		if err != nil {
+			return nil, fmt.Errorf("Value after * must be an iterable, not %s", typeName(args[0]))
+		}
+		return splat(items), nil
+	}}
 }
