@@ -140,6 +140,11 @@ func strftime(t time.Time, f string) string {
 	return b.String()
 }
 
+// strptimeVerbs are the directives that Python's strptime reads with one digit or two (as
+// 202001011200.0 for %Y%m%d%H%M.%S), where strftime always writes two: Go's unpadded layouts
+// parse either.
+var strptimeVerbs = map[byte]string{'d': "2", 'm': "1", 'M': "4", 'S': "5"}
+
 // Strptime is Python's datetime.strptime for the common directives: a naive time, in UTC.
 func Strptime(s, f string) (time.Time, error) {
 	var layout strings.Builder
@@ -155,7 +160,10 @@ func Strptime(s, f string) (time.Time, error) {
 		case 'f':
 			layout.WriteString("000000") // handled below: Go needs the dot in the layout
 		default:
-			l, ok := strftimeVerbs[c]
+			l, ok := strptimeVerbs[c]
+			if !ok {
+				l, ok = strftimeVerbs[c]
+			}
 			if !ok {
 				return time.Time{}, fmt.Errorf("'%c' is a bad directive in format '%s'", c, f)
 			}
@@ -165,6 +173,10 @@ func Strptime(s, f string) (time.Time, error) {
 	t, err := time.Parse(strings.ReplaceAll(layout.String(), ".000000", ".999999"), s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("time data '%s' does not match format '%s'", s, f)
+	}
+	if !strings.Contains(f, "%Y") && !strings.Contains(f, "%y") {
+		// Python's default year is 1900, Go's 0.
+		t = time.Date(1900, t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 	}
 	return t, nil
 }
