@@ -4,7 +4,7 @@ BIN      := bin/tally
 # Run as root, or with sudo when it is there, to install what the tests need.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: all build plugins install run test deps vet unit unit-packages unit-cmd unit-compat fuzz bench-collector bench-e2e bench-sinks clean
+.PHONY: all build plugins install run test deps vet unit unit-packages unit-cmd unit-compat fuzz bench-collector bench-e2e bench-scale bench-sinks clean
 
 PLUGIN_DIR := build/plugins
 # Where make install puts the binary and the bundled plugins (the default plugin search path's
@@ -120,6 +120,15 @@ bench-collector:
 ## (N hosts of one local sshd, default 20; needs root).
 bench-e2e: build plugins
 	TALLY=$(CURDIR)/$(BIN) bench/e2e/run.sh $(N)
+
+## bench-scale: HOSTS hosts (default 1,000) x 10 tasks, each host its own SSH connection to
+## sshd on loopback: tally with the default, summary and jsonl plugins against the raw floor at
+## -f 50 and 200, tally's forks curve, ansible-playbook at 200 hosts (docs/benchmarks.md; needs
+## root). Try it small first: HOSTS=50 make bench-scale.
+SCALE_PLUGINS := plugins/default/ plugins/summary/ plugins/jsonl/
+bench-scale: build
+	$(MAKE) plugins PLUGIN_SRC="$(SCALE_PLUGINS)"
+	TALLY=$(CURDIR)/$(BIN) bench/scale/run.sh $(HOSTS)
 
 clean:
 	rm -rf bin build

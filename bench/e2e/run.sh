@@ -13,100 +13,25 @@
 #
 #   bench/e2e/run.sh [N]        env: RUNS=5, TALLY=a tally binary (default: build bin/tally),
 #                               PLUGINS=the bundled plugins (default: build/plugins, make plugins)
-set -euo pipefail
+BENCH=bench-e2e
+source "$(dirname "$0")/../lib.sh"
 
 N=${1:-${N:-20}}
 RUNS=${RUNS:-5}
-USER_NAME=tallytest # the account package sshtest logs in as
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-SSHD=/usr/sbin/sshd
+AT_EXIT+=('rm -f /tmp/tally-bench-h[0-9]*.txt')
 
-die() { echo "bench-e2e: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root: it starts sshd and creates the user $USER_NAME"
-[ -x "$SSHD" ] || die "$SSHD is missing: apt-get install -y openssh-server"
-command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
-
-WORK=$(mktemp -d /tmp/tally-bench.XXXXXX)
-chmod 755 "$WORK" # sshd reads authorized_keys as the login user
-SSHD_PID=
-cleanup() {
-	set +e
-	# ansible-playbook's master connections outlive it (ControlPersist): end them.
-	for sock in "$WORK"/cp.*/*; do
-		[ -S "$sock" ] && ssh -o ControlPath="$sock" -O exit bench >/dev/null 2>&1
-	done
-	[ -n "$SSHD_PID" ] && kill "$SSHD_PID" 2>/dev/null && wait "$SSHD_PID" 2>/dev/null
-	rm -rf "$WORK" /tmp/tally-bench-h[0-9]*.txt
-}
-trap cleanup EXIT
-
-id "$USER_NAME" >/dev/null 2>&1 || useradd -m -s /bin/sh "$USER_NAME"
-usermod -p '*' "$USER_NAME" # no password, yet not locked: key logins work
-
-ssh-keygen -q -t ed25519 -N '' -f "$WORK/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$WORK/id_ed25519"
-cp "$WORK/id_ed25519.pub" "$WORK/authorized_keys"
-PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p /run/sshd
-cat > "$WORK/sshd_config" <<CFG
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $WORK/host_key
-PidFile $WORK/sshd.pid
-AuthorizedKeysFile $WORK/authorized_keys
-UsePAM no
-StrictModes no
-PermitRootLogin no
-PasswordAuthentication no
-MaxStartups 500
-MaxSessions 100
-UseDNS no
-PrintMotd no
-Subsystem sftp internal-sftp
-CFG
-"$SSHD" -D -f "$WORK/sshd_config" -E "$WORK/sshd.log" &
-SSHD_PID=$!
-for _ in $(seq 100); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-	sleep 0.05
-done
-echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$WORK/host_key.pub")" > "$WORK/known_hosts"
+PORT=$(free_port)
+start_sshd sshd "$PORT" 500 127.0.0.1
 
 {
 	echo "[bench]"
 	for i in $(seq "$N"); do printf 'h%03d\n' "$i"; done
 	echo "[bench:vars]"
 	echo "ansible_host=127.0.0.1"
-	echo "ansible_port=$PORT"
-	echo "ansible_user=$USER_NAME"
-	echo "ansible_ssh_private_key_file=$WORK/id_ed25519"
-	echo "ansible_ssh_common_args='-o UserKnownHostsFile=$WORK/known_hosts'"
-	echo "ansible_python_interpreter=/usr/bin/python3"
+	inventory_vars "$PORT"
 } > "$WORK/inventory.ini"
 
-(cd "$ROOT" && go build -o "$WORK/sshfloor" ./cmd/sshfloor)
-if [ -z "${TALLY:-}" ]; then
-	TALLY=$ROOT/bin/tally
-	(cd "$ROOT" && go build -o "$TALLY" ./cmd/tally) || { echo "bench-e2e: tally does not build: measuring the others" >&2; TALLY=; }
-fi
-
-# timed LABEL CMD...: runs CMD once to warm up, then RUNS times, and prints the median time
-# in seconds; a failing run stops the tool's measurement.
-timed() {
-	local label=$1; shift
-	local times=() run start end
-	for run in $(seq 0 "$RUNS"); do
-		start=$(date +%s.%N)
-		if ! "$@" > "$WORK/$label.out" 2>&1; then
-			echo "bench-e2e: $label failed:" >&2
-			tail -20 "$WORK/$label.out" >&2
-			return 1
-		fi
-		end=$(date +%s.%N)
-		[ "$run" = 0 ] || times+=("$(awk "BEGIN { print $end - $start }")")
-	done
-	printf '%s\n' "${times[@]}" | sort -n | awk '{ t[NR] = $1 } END { m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2; printf "%.3f\n", m }'
-}
+build_tools
 
 # ansible_run [PROGRAM...]: the playbook by ansible-playbook, or by PROGRAM's ansible-playbook
 # (tally run --engine ansible).
@@ -165,7 +90,6 @@ fi
 printf '%-18s %s\n' "sshfloor" "${floor:-n/a}s" "ansible-playbook" "${ansible:-n/a}s" "tally" "${tally:-n/a}s" \
 	"ansible + bridge" "${bridged:-n/a}s" "ansible, events" "${events:-n/a}s" "  + bridge" "${bridged_events:-n/a}s" \
 	"tally, built-in" "${plain:-n/a}s" "  + 4 plugins" "${plugged:-n/a}s" "plugins list" "${listed:-n/a}s"
-ratio() { [ -n "$2" ] && [ -n "$3" ] && awk -v a="$2" -v b="$3" -v l="$1" -v n="$4" -v p="${5:-1}" 'BEGIN { printf "%-18s %." p "fx (%s)\n", l, a / b, n }'; return 0; }
 ratio "ansible / tally" "$ansible" "$tally" "target >= 10x"
 ratio "tally / floor" "$tally" "$floor" "target <= 2x"
 ratio "ansible / floor" "$ansible" "$floor" "for reference"

@@ -7,6 +7,7 @@ package collector
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -106,10 +107,10 @@ func (c *Collector) deliver(e *event.Event) {
 	}
 	c.stats.apply(e)
 	if c.spill != nil {
-		c.spill.q <- e
+		c.spill.send(e)
 	}
 	for _, s := range c.subs {
-		s.q <- e
+		s.send(e)
 	}
 }
 
@@ -147,8 +148,18 @@ func (c *Collector) finish(status string, rc int, msg string) *event.Stats {
 		close(s.q)
 	}
 	c.waitCallbacks()
+	for _, s := range c.subs {
+		if s.stalls.Load() > 0 && s.stall >= SlowQueue {
+			c.warn(fmt.Sprintf("callback %s held the run back: its queue of %d events stayed full for up to %v",
+				s.cb.Name(), cap(s.q), s.stall.Round(time.Millisecond)))
+		}
+	}
 	return st
 }
+
+// SlowQueue is how long a callback's queue may stay full, the run waiting for the callback,
+// before Finish says so: a callback that cannot keep up slows the run down.
+var SlowQueue = time.Second
 
 // SlowCallbacks is how long Finish waits for the callbacks to handle the last events before it
 // says which are still working: the run is over, and a silent wait looks like a hang.
@@ -219,6 +230,22 @@ type subscriber struct {
 	q    chan *event.Event
 	done chan struct{}
 	warn func(string)
+
+	stalls atomic.Int64  // how many times the collector found the queue full
+	stall  time.Duration // the longest it then waited; the collecting goroutine's
+}
+
+// send queues e, timing how long the collector waits when the queue is full.
+func (s *subscriber) send(e *event.Event) {
+	select {
+	case s.q <- e:
+		return
+	default:
+	}
+	s.stalls.Add(1)
+	start := time.Now()
+	s.q <- e
+	s.stall = max(s.stall, time.Since(start))
 }
 
 func (s *subscriber) run() {

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -123,5 +124,45 @@ func TestSlowStartingCallbackGetsEveryEventInOrder(t *testing.T) {
 		if !r.closed {
 			t.Errorf("%s was not closed", r.name)
 		}
+	}
+}
+
+// TestFinishNamesACallbackWhoseFullQueueHeldTheRunBack pins that a callback whose queue filled
+// up, so that the run waited for it, is named at the end with its queue's size, and that one
+// that kept up is not. SlowQueue is 0 so that any wait counts: the slow callback is released
+// only once the collector has found its queue full, so the test does not depend on speed.
+func TestFinishNamesACallbackWhoseFullQueueHeldTheRunBack(t *testing.T) {
+	defer func(d time.Duration) { SlowQueue = d }(SlowQueue)
+	SlowQueue = 0
+	for _, tc := range []struct {
+		name   string
+		events int
+		want   []string
+	}{
+		{name: "full", events: DefaultQueueSize + 2, want: []string{"callback slow held the run back: its queue of 4096 events stayed full for up to "}},
+		{name: "kept up", events: 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ready := make(chan struct{})
+			slow := &starting{recorder: recorder{name: "slow"}, ready: ready}
+			var warnings []string
+			c := New("job", []Callback{slow, &recorder{name: "fast"}}, WithWarnings(func(msg string) { warnings = append(warnings, msg) }))
+			go func() {
+				for tc.want != nil && c.subs[0].stalls.Load() == 0 {
+					time.Sleep(time.Millisecond)
+				}
+				close(ready)
+			}()
+			emitResults(c, 1, tc.events)
+			c.Finish("successful", 0)
+			if len(warnings) != len(tc.want) {
+				t.Fatalf("warnings %q, want %d starting %q", warnings, len(tc.want), tc.want)
+			}
+			for i, w := range tc.want {
+				if !strings.HasPrefix(warnings[i], w) {
+					t.Errorf("warning %q, want it to start %q", warnings[i], w)
+				}
+			}
+		})
 	}
 }

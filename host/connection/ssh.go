@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"strings"
@@ -144,13 +145,46 @@ func (t *sshTarget) dial(ctx context.Context) (*ssh.Client, []*ssh.Client, error
 }
 
 // login connects to e, directly or through the jump host via, and logs in. x/crypto/ssh
-// bounds only the TCP connect, so the whole of it is bounded here.
+// bounds only the TCP connect, so the whole of it is bounded here. A server that closes the
+// connection before its banner is refusing it for now (sshd past its MaxStartups, as when
+// many hosts are one sshd or a fleet is reached with many forks): that is retried, after a
+// growing and jittered delay, within the timeout.
 func (t *sshTarget) login(ctx context.Context, via *ssh.Client, e sshEndpoint, keys *hostKeys, auth *sshAuth, target bool) (*ssh.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
-	timedOut := func(stage string) error {
+	for delay := 20 * time.Millisecond; ; delay = min(2*delay, time.Second) {
+		c, err := t.loginOnce(ctx, via, e, keys, auth, target)
+		var refused *refusedError
+		if !errors.As(err, &refused) {
+			return c, err
+		}
+		wait := delay/2 + rand.N(delay)
+		if dl, _ := ctx.Deadline(); time.Now().Add(wait).After(dl) {
+			return nil, fmt.Errorf("ssh: %s: the server closed every connection before its banner for %v (sshd past its MaxStartups?): %w", e, t.timeout, refused.err)
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, t.timedOut(ctx, e, "SSH handshake and login")
+		}
+	}
+}
+
+// refusedError is a connection the server closed before its banner.
+type refusedError struct{ err error }
+
+func (r *refusedError) Error() string { return r.err.Error() }
+
+// timedOut is the error for a login that ctx ended at stage.
+func (t *sshTarget) timedOut(ctx context.Context, e sshEndpoint, stage string) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("ssh: connect to host %s port %d: timed out after %v (%s)", e.host, e.port, t.timeout, stage)
 	}
+	return ctx.Err()
+}
+
+// loginOnce is one attempt of login.
+func (t *sshTarget) loginOnce(ctx context.Context, via *ssh.Client, e sshEndpoint, keys *hostKeys, auth *sshAuth, target bool) (*ssh.Client, error) {
 	var conn net.Conn
 	var err error
 	if via == nil {
@@ -160,7 +194,7 @@ func (t *sshTarget) login(ctx context.Context, via *ssh.Client, e sshEndpoint, k
 	}
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, timedOut("TCP connect")
+			return nil, t.timedOut(ctx, e, "TCP connect")
 		}
 		return nil, fmt.Errorf("ssh: connect to host %s port %d: %w", e.host, e.port, dialCause(err))
 	}
@@ -171,27 +205,58 @@ func (t *sshTarget) login(ctx context.Context, via *ssh.Client, e sshEndpoint, k
 		HostKeyCallback:   callback,
 		HostKeyAlgorithms: algos,
 	}
+	first := &firstBytes{Conn: conn}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	c, chans, reqs, err := ssh.NewClientConn(conn, e.addr(), cfg)
+	c, chans, reqs, err := ssh.NewClientConn(first, e.addr(), cfg)
 	if !stop() {
 		if err == nil {
 			c.Close()
 		}
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, timedOut("SSH handshake and login")
-		}
-		return nil, ctx.Err()
+		return nil, t.timedOut(ctx, e, "SSH handshake and login")
 	}
 	var hkErr *hostKeyError
 	switch {
 	case err == nil:
 		return ssh.NewClient(c, chans, reqs), nil
+	case errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
+		if said, ok := first.noBanner(); ok {
+			if said != "" { // sshd past MaxStartups: "Exceeded MaxStartups"
+				err = fmt.Errorf("%s: %w", said, err)
+			}
+			return nil, &refusedError{err: err}
+		}
 	case errors.As(err, &hkErr):
 		return nil, hkErr
 	case strings.Contains(err.Error(), "unable to authenticate"):
 		return nil, auth.denied(e, target, err)
 	}
 	return nil, fmt.Errorf("ssh: %s: %w", e, err)
+}
+
+// firstBytes keeps the first bytes read from a connection: what a server said before its
+// banner, if it never sent one.
+type firstBytes struct {
+	net.Conn
+	mu    sync.Mutex
+	first []byte
+}
+
+func (f *firstBytes) Read(p []byte) (int, error) {
+	n, err := f.Conn.Read(p)
+	f.mu.Lock()
+	f.first = append(f.first, p[:min(n, 64-len(f.first))]...)
+	f.mu.Unlock()
+	return n, err
+}
+
+// noBanner returns what the server sent, trimmed, if that is not an SSH version line.
+func (f *firstBytes) noBanner() (said string, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if bytes.HasPrefix(f.first, []byte("SSH-")) {
+		return "", false
+	}
+	return strings.TrimSpace(string(f.first)), true
 }
 
 // dialCause strips the "dial tcp 127.0.0.1:1: connect:" prefix that repeats what failed.

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -238,6 +239,76 @@ func TestSSHClosedPortIsUnreachable(t *testing.T) {
 	}
 	if d := time.Since(start); d > 8*time.Second { // below the 10 s timeout, with headroom for a busy machine
 		t.Errorf("took %v", d)
+	}
+}
+
+// TestSSHLoginRetriesAServerPastMaxStartups pins that a connection sshd drops before its banner,
+// as it does past MaxStartups, is retried until the server has room: here MaxStartups is 1 and
+// a connection that never logs in holds the one place until sshd has dropped the login's
+// first attempt (its log says so).
+func TestSSHLoginRetriesAServerPastMaxStartups(t *testing.T) {
+	t.Parallel()
+	s := sshtest.Start(t, sshtest.Options{MaxStartups: 1, Config: []string{"LogLevel VERBOSE"}})
+	holder := holdStartup(t, s.Addr)
+	dialed := make(chan error, 1)
+	go func() {
+		c, err := DialSSH(context.Background(), "web1", withVars(s.Vars(""), map[string]any{"ansible_ssh_timeout": 120}), SSHOptions{})
+		if err == nil {
+			c.Close()
+		}
+		dialed <- err
+	}()
+	for {
+		log, _ := os.ReadFile(s.LogFile)
+		if strings.Contains(string(log), "past MaxStartups") {
+			break
+		}
+		select {
+		case err := <-dialed:
+			t.Fatalf("DialSSH ended before sshd dropped a connection: %v\n%s", err, log)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	holder.Close()
+	if err := <-dialed; err != nil {
+		log, _ := os.ReadFile(s.LogFile)
+		t.Errorf("DialSSH = %v, want a login once the server has room\n%s", err, log)
+	}
+}
+
+// holdStartup opens a connection to the sshd at addr that takes one of its MaxStartups places
+// (it has sent its banner and waits for ours) and closes it when the test ends. The server may
+// still count the connection that found it started, for as long as it takes to see it closed:
+// one it drops is opened again, for up to a minute.
+func holdStartup(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		banner := make([]byte, 4)
+		if _, err := io.ReadFull(c, banner); err == nil && string(banner) == "SSH-" {
+			t.Cleanup(func() { c.Close() })
+			return c
+		}
+		c.Close()
+	}
+	t.Fatalf("sshd at %s dropped every connection for a minute", addr)
+	return nil
+}
+
+// TestSSHLoginPastMaxStartupsUntilTheTimeoutIsUnreachable pins that a server that drops every
+// connection before its banner makes the host unreachable once the timeout has passed, with
+// what the server said.
+func TestSSHLoginPastMaxStartupsUntilTheTimeoutIsUnreachable(t *testing.T) {
+	t.Parallel()
+	s := sshtest.Start(t, sshtest.Options{MaxStartups: 1})
+	holdStartup(t, s.Addr)
+	_, err := DialSSH(context.Background(), "web1", withVars(s.Vars(""), map[string]any{"ansible_ssh_timeout": 1}), SSHOptions{})
+	want := "the server closed every connection before its banner for 1s (sshd past its MaxStartups?): Exceeded MaxStartups: "
+	if !IsUnreachable(err) || !strings.Contains(err.Error(), want) {
+		t.Errorf("DialSSH = %v, want unreachable: ...%s...", err, want)
 	}
 }
 

@@ -47,6 +47,10 @@ type playRun struct {
 	breakPlay bool
 	ended     map[string]bool // meta: end_host
 	cleared   map[string]bool // meta: clear_host_errors, for the always section that runs it
+	// shared holds the magic variables every host sees alike while a task runs on its hosts,
+	// when nothing changes them: built once a task, not once a host (each is as long as the
+	// inventory).
+	shared *sharedMagic
 }
 
 // handler is a handler task and the hosts notified to run it.

@@ -137,6 +137,9 @@ func (r *playRun) runTask(ctx context.Context, c *compiled, hosts []*inventory.H
 	outs := make([]*outcome, len(targets))
 	sem := make(chan struct{}, x.cfg.Forks)
 	var wg sync.WaitGroup
+	// While the task runs on its hosts nothing changes what hosts see of each other (results
+	// are applied below): the shared magic variables are built once.
+	r.shared = r.sharedMagic()
 	for i, h := range targets {
 		sem <- struct{}{}
 		wg.Add(1)
@@ -150,6 +153,7 @@ func (r *playRun) runTask(ctx context.Context, c *compiled, hosts []*inventory.H
 		}()
 	}
 	wg.Wait()
+	r.shared = nil
 	if ctx.Err() != nil {
 		return nil
 	}

@@ -71,17 +71,32 @@ func (r *playRun) injectFacts(v map[string]any, hs *hostState) {
 	}
 }
 
+// sharedMagic are the magic variables that are the same for every host.
+type sharedMagic struct {
+	hostvars                       map[string]any
+	playHostsAll, playHosts, batch []any
+}
+
+func (r *playRun) sharedMagic() *sharedMagic {
+	return &sharedMagic{hostvars: r.hostvarsVar(), playHostsAll: names(r.allHosts),
+		playHosts: names(r.active(r.allHosts)), batch: names(r.active(r.batch))}
+}
+
 // magic adds Ansible's magic variables for host h.
 func (r *playRun) magic(v map[string]any, h *inventory.Host) {
 	x := r.x
+	sh := r.shared
+	if sh == nil {
+		sh = r.sharedMagic()
+	}
 	v["inventory_hostname"] = h.Name
 	v["group_names"] = h.GroupNames()
 	v["groups"] = x.cfg.Inventory.GroupsVar()
-	v["hostvars"] = r.hostvarsVar()
-	v["ansible_play_hosts_all"] = names(r.allHosts)
-	v["ansible_play_hosts"] = names(r.active(r.allHosts))
+	v["hostvars"] = sh.hostvars
+	v["ansible_play_hosts_all"] = sh.playHostsAll
+	v["ansible_play_hosts"] = sh.playHosts
 	v["play_hosts"] = v["ansible_play_hosts"]
-	v["ansible_play_batch"] = names(r.active(r.batch))
+	v["ansible_play_batch"] = sh.batch
 	v["ansible_play_name"] = r.play.Name
 	v["playbook_dir"] = absPath(r.play.Dir)
 	// As Ansible's options vars: the command line's --check and --diff, whatever the keywords.

@@ -51,6 +51,8 @@ const (
 type Options struct {
 	// MaxSessions is sshd's limit of sessions per connection (default 64).
 	MaxSessions int
+	// MaxStartups is sshd's limit of connections not yet logged in (default 200).
+	MaxStartups int
 	// Config holds extra sshd_config lines.
 	Config []string
 	// NoSFTP leaves the SFTP subsystem out.
@@ -130,9 +132,12 @@ func Start(t testing.TB, opts Options) *Server {
 }
 
 func sshdConfig(port int, dir, hostKey string, opts Options) string {
-	maxSessions := opts.MaxSessions
+	maxSessions, maxStartups := opts.MaxSessions, opts.MaxStartups
 	if maxSessions == 0 {
 		maxSessions = 64
+	}
+	if maxStartups == 0 {
+		maxStartups = 200
 	}
 	lines := []string{
 		"Port " + strconv.Itoa(port),
@@ -145,7 +150,7 @@ func sshdConfig(port int, dir, hostKey string, opts Options) string {
 		"PermitRootLogin no",
 		"PasswordAuthentication yes",
 		"KbdInteractiveAuthentication no",
-		"MaxStartups 200",
+		"MaxStartups " + strconv.Itoa(maxStartups),
 		"MaxSessions " + strconv.Itoa(maxSessions),
 		"MaxAuthTries 20",
 		"UseDNS no",
