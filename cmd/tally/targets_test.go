@@ -105,6 +105,8 @@ var ansibleTargets = []ansibleTarget{
 	{name: "lookup_unvault"},
 	{name: "replace"},
 	{name: "blockinfile"},
+	{name: "lineinfile"},
+	{name: "loop-until"},
 	{name: "slurp", vars: testUser},
 	{name: "tempfile"},
 	{name: "assemble"},
