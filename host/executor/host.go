@@ -381,10 +381,7 @@ func (r *playRun) connVars(vars map[string]any) (map[string]any, error) {
 		cv[k] = rendered
 	}
 	if _, ok := cv["ansible_connection"]; !ok {
-		cv["ansible_connection"] = r.x.cfg.Connection
-		if r.play.Connection != "" {
-			cv["ansible_connection"] = r.play.Connection
-		}
+		cv["ansible_connection"] = r.defaultConnection()
 	}
 	if _, ok := cv["ansible_host"]; !ok {
 		cv["ansible_host"] = vars["inventory_hostname"]

@@ -124,11 +124,17 @@ func (r *playRun) connectionMagic(v map[string]any, h *inventory.Host) {
 		}
 	}
 	if _, ok := v["ansible_connection"]; !ok {
-		v["ansible_connection"] = r.x.cfg.Connection
-		if r.play.Connection != "" {
-			v["ansible_connection"] = r.play.Connection
-		}
+		v["ansible_connection"] = r.defaultConnection()
 	}
+}
+
+// defaultConnection is the connection type of a host no variable sets it for: the play's
+// keyword, else the command line's.
+func (r *playRun) defaultConnection() string {
+	if r.play.Connection != "" {
+		return r.play.Connection
+	}
+	return r.x.cfg.Connection
 }
 
 // tagsVar is --tags or --skip-tags as ansible_run_tags and ansible_skip_tags give them; def
