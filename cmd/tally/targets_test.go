@@ -136,7 +136,6 @@ var targetExceptions = []targetException{
 	{"slurp", "tasks/test_unreadable.yml:58", "an assert fails under tally"},
 	{"lookup_ini", "test_allow_no_value.yml:18", "an assert fails under tally"},
 	{"loops", "tasks/main.yml:389", "hostvars[host][var] gives a play variable's templated value, where Ansible leaves it as the reference (ansible issue 64169)"},
-	{"lookup_template", "tasks/main.yml:11", "the template lookup's variable_start_string and comment_start_string (other delimiters) are not supported"},
 	{"include_import", "01_test_import_playbook", "ERROR! playbook/playbook_needing_vars.yml:5: import_role name: 'import_playbook_role_name' is undefined"},
 	{"include_import", "06_test_import_role", "ERROR! role/test_import_role.yml:114: couldn't resolve module/action '{{ entire_task }}'. This often indicates"},
 	{"include_import", "07_test_import_role", "ERROR! role/test_import_role.yml:114: couldn't resolve module/action '{{ entire_task }}'. This often indicates"},

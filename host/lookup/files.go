@@ -71,16 +71,17 @@ func unvaultLookup(c *call, terms []any) ([]any, error) {
 }
 
 // templateLookup renders each template (searched in templates/) with the caller's variables,
-// Ansible's template_* variables and the template_vars option.
+// Ansible's template_* variables and the template_vars option, in Jinja's syntax or the
+// variable and comment delimiters given; with convert_data (the default) a result that reads as
+// a list, dict or bool becomes one.
 func templateLookup(c *call, terms []any) ([]any, error) {
 	if err := c.strictOpts("convert_data", "template_vars", "jinja2_native", "variable_start_string",
 		"variable_end_string", "comment_start_string", "comment_end_string"); err != nil {
 		return nil, err
 	}
+	delims := map[string]string{}
 	for _, k := range []string{"variable_start_string", "variable_end_string", "comment_start_string", "comment_end_string"} {
-		if _, ok := c.opts[k]; ok {
-			return nil, &OptionsError{Msg: fmt.Sprintf("the template lookup's %s option is not supported by tally", k)}
-		}
+		delims[k] = c.optString(k, "")
 	}
 	extra, _ := c.opt("template_vars", map[string]any{}).(map[string]any)
 	out := []any{}
@@ -115,11 +116,15 @@ func templateLookup(c *call, terms []any) ([]any, error) {
 		for _, p := range c.searchPath() {
 			dirs = append(dirs, filepath.Join(p, "templates"), p)
 		}
-		s, err := c.r.tmpl.RenderFile(string(data), vars, template.FileOptions{Dirs: dirs})
+		s, err := c.r.tmpl.RenderFile(string(data), vars, template.FileOptions{Dirs: dirs, Delimiters: delims})
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		if c.opt("convert_data", true) == true {
+			out = append(out, template.ConvertData(s))
+		} else {
+			out = append(out, s)
+		}
 	}
 	return out, nil
 }

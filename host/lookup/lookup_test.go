@@ -62,6 +62,8 @@ func TestLookups(t *testing.T) {
 		{name: "template", terms: []any{"t.j2"}, opts: map[string]any{"template_vars": map[string]any{"template_vars_only": "tv"}}, want: `["hello, tv\n"]`},
 		{name: "template", terms: []any{"managed.j2"}, want: `["managed managed.j2 managed.j2 \n"]`},
 		{name: "template", terms: []any{"inc.j2"}, want: `["before hello after\n"]`},
+		{name: "template", terms: []any{"delims.j2"}, opts: map[string]any{"variable_start_string": "[%", "variable_end_string": "%]",
+			"comment_start_string": "<#", "comment_end_string": "#>"}, want: `["hello{{ greeting }}\n"]`},
 		{name: "vars", terms: []any{"greeting", "from_hostvars"}, want: `["hello","hv"]`},
 		{name: "vars", terms: []any{"nope"}, wantErr: "No variable found with this name: nope"},
 		{name: "vars", terms: []any{"nope"}, opts: map[string]any{"default": "d"}, want: `["d"]`},

@@ -30,13 +30,23 @@ var copySpec = &argSpec{module: "copy", options: withAttrs(map[string]option{
 })}
 
 var templateSpec = &argSpec{module: "template", options: withAttrs(map[string]option{
-	"src":              {kind: kindPath},
-	"dest":             {kind: kindPath},
-	"force":            {kind: kindBool, def: true},
-	"trim_blocks":      {kind: kindBool, def: true},
-	"lstrip_blocks":    {kind: kindBool, def: false},
-	"newline_sequence": {kind: kindStr, def: "\n"},
+	"src":                   {kind: kindPath},
+	"dest":                  {kind: kindPath},
+	"force":                 {kind: kindBool, def: true},
+	"trim_blocks":           {kind: kindBool, def: true},
+	"lstrip_blocks":         {kind: kindBool, def: false},
+	"newline_sequence":      {kind: kindStr, def: "\n"},
+	"block_start_string":    {kind: kindStr, def: "{%"},
+	"block_end_string":      {kind: kindStr, def: "%}"},
+	"variable_start_string": {kind: kindStr, def: "{{"},
+	"variable_end_string":   {kind: kindStr, def: "}}"},
+	"comment_start_string":  {kind: kindStr, def: "{#"},
+	"comment_end_string":    {kind: kindStr, def: "#}"},
 })}
+
+// templateDelimiters are the template module's options that replace Jinja's delimiters.
+var templateDelimiters = []string{"block_start_string", "block_end_string", "variable_start_string",
+	"variable_end_string", "comment_start_string", "comment_end_string"}
 
 // runCopy puts content, or a file from the controller, at dest (see fileToPut.put).
 var runCopy = withSpec(copySpec, copyModule)
@@ -120,8 +130,12 @@ func templateModule(ctx context.Context, t *Task, p params) (Result, error) {
 	for _, d := range t.SearchPaths {
 		dirs = append(dirs, filepath.Join(d, "templates"), d)
 	}
+	delims := make(map[string]string, len(templateDelimiters))
+	for _, k := range templateDelimiters {
+		delims[k] = p.str(k)
+	}
 	text, err := t.RenderFile(string(f.data), template.FileOptions{Dirs: dirs, TrimBlocks: &trim, LstripBlocks: &lstrip,
-		NewlineSequence: p.str("newline_sequence"), Path: p.str("src"), FullPath: f.src, Dest: f.dest})
+		Delimiters: delims, NewlineSequence: p.str("newline_sequence"), Path: p.str("src"), FullPath: f.src, Dest: f.dest})
 	if err != nil {
 		return nil, fmt.Errorf("render template %s: %w", f.src, err)
 	}

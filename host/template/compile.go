@@ -43,17 +43,25 @@ const (
 	fileStrings
 )
 
-// whitespace is a Jinja environment's block whitespace control.
-type whitespace struct{ trimBlocks, lstripBlocks bool }
+// dialect is a Jinja environment's syntax: its delimiters and block whitespace control.
+type dialect struct {
+	blockStart, blockEnd, varStart, varEnd, commentStart, commentEnd string
+	trimBlocks, lstripBlocks                                         bool
+}
 
-// ansibleWhitespace mirrors Ansible's Jinja environment: trim_blocks on, lstrip_blocks off;
-// Templar re-adds trailing newlines itself. The template module may change both.
-var ansibleWhitespace = whitespace{trimBlocks: true}
+// ansibleDialect mirrors Ansible's Jinja environment: Jinja's delimiters, trim_blocks on,
+// lstrip_blocks off; Templar re-adds trailing newlines itself. The template module and
+// lookup may change all of them.
+var ansibleDialect = dialect{blockStart: "{%", blockEnd: "%}", varStart: "{{", varEnd: "}}",
+	commentStart: "{#", commentEnd: "#}", trimBlocks: true}
 
-// config is gonja's configuration for ws.
-func (ws whitespace) config() *config.Config {
+// config is gonja's configuration for d.
+func (d dialect) config() *config.Config {
 	cfg := config.New()
-	cfg.TrimBlocks, cfg.LeftStripBlocks = ws.trimBlocks, ws.lstripBlocks
+	cfg.BlockStartString, cfg.BlockEndString = d.blockStart, d.blockEnd
+	cfg.VariableStartString, cfg.VariableEndString = d.varStart, d.varEnd
+	cfg.CommentStartString, cfg.CommentEndString = d.commentStart, d.commentEnd
+	cfg.TrimBlocks, cfg.LeftStripBlocks = d.trimBlocks, d.lstripBlocks
 	return cfg
 }
 
@@ -77,8 +85,8 @@ var knownStatements = func() statements {
 }()
 
 // compile lexes and parses src.
-func compile(src string, mode stringMode, ws whitespace) (prog *program) {
-	cfg := ws.config()
+func compile(src string, mode stringMode, d dialect) (prog *program) {
+	cfg := d.config()
 	fail := func(msg string) *program {
 		return &program{err: &SyntaxError{Template: src, Msg: msg}}
 	}
@@ -88,7 +96,7 @@ func compile(src string, mode stringMode, ws whitespace) (prog *program) {
 			prog = fail(fmt.Sprintf("malformed template (%v)", r))
 		}
 	}()
-	stream := tokens.LexAll(prepareSource(src), cfg)
+	stream := tokens.LexAll(prepareSource(src, d), cfg)
 	var toks []*tokens.Token
 	inVar := false
 	for {
@@ -161,36 +169,41 @@ func literal(raw string, escapes bool) string {
 // gonja's lexer takes the quote in '\\' for an escaped one.
 const escapedBackslash = "\U0010FFFD"
 
-// prepareSource works around gonja's lexer inside {{ }} and {% %} tags:
-// line breaks outside string literals become spaces (Jinja treats them as
-// whitespace, gonja does not) and escaped backslashes in literals are
-// replaced by escapedBackslash. Text, comments and raw blocks are kept.
-func prepareSource(src string) string {
+// prepareSource works around gonja's lexer inside the variable and block tags of d: line
+// breaks outside string literals become spaces (Jinja treats them as whitespace, gonja does
+// not) and escaped backslashes in literals are replaced by escapedBackslash. Text, comments
+// and raw blocks are kept.
+func prepareSource(src string, d dialect) string {
 	if !strings.ContainsAny(src, "\n\r\\") {
 		return src
 	}
+	starts := d.commentStart[:1] + d.varStart[:1] + d.blockStart[:1]
 	var b strings.Builder
 	b.Grow(len(src))
 	for i := 0; i < len(src); {
-		open := strings.Index(src[i:], "{")
-		if open < 0 || i+open+1 >= len(src) {
+		open := strings.IndexAny(src[i:], starts)
+		if open < 0 {
 			b.WriteString(src[i:])
 			break
 		}
 		open += i
 		b.WriteString(src[i:open])
-		switch src[open+1] {
-		case '#':
-			end := strings.Index(src[open:], "#}")
+		rest := src[open:]
+		switch d.startAt(rest) {
+		case commentTag:
+			end := strings.Index(rest[len(d.commentStart):], d.commentEnd)
 			if end < 0 {
-				b.WriteString(src[open:])
+				b.WriteString(rest)
 				return b.String()
 			}
-			b.WriteString(src[open : open+end+2])
-			i = open + end + 2
-		case '{', '%':
-			i = prepareTag(&b, src, open)
-			if src[open+1] == '%' && isRawTag(src[open:i]) {
+			end += len(d.commentStart) + len(d.commentEnd)
+			b.WriteString(rest[:end])
+			i = open + end
+		case varTag:
+			i = prepareTag(&b, src, open, d.varStart, d.varEnd)
+		case blockTag:
+			i = prepareTag(&b, src, open, d.blockStart, d.blockEnd)
+			if isRawTag(src[open:i], d) {
 				end := strings.Index(src[i:], "endraw")
 				if end < 0 {
 					b.WriteString(src[i:])
@@ -200,25 +213,43 @@ func prepareSource(src string) string {
 				i += end
 			}
 		default:
-			b.WriteByte('{')
+			b.WriteByte(src[open])
 			i = open + 1
 		}
 	}
 	return b.String()
 }
 
-// prepareTag copies the tag starting at open to b, as prepareSource
-// describes, and returns the index after it. The tag ends at its closing
-// marker found outside brackets and string literals.
-func prepareTag(b *strings.Builder, src string, open int) int {
-	closer := src[open+1]
-	if closer == '{' {
-		closer = '}'
+type tagKind int
+
+const (
+	noTag tagKind = iota
+	commentTag
+	varTag
+	blockTag
+)
+
+// startAt says which tag of d starts s; as in Jinja's lexer, the longest start string wins.
+func (d dialect) startAt(s string) tagKind {
+	kind, n := noTag, 0
+	for _, t := range [...]struct {
+		start string
+		kind  tagKind
+	}{{d.commentStart, commentTag}, {d.varStart, varTag}, {d.blockStart, blockTag}} {
+		if len(t.start) > n && strings.HasPrefix(s, t.start) {
+			kind, n = t.kind, len(t.start)
+		}
 	}
-	b.WriteString(src[open : open+2])
+	return kind
+}
+
+// prepareTag copies the tag from start at open to b, as prepareSource describes, and returns
+// the index after it. The tag ends at end found outside brackets and string literals.
+func prepareTag(b *strings.Builder, src string, open int, start, end string) int {
+	b.WriteString(start)
 	depth := 0
 	var quote byte
-	for i := open + 2; i < len(src); i++ {
+	for i := open + len(start); i < len(src); i++ {
 		c := src[i]
 		switch {
 		case quote != 0:
@@ -242,17 +273,19 @@ func prepareTag(b *strings.Builder, src string, open int) int {
 			depth++
 		case depth > 0 && (c == ')' || c == ']' || c == '}'):
 			depth--
-		case c == closer && i+1 < len(src) && src[i+1] == '}':
-			b.WriteString(src[i : i+2])
-			return i + 2
+		case strings.HasPrefix(src[i:], end):
+			b.WriteString(end)
+			return i + len(end)
 		}
 		b.WriteByte(c)
 	}
 	return len(src)
 }
 
-func isRawTag(tag string) bool {
-	return strings.TrimSpace(strings.Trim(tag, "{%-+}")) == "raw"
+// isRawTag reports whether tag, a block tag of d, is {% raw %}.
+func isRawTag(tag string, d dialect) bool {
+	tag = strings.TrimSuffix(strings.TrimPrefix(tag, d.blockStart), d.blockEnd)
+	return strings.TrimSpace(strings.Trim(tag, "-+")) == "raw"
 }
 
 // setStmt is {% set name = expr %}, {% set ns.attr = expr %} or the block

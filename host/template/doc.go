@@ -38,7 +38,7 @@
 //
 // Template files (Engine.RenderFile) also take {% macro %}, {% include %},
 // {% import %}, {% from ... import %}, the "#jinja2:" header and the
-// template module's whitespace options.
+// template module's whitespace and delimiter options.
 //
 // Not supported: call and filter blocks, macro callers,
 // recursive loops, loop controls, inline if-expressions nested in

@@ -34,7 +34,7 @@ const (
 type cacheKey struct {
 	src  string
 	mode stringMode
-	ws   whitespace
+	d    dialect
 }
 
 // Engine renders templates. It is safe for concurrent use and caches parsed
@@ -53,18 +53,18 @@ func New() *Engine {
 }
 
 func (e *Engine) program(src string, mode stringMode) *program {
-	return e.programWith(src, mode, ansibleWhitespace)
+	return e.programWith(src, mode, ansibleDialect)
 }
 
-func (e *Engine) programWith(src string, mode stringMode, ws whitespace) *program {
-	k := cacheKey{src: src, mode: mode, ws: ws}
+func (e *Engine) programWith(src string, mode stringMode, d dialect) *program {
+	k := cacheKey{src: src, mode: mode, d: d}
 	e.mu.RLock()
 	p := e.cache[k]
 	e.mu.RUnlock()
 	if p != nil {
 		return p
 	}
-	p = compile(src, mode, ws)
+	p = compile(src, mode, d)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for old := range e.cache {

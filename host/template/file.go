@@ -22,6 +22,10 @@ type FileOptions struct {
 	// TrimBlocks and LstripBlocks are Jinja's block whitespace control (nil: Ansible's
 	// defaults, true and false).
 	TrimBlocks, LstripBlocks *bool
+	// Delimiters replace Jinja's {% %}, {{ }} and {# #}, by the names of Jinja's settings
+	// (block_start_string, block_end_string, variable_start_string, variable_end_string,
+	// comment_start_string, comment_end_string); "" keeps the default.
+	Delimiters map[string]string
 	// NewlineSequence replaces the line breaks of the template's text ("" means "\n").
 	NewlineSequence string
 	// Path is the template as the task names it, FullPath where it was found, and Dest where
@@ -34,7 +38,7 @@ type FileOptions struct {
 // fileContext is what rendering a template file adds to a state.
 type fileContext struct {
 	dirs    []string
-	ws      whitespace
+	d       dialect
 	newline string
 	depth   int // nested includes, against include cycles
 }
@@ -50,12 +54,19 @@ const jinjaOverride = "#jinja2:"
 // RenderString), with o's settings, the #jinja2: header's overrides, and include, import,
 // from and macro.
 func (e *Engine) RenderFile(text string, vars map[string]any, o FileOptions) (string, error) {
-	fc := &fileContext{dirs: o.Dirs, ws: ansibleWhitespace, newline: o.NewlineSequence}
+	fc := &fileContext{dirs: o.Dirs, d: ansibleDialect, newline: o.NewlineSequence}
 	if o.TrimBlocks != nil {
-		fc.ws.trimBlocks = *o.TrimBlocks
+		fc.d.trimBlocks = *o.TrimBlocks
 	}
 	if o.LstripBlocks != nil {
-		fc.ws.lstripBlocks = *o.LstripBlocks
+		fc.d.lstripBlocks = *o.LstripBlocks
+	}
+	for key, val := range o.Delimiters {
+		if val != "" {
+			if err := fc.setDelimiter(key, val); err != nil {
+				return "", err
+			}
+		}
 	}
 	if strings.HasPrefix(text, jinjaOverride) {
 		line, rest, _ := strings.Cut(text, "\n")
@@ -67,7 +78,7 @@ func (e *Engine) RenderFile(text string, vars map[string]any, o FileOptions) (st
 	if fc.newline == "\n" {
 		fc.newline = ""
 	}
-	prog := e.programWith(text, fileStrings, fc.ws)
+	prog := e.programWith(text, fileStrings, fc.d)
 	if prog.err != nil {
 		return "", prog.err
 	}
@@ -112,9 +123,18 @@ func (fc *fileContext) override(spec string) error {
 				return fmt.Errorf("%s in the #jinja2: header must be True or False, got %s", key, val)
 			}
 			if key == "trim_blocks" {
-				fc.ws.trimBlocks = b
+				fc.d.trimBlocks = b
 			} else {
-				fc.ws.lstripBlocks = b
+				fc.d.lstripBlocks = b
+			}
+		case "block_start_string", "block_end_string", "variable_start_string", "variable_end_string",
+			"comment_start_string", "comment_end_string":
+			s, isStr := v.(string)
+			if !isStr {
+				return fmt.Errorf("%s in the #jinja2: header must be a string, got %s", key, val)
+			}
+			if err := fc.setDelimiter(key, s); err != nil {
+				return err
 			}
 		case "newline_sequence":
 			s, isStr := v.(string)
@@ -126,6 +146,21 @@ func (fc *fileContext) override(spec string) error {
 			return fmt.Errorf("tally does not support %s in the #jinja2: header", key)
 		}
 	}
+	return nil
+}
+
+// setDelimiter sets the delimiter that key, a Jinja environment setting, names.
+func (fc *fileContext) setDelimiter(key, val string) error {
+	to, ok := map[string]*string{"block_start_string": &fc.d.blockStart, "block_end_string": &fc.d.blockEnd,
+		"variable_start_string": &fc.d.varStart, "variable_end_string": &fc.d.varEnd,
+		"comment_start_string": &fc.d.commentStart, "comment_end_string": &fc.d.commentEnd}[key]
+	switch {
+	case !ok:
+		return fmt.Errorf("%s is not a Jinja delimiter setting", key)
+	case val == "":
+		return fmt.Errorf("%s must not be empty", key)
+	}
+	*to = val
 	return nil
 }
 
@@ -256,7 +291,7 @@ func (st *state) load(expr nodes.Expression, sc *scope, what string) (*program, 
 		}
 		data, err := os.ReadFile(path)
 		if err == nil {
-			prog := st.e.programWith(string(data), fileStrings, st.file.ws)
+			prog := st.e.programWith(string(data), fileStrings, st.file.d)
 			return prog, name, prog.err
 		}
 	}

@@ -145,11 +145,11 @@ func TestCondMatchesAnsible(t *testing.T) {
 	}
 }
 
-func TestRenderStringMatchesAnsibleTemplateModule(t *testing.T) {
+func TestRenderFileMatchesAnsibleTemplateModule(t *testing.T) {
 	cases, want := loadGolden(t)
 	e := New()
 	for name, src := range cases.Files {
-		got, err := e.RenderString(src, cases.Vars)
-		checkGolden(t, "RenderString("+name+")", got, err, want.Files[name])
+		got, err := e.RenderFile(src, cases.Vars, FileOptions{})
+		checkGolden(t, "RenderFile("+name+")", got, err, want.Files[name])
 	}
 }

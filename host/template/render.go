@@ -88,12 +88,28 @@ func (st *state) renderValue(s string, nested bool) (any, error) {
 	if err != nil {
 		return nil, st.wrap(err, s, nested)
 	}
-	if strings.HasPrefix(out, "[") || strings.HasPrefix(out, "{") || out == "True" || out == "False" {
-		if v, ok := literalEval(out); ok {
-			return v, nil
-		}
+	if v, ok := readsAsLiteral(out); ok {
+		return v, nil
 	}
 	return keepTrailingNewlines(s, out), nil
+}
+
+// ConvertData is what Ansible's Templar makes of rendered text with convert_data: the list,
+// dict or bool that the text reads as, else the text itself.
+func ConvertData(text string) any {
+	if v, ok := readsAsLiteral(text); ok {
+		return v
+	}
+	return text
+}
+
+// readsAsLiteral converts text that starts as a list or dict literal, or is True or False, as
+// ansible_eval_concat does.
+func readsAsLiteral(text string) (any, bool) {
+	if strings.HasPrefix(text, "[") || strings.HasPrefix(text, "{") || text == "True" || text == "False" {
+		return literalEval(text)
+	}
+	return nil, false
 }
 
 // wrap names the template in a runtime error, once, at the outermost level;
