@@ -82,6 +82,23 @@ func TestEvalReturnsNativeValues(t *testing.T) {
 	}
 }
 
+// TestIntegerPowerIsExactOrAnError pins ** on integers: exact within 64 bits, an error past
+// them, and quick for any exponent (the fuzzer's 10**(10**56) once looped for good).
+func TestIntegerPowerIsExactOrAnError(t *testing.T) {
+	e := New()
+	for expr, want := range map[string]any{"2 ** 10": 1024, "(-3) ** 3": -27, "2 ** 62": 1 << 62, "1 ** 1000000000000": 1,
+		"(-1) ** 1000000000001": -1, "0 ** 0": 1, "2 ** -1": 0.5} {
+		if got, err := e.Eval(expr, nil); err != nil || got != want {
+			t.Errorf("Eval(%q) = %#v, %v; want %#v", expr, got, err, want)
+		}
+	}
+	for _, expr := range []string{"2 ** 63", "10 ** 100000000000000000", "(-2) ** 64"} {
+		if got, err := e.Eval(expr, nil); err == nil || !strings.Contains(err.Error(), "too large") {
+			t.Errorf("Eval(%q) = %#v, %v; want a too-large error", expr, got, err)
+		}
+	}
+}
+
 func TestEvalKeepsBackslashesInLiterals(t *testing.T) {
 	got, err := New().Eval(`'a1b' | regex_replace('\d', '-')`, nil)
 	if err != nil || got != "a-b" {

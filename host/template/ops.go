@@ -116,13 +116,39 @@ func intArith(op string, x, y int) (any, error) {
 		if y < 0 {
 			return floatArith(op, float64(x), float64(y))
 		}
-		r := 1
-		for range y {
-			r *= x
-		}
-		return r, nil
+		return intPow(x, y)
 	}
 	return nil, fmt.Errorf("unsupported operator %s", op)
+}
+
+// intPow is x ** y for y >= 0 by squaring. Python's integers have no bound; tally's stop at
+// 64 bits, so a result past them is an error rather than a wrong number or an endless loop.
+func intPow(x, y int) (any, error) {
+	r, ok := 1, true
+	for ; y > 0 && ok; y >>= 1 {
+		if y&1 == 1 {
+			r, ok = mulInt(r, x)
+		}
+		if y > 1 && ok {
+			x, ok = mulInt(x, x)
+		}
+	}
+	if !ok {
+		return nil, errors.New("integer result of ** too large (tally's integers are 64-bit)")
+	}
+	return r, nil
+}
+
+// mulInt is a * b and whether it fits in an int.
+func mulInt(a, b int) (int, bool) {
+	if a == 0 || b == 0 {
+		return 0, true
+	}
+	c := a * b
+	if c/b != a || (a == -1 && b == math.MinInt) || (b == -1 && a == math.MinInt) {
+		return 0, false
+	}
+	return c, true
 }
 
 func floatArith(op string, x, y float64) (any, error) {
