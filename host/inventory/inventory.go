@@ -420,8 +420,13 @@ func (inv *Inventory) reconcile() error {
 			inv.warnf("Found both group and host with same name: %s", h.Name)
 		}
 	}
-	for _, h := range inv.hosts {
-		for g := range sets[h] {
+	if lh := inv.localhost; lh != nil && lh.Implicit {
+		// group_by may put the implicit localhost in groups, never in ungrouped
+		sets[lh] = lh.closure()
+	}
+	for h, set := range sets {
+		h.groups = nil
+		for g := range set {
 			h.groups = append(h.groups, g)
 		}
 		sortByName(h.groups)
@@ -517,6 +522,9 @@ func (g *Group) walkHosts() []*Host {
 		for _, h := range x.hosts {
 			if !seenHost[h] {
 				seenHost[h] = true
+				if g.Name == "all" && h.Implicit { // as Ansible: all never holds it
+					continue
+				}
 				hosts = append(hosts, h)
 			}
 		}

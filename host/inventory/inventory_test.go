@@ -367,6 +367,33 @@ func TestImplicitLocalhost(t *testing.T) {
 	}
 }
 
+// TestGroupByPutsTheImplicitLocalhostInItsGroupButNotInAll pins Ansible's add_dynamic_group on
+// the implicit localhost: the group holds it (so a later play on the group runs on it) and its
+// group_names name the group, while all still leaves it out (Group._get_hosts).
+func TestGroupByPutsTheImplicitLocalhostInItsGroupButNotInAll(t *testing.T) {
+	inv := load(t, "testdata/basic.ini")
+	got, err := inv.Select("localhost")
+	if err != nil || len(got) != 1 || !got[0].Implicit {
+		t.Fatalf("Select(localhost) = %v, %v", got, err)
+	}
+	lh := got[0]
+	if changed, err := inv.GroupBy(lh, "made", []string{"parent_made"}, false); !changed || err != nil {
+		t.Fatalf("GroupBy = %v, %v; want a change", changed, err)
+	}
+	if in, err := inv.Select("made"); err != nil || !reflect.DeepEqual(names(in), []string{"localhost"}) {
+		t.Errorf("Select(made) = %v, %v; want [localhost]", names(in), err)
+	}
+	if want := []string{"made", "parent_made"}; !reflect.DeepEqual(lh.GroupNames(), want) {
+		t.Errorf("group_names = %v, want %v", lh.GroupNames(), want)
+	}
+	if all, _ := inv.Select("all"); slices.Contains(names(all), "localhost") || slices.Contains(inv.GroupsVar()["all"], "localhost") {
+		t.Errorf("all contains the implicit localhost after group_by")
+	}
+	if g := inv.GroupsVar()["made"]; !reflect.DeepEqual(g, []string{"localhost"}) {
+		t.Errorf("groups.made = %v, want [localhost]", g)
+	}
+}
+
 func TestExplicitLocalhostStandsForAllLocalhostNames(t *testing.T) {
 	inv := load(t, writeFile(t, "hosts", "[g]\nlocalhost x=1\nh1\n"))
 	for _, p := range []string{"127.0.0.1", "::1", "localhost"} {

@@ -83,9 +83,7 @@ func (inv *Inventory) GroupBy(h *Host, name string, parents []string, dryRun boo
 			return false, err
 		}
 	}
-	if !h.Implicit {
-		g.addHost(h)
-	}
+	g.addHost(h)
 	return true, inv.refresh(nil)
 }
 

@@ -320,7 +320,7 @@ func (ld *loader) roleTasks(r *Role, subdir, from string, pos Pos) ([]*Task, err
 	if len(files) == 0 {
 		return nil, nil
 	}
-	return ld.taskFile(files[0], pos, taskCtx{handler: subdir == "handlers", playDir: ld.roles.dir})
+	return ld.taskFile(files[0], pos, taskCtx{handler: subdir == "handlers", playDir: ld.roles.dir, roleDir: r.Path})
 }
 
 // roleMeta reads meta/main.yml: allow_dependencies and dependencies.

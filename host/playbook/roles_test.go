@@ -1,8 +1,10 @@
 package playbook
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -84,5 +86,40 @@ func TestRoleIdentity(t *testing.T) {
 	}
 	if got := len(pb.Plays[0].Roles); got != 5 {
 		t.Errorf("the play has %d roles, want 5 (its roles: entries, each once)", got)
+	}
+}
+
+// TestImportTasksInARoleSearchesAsAnsible pins path_dwim_relative for import_tasks in a role: a
+// handler's "tasks/x.yml" is found in the role's directory, a task's "other.yml" in the role's
+// directory after its tasks/, a "play_tasks.yml" in the play's tasks/ directory.
+func TestImportTasksInARoleSearchesAsAnsible(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"roles/r/handlers/main.yml":  "- name: h\n  import_tasks: tasks/handlers.yml\n",
+		"roles/r/tasks/handlers.yml": "- debug: msg=handler-from-tasks\n",
+		"roles/r/tasks/main.yml":     "- import_tasks: other.yml\n- import_tasks: play_tasks.yml\n",
+		"roles/r/other.yml":          "- debug: msg=from-role-dir\n",
+		"tasks/play_tasks.yml":       "- debug: msg=from-play-tasks\n",
+		"site.yml":                   "- hosts: all\n  roles: [r]\n",
+	})
+	pb, err := Load(filepath.Join(dir, "site.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	var walk func([]*Task)
+	walk = func(ts []*Task) {
+		for _, tk := range ts {
+			walk(tk.Block)
+			if m, ok := tk.Args["msg"]; ok {
+				msgs = append(msgs, fmt.Sprint(m))
+			}
+		}
+	}
+	r := pb.Plays[0].RoleBlocks[0].Role
+	walk(r.Handlers)
+	walk(r.Tasks)
+	if want := []string{"handler-from-tasks", "from-role-dir", "from-play-tasks"}; !slices.Equal(msgs, want) {
+		t.Errorf("imported tasks = %v, want %v", msgs, want)
 	}
 }

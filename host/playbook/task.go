@@ -121,6 +121,7 @@ type taskCtx struct {
 	handler bool   // under a play's handlers
 	nested  bool   // inside a block: a null entry is an error, and a handler cannot be a block
 	playDir string // import_tasks falls back to paths relative to the play's file
+	roleDir string // the role whose tasks or handlers these are, "" for a play's
 }
 
 // taskList reads a list of tasks (the value of key).
@@ -457,11 +458,33 @@ func (d *doc) importTasks(n *yaml.Node, name, file string, c taskCtx) ([]*Task, 
 	path := file
 	if !filepath.IsAbs(file) {
 		path = filepath.Join(filepath.Dir(d.file), file)
-		if alt := filepath.Join(c.playDir, file); !exists(path) && exists(alt) {
-			path = alt
+		if !exists(path) {
+			alts := importCandidates(file, c)
+			if i := slices.IndexFunc(alts, exists); i >= 0 {
+				path = alts[i]
+			}
 		}
 	}
-	return d.ld.taskFile(path, d.pos(n), taskCtx{handler: c.handler, playDir: c.playDir})
+	return d.ld.taskFile(path, d.pos(n), taskCtx{handler: c.handler, playDir: c.playDir, roleDir: c.roleDir})
+}
+
+// importCandidates are where an import_tasks of the relative file is looked for after the
+// importing file's directory, as Ansible's path_dwim_relative: in a role, its tasks/ (for a
+// file not named after the subdirectory), the role itself, then the play's directory with
+// and without the subdirectory (tasks or handlers); in a play, the play's directory.
+func importCandidates(file string, c taskCtx) []string {
+	if c.roleDir == "" {
+		return []string{filepath.Join(c.playDir, file)}
+	}
+	subdir := "tasks"
+	if c.handler {
+		subdir = "handlers"
+	}
+	var paths []string
+	if !strings.HasSuffix(file, subdir) {
+		paths = append(paths, filepath.Join(c.roleDir, "tasks", file))
+	}
+	return append(paths, filepath.Join(c.roleDir, file), filepath.Join(c.playDir, subdir, file), filepath.Join(c.playDir, file))
 }
 
 func exists(path string) bool {
