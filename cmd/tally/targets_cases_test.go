@@ -35,9 +35,10 @@ func targetCases(src string, tg ansibleTarget) ([]targetCase, int, error) {
 }
 
 // harnessPlaybook is the play that runs a role-shaped target's tasks/main.yml (with its
-// defaults, vars and handlers) on testhost; @TMP@ stands for the case's fresh directory.
+// defaults, vars and handlers) on testhost; @TMP@ stands for the case's fresh directory and
+// @DIR@ for the copy of the target, the role_path its tasks would see as a role.
 func harnessPlaybook(dir string, tg ansibleTarget) (string, error) {
-	vars := map[string]any{"remote_tmp_dir": "@TMP@", "output_dir": "@TMP@"}
+	vars := map[string]any{"remote_tmp_dir": "@TMP@", "output_dir": "@TMP@", "role_path": "@DIR@"}
 	maps.Copy(vars, tg.vars)
 	data, err := json.Marshal(vars) // JSON is YAML
 	if err != nil {

@@ -59,7 +59,9 @@ var testUser = map[string]any{
 // ansibleTargets are the targets TestAnsibleTargets runs, each vendored verbatim under
 // testdata/ansible-targets/targets. Left out, and why: testdata/ansible-targets/README.md.
 var ansibleTargets = []ansibleTarget{
-	{name: "async"},
+	// role_path null: the nested ansible-playbook that tasks/main.yml:294 runs with it did not
+	// finish within ansibleTargetTimeout under -update-targets (the case is excused anyway)
+	{name: "async", vars: map[string]any{"role_path": nil}},
 	{name: "changed_when"},
 	{name: "failed_when"},
 	{name: "ignore_errors"},
@@ -136,14 +138,14 @@ var targetExceptions = []targetException{
 	{"slurp", "tasks/test_unreadable.yml:58", "an assert fails under tally"},
 	{"lookup_ini", "test_allow_no_value.yml:18", "an assert fails under tally"},
 	{"loops", "tasks/main.yml:389", "hostvars[host][var] gives a play variable's templated value, where Ansible leaves it as the reference (ansible issue 64169)"},
+	{"template", "tasks/main.yml:797", "type_debug names Python's classes: tally's values carry no NativeJinjaUnsafeText"},
+	{"template", "tasks/main.yml:805", "not reached: the play stops at tasks/main.yml:797"},
 	{"include_import", "01_test_import_playbook", "ERROR! playbook/playbook_needing_vars.yml:5: import_role name: 'import_playbook_role_name' is undefined"},
 	{"include_import", "06_test_import_role", "ERROR! role/test_import_role.yml:114: couldn't resolve module/action '{{ entire_task }}'. This often indicates"},
 	{"include_import", "07_test_import_role", "ERROR! role/test_import_role.yml:114: couldn't resolve module/action '{{ entire_task }}'. This often indicates"},
 	{"include_import", "run_once/playbook.yml:41", "an assert fails under tally"},
-	{"include_import", "37_playbook", "ERROR! handler_addressing/roles/import_handler_test/handlers/main.yml:1: cannot read imported file handler_add"},
 	{"include_import", "valid_include_keywords/playbook.yml:13", "One or more items failed"},
 	{"include_import", "42_test_templating_IncludeRole_FA", "ERROR! tasks/test_templating_IncludeRole_FA.yml:23: tally does not support role argument specs yet: role 'role"},
-	{"include_import", "43_playbook", "a play on the group group_by made in an earlier play matches no host"},
 	{"include_import", "47_test_templated_filenames", "ERROR! playbook/test_templated_filenames.yml:1: tally does not support templated file names in import_playbook"},
 }
 
@@ -294,7 +296,7 @@ func runTargetCase(t *testing.T, command []string, src string, c targetCase) cas
 		t.Fatal(err)
 	}
 	if c.harness != "" {
-		if err := os.WriteFile(filepath.Join(dir, c.Playbook), []byte(strings.ReplaceAll(c.harness, "@TMP@", tmp)), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, c.Playbook), []byte(strings.NewReplacer("@TMP@", tmp, "@DIR@", dir).Replace(c.harness)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -310,7 +312,8 @@ func runTargetCase(t *testing.T, command []string, src string, c targetCase) cas
 	defer cancel()
 	cmd := exec.CommandContext(ctx, command[0], args...)
 	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), compatEnv...), c.Env...)
+	// ansible-test gives every target its output directory in OUTPUT_DIR too
+	cmd.Env = append(append(os.Environ(), compatEnv...), append([]string{"OUTPUT_DIR=" + tmp}, c.Env...)...)
 	cmd.WaitDelay = 5 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

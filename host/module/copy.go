@@ -23,10 +23,12 @@ var copySpec = &argSpec{module: "copy", options: withAttrs(map[string]option{
 	"dest":    {kind: kindPath},
 	"force":   {kind: kindBool, def: true, aliases: []string{"thirsty"}},
 	"decrypt": {kind: kindBool, def: true},
-	// remote_src copies a file of the host; a directory there is refused.
+	// remote_src copies a file or directory of the host.
 	"remote_src":     {kind: kindBool, def: false},
-	"local_follow":   {kind: kindBool, def: true},
+	"local_follow":   {kind: kindBool}, // unset: true for a controller src, see copyRemoteDir
 	"directory_mode": {kind: kindRaw},
+	"follow":         {kind: kindBool, def: false},
+	"backup":         {kind: kindBool, def: false},
 })}
 
 var templateSpec = &argSpec{module: "template", options: withAttrs(map[string]option{
@@ -42,6 +44,9 @@ var templateSpec = &argSpec{module: "template", options: withAttrs(map[string]op
 	"variable_end_string":   {kind: kindStr, def: "}}"},
 	"comment_start_string":  {kind: kindStr, def: "{#"},
 	"comment_end_string":    {kind: kindStr, def: "#}"},
+	"follow":                {kind: kindBool, def: false},
+	"output_encoding":       {kind: kindStr, def: "utf-8"},
+	"backup":                {kind: kindBool, def: false},
 })}
 
 // templateDelimiters are the template module's options that replace Jinja's delimiters.
@@ -69,7 +74,7 @@ func copyModule(ctx context.Context, t *Task, p params) (Result, error) {
 	if msg != "" {
 		return fail(msg), nil
 	}
-	f := fileToPut{dest: dest, attrs: attrsOf(p), force: p.bool("force")}
+	f := fileToPut{dest: dest, attrs: attrsOf(p), force: p.bool("force"), follow: p.bool("follow"), backup: p.bool("backup")}
 	if hasContent {
 		switch c := content.(type) {
 		case map[string]any, []any:
@@ -82,10 +87,7 @@ func copyModule(ctx context.Context, t *Task, p params) (Result, error) {
 		f.localMode = 0o600 // Ansible's temporary file, which mode=preserve then copies
 	} else {
 		if p.bool("remote_src") {
-			if strings.HasSuffix(src, "/") {
-				return nil, fmt.Errorf("copy src %s: copying a directory of the host is not supported by tally", src)
-			}
-			return f.putRemote(ctx, t, src)
+			return f.putRemote(ctx, t, p, src)
 		}
 		if f.src, err = findFile(t, "files", src); err != nil {
 			return nil, err
@@ -113,12 +115,18 @@ func templateModule(ctx context.Context, t *Task, p params) (Result, error) {
 	if t.RenderFile == nil {
 		return nil, errors.New("template: no template engine for this task")
 	}
-	switch nl := p.str("newline_sequence"); nl {
+	// As Ansible's template action, the escapes written out ('\r\n' in YAML) stand for the
+	// line breaks.
+	nl := p.str("newline_sequence")
+	if escaped, ok := map[string]string{`\n`: "\n", `\r`: "\r", `\r\n`: "\r\n"}[nl]; ok {
+		nl = escaped
+	}
+	switch nl {
 	case "\n", "\r", "\r\n":
 	default:
-		return nil, fmt.Errorf("newline_sequence must be one of \\n, \\r or \\r\\n, got %q", nl)
+		return nil, fmt.Errorf("newline_sequence must be one of \\n, \\r or \\r\\n, got %q", p.str("newline_sequence"))
 	}
-	f := fileToPut{dest: p.str("dest"), attrs: attrsOf(p), force: p.bool("force"), name: path.Base(p.str("src"))}
+	f := fileToPut{dest: p.str("dest"), attrs: attrsOf(p), force: p.bool("force"), follow: p.bool("follow"), backup: p.bool("backup"), name: path.Base(p.str("src"))}
 	if f.src, err = findFile(t, "templates", p.str("src")); err != nil {
 		return nil, err
 	}
@@ -135,11 +143,13 @@ func templateModule(ctx context.Context, t *Task, p params) (Result, error) {
 		delims[k] = p.str(k)
 	}
 	text, err := t.RenderFile(string(f.data), template.FileOptions{Dirs: dirs, TrimBlocks: &trim, LstripBlocks: &lstrip,
-		Delimiters: delims, NewlineSequence: p.str("newline_sequence"), Path: p.str("src"), FullPath: f.src, Dest: f.dest})
+		Delimiters: delims, NewlineSequence: nl, Path: p.str("src"), FullPath: f.src, Dest: f.dest})
 	if err != nil {
 		return nil, fmt.Errorf("render template %s: %w", f.src, err)
 	}
-	f.data = []byte(text)
+	if f.data, err = encodeText(text, p.str("output_encoding")); err != nil {
+		return nil, fmt.Errorf("template %s: %w", f.src, err)
+	}
 	return f.put(ctx, t)
 }
 
@@ -152,6 +162,8 @@ type fileToPut struct {
 	dest      string
 	attrs     attrs
 	force     bool
+	follow    bool // a link at dest is followed and its target written, not replaced
+	backup    bool // an existing dest that changes is first copied to Ansible's backup name
 }
 
 // readSource reads the source file on the controller; vault text is decrypted (in memory
@@ -176,8 +188,8 @@ func (f *fileToPut) readSource(t *Task, decrypt bool) error {
 }
 
 // putRemote puts the host's file src at dest, as copy with remote_src: the file is read from
-// the host, and mode=preserve takes its mode.
-func (f *fileToPut) putRemote(ctx context.Context, t *Task, src string) (Result, error) {
+// the host, and mode=preserve takes its mode. A directory is copyRemoteDir's.
+func (f *fileToPut) putRemote(ctx context.Context, t *Task, p params, src string) (Result, error) {
 	if err := checkPath("src", src); err != nil {
 		return nil, err
 	}
@@ -192,10 +204,10 @@ func (f *fileToPut) putRemote(ctx context.Context, t *Task, src string) (Result,
 	switch {
 	case !fi.exists:
 		return Result{"failed": true, "msg": fmt.Sprintf("Source %s not found", src)}, nil
-	case fi.isDir():
-		return nil, fmt.Errorf("copy src %s: copying a directory is not supported by tally", src)
 	case !fi.readable:
 		return Result{"failed": true, "msg": fmt.Sprintf("Source %s not readable", src)}, nil
+	case fi.isDir():
+		return copyRemoteDir(ctx, t, p, src, fi.perm())
 	}
 	if f.data, err = t.Conn.Fetch(ctx, src, t.Become); err != nil {
 		return nil, fmt.Errorf("read %s: %w", src, err)
@@ -221,6 +233,9 @@ func (f *fileToPut) put(ctx context.Context, t *Task) (Result, error) {
 		fmt.Fprintf(&script, "if [ -d \"$d\" ]; then echo dir; d=\"${d%%/}\"/%s; else echo file; fi\n", connection.Quote(f.name))
 	} else {
 		script.WriteString("if [ -d \"$d\" ]; then echo dir; else echo file; fi\n")
+	}
+	if f.follow {
+		script.WriteString("if [ -L \"$d\" ]; then d=$(readlink -f -- \"$d\") || exit 1; fi\n")
 	}
 	script.WriteString("tally_stat \"$d\" -L sha1\nif [ -d \"$(dirname -- \"$d\")\" ]; then echo 1; else echo 0; fi\ntally_ids\n")
 	script.WriteString(readForDiff(t, "d"))
@@ -307,6 +322,11 @@ func (f *fileToPut) put(ctx context.Context, t *Task) (Result, error) {
 			out["diff"] = d
 		}
 		return out, nil
+	}
+	if f.backup && fi.exists {
+		if r["backup_file"], err = backupFile(ctx, t, dest); err != nil {
+			return nil, err
+		}
 	}
 	if err := t.Conn.Put(ctx, dest, f.data, connection.FileMode(mode), t.Become); err != nil {
 		return nil, err

@@ -93,7 +93,7 @@ func copyDir(ctx context.Context, t *Task, p params, src, found string) (Result,
 	if err != nil {
 		return nil, fmt.Errorf("copy src %s: %w", found, err)
 	}
-	if err := walkSource(found, rel, p.bool("local_follow"), []string{real}, &tree); err != nil {
+	if err := walkSource(found, rel, p["local_follow"] != false, []string{real}, &tree); err != nil {
 		return nil, err
 	}
 	source := strings.TrimSuffix(found, "/")
@@ -106,7 +106,7 @@ func copyDir(ctx context.Context, t *Task, p params, src, found string) (Result,
 	}
 	var last Result
 	for _, f := range tree.files {
-		fp := fileToPut{src: f[0], dest: path.Join(dest, f[1]), attrs: attrsOf(p), force: p.bool("force")}
+		fp := fileToPut{src: f[0], dest: path.Join(dest, f[1]), attrs: attrsOf(p), force: p.bool("force"), follow: p.bool("follow"), backup: p.bool("backup")}
 		if err := fp.readSource(t, p.bool("decrypt")); err != nil {
 			return nil, err
 		}

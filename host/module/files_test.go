@@ -217,10 +217,8 @@ func TestCopyErrors(t *testing.T) {
 		args    map[string]any
 		wantErr string
 	}{
-		{map[string]any{"src": "nope.txt", "dest": "/tmp/x"}, "Could not find or access 'nope.txt'"},
-		{map[string]any{"src": "/tmp/", "dest": "/tmp/x", "remote_src": true}, "copying a directory of the host is not supported"},
-		{map[string]any{"src": "/tmp", "dest": "/tmp/x", "remote_src": true}, "copying a directory is not supported"},
-		{map[string]any{"content": "x", "dest": "/tmp/x", "backup": true}, "Unsupported parameters for (copy) module: backup."},
+		{map[string]any{"src": "nope.txt", "dest": "/nonexistent/x"}, "Could not find or access 'nope.txt'"},
+		{map[string]any{"content": "x", "dest": "/nonexistent/x", "validate": "true %s"}, "Unsupported parameters for (copy) module: validate."},
 	} {
 		_, err := runErr(newTask(t), "copy", tt.args)
 		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {

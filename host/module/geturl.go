@@ -79,11 +79,7 @@ func getURL(ctx context.Context, t *Task, p params) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	fi, err := l.stat()
-	if err != nil {
-		return nil, err
-	}
-	who, err := l.ids()
+	fi, who, err := l.statIDs()
 	if err != nil {
 		return nil, err
 	}

@@ -199,6 +199,16 @@ type ids struct {
 	umask       uint32
 }
 
+// statIDs reads a stat record followed by tally_ids's lines.
+func (l *lines) statIDs() (*fileInfo, ids, error) {
+	fi, err := l.stat()
+	if err != nil {
+		return nil, ids{}, err
+	}
+	who, err := l.ids()
+	return fi, who, err
+}
+
 func (l *lines) ids() (ids, error) {
 	v, err := l.take(5)
 	if err != nil {

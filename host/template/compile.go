@@ -43,9 +43,11 @@ const (
 	fileStrings
 )
 
-// dialect is a Jinja environment's syntax: its delimiters and block whitespace control.
+// dialect is a Jinja environment's syntax: its delimiters, line statement and line comment
+// prefixes ("" for none), and block whitespace control.
 type dialect struct {
 	blockStart, blockEnd, varStart, varEnd, commentStart, commentEnd string
+	lineStatement, lineComment                                       string
 	trimBlocks, lstripBlocks                                         bool
 }
 
@@ -61,6 +63,7 @@ func (d dialect) config() *config.Config {
 	cfg.BlockStartString, cfg.BlockEndString = d.blockStart, d.blockEnd
 	cfg.VariableStartString, cfg.VariableEndString = d.varStart, d.varEnd
 	cfg.CommentStartString, cfg.CommentEndString = d.commentStart, d.commentEnd
+	cfg.LineStatementPrefix, cfg.LineCommentPrefix = d.lineStatement, d.lineComment
 	cfg.TrimBlocks, cfg.LeftStripBlocks = d.trimBlocks, d.lstripBlocks
 	return cfg
 }

@@ -131,7 +131,7 @@ func (e *Engine) RenderString(s string, vars map[string]any) (string, error) {
 	if err == nil {
 		var out string
 		if out, err = join(parts); err == nil {
-			return keepTrailingNewlines(s, out), nil
+			return keepTrailingNewlines(s, out, "\n"), nil
 		}
 	}
 	return "", st.wrap(err, s, false)

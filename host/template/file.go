@@ -100,7 +100,11 @@ func (e *Engine) RenderFile(text string, vars map[string]any, o FileOptions) (st
 	if err != nil {
 		return "", st.wrap(err, text, false)
 	}
-	return keepTrailingNewlines(text, out), nil
+	nl := fc.newline
+	if nl == "" {
+		nl = "\n"
+	}
+	return keepTrailingNewlines(text, out, nl), nil
 }
 
 // override applies the settings of a #jinja2: header: key: value pairs, values Python
@@ -109,7 +113,7 @@ func (fc *fileContext) override(spec string) error {
 	for _, pair := range strings.Split(spec, ",") {
 		key, val, ok := strings.Cut(pair, ":")
 		if !ok {
-			return fmt.Errorf("invalid #jinja2: header entry %q", strings.TrimSpace(pair))
+			return fmt.Errorf("failed to parse jinja2 override '%s'. Did you use something different from colon as key-value separator?", strings.TrimSpace(pair))
 		}
 		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
 		v, ok := literalEval(val)
@@ -135,6 +139,16 @@ func (fc *fileContext) override(spec string) error {
 			}
 			if err := fc.setDelimiter(key, s); err != nil {
 				return err
+			}
+		case "line_statement_prefix", "line_comment_prefix":
+			s, isStr := v.(string)
+			if !isStr && v != nil {
+				return fmt.Errorf("%s in the #jinja2: header must be a string or None, got %s", key, val)
+			}
+			if key == "line_statement_prefix" {
+				fc.d.lineStatement = s
+			} else {
+				fc.d.lineComment = s
 			}
 		case "newline_sequence":
 			s, isStr := v.(string)

@@ -81,7 +81,8 @@ func (st *state) renderValue(s string, nested bool) (any, error) {
 		case []any, map[string]any, bool:
 			return v, nil
 		case nativeText:
-			return string(v), nil
+			// a str to Templar, which gives back the trailing newlines Jinja dropped
+			return keepTrailingNewlines(s, string(v), "\n"), nil
 		}
 	}
 	out, err := join(parts)
@@ -91,7 +92,7 @@ func (st *state) renderValue(s string, nested bool) (any, error) {
 	if v, ok := readsAsLiteral(out); ok {
 		return v, nil
 	}
-	return keepTrailingNewlines(s, out), nil
+	return keepTrailingNewlines(s, out, "\n"), nil
 }
 
 // ConvertData is what Ansible's Templar makes of rendered text with convert_data: the list,
@@ -136,12 +137,12 @@ func join(parts []any) (string, error) {
 }
 
 // keepTrailingNewlines restores the trailing newlines Jinja drops, as
-// Templar's preserve_trailing_newlines does.
-func keepTrailingNewlines(src, out string) string {
+// Templar's preserve_trailing_newlines does: each as the environment's newline sequence nl.
+func keepTrailingNewlines(src, out, nl string) string {
 	want := len(src) - len(strings.TrimRight(src, "\n"))
 	have := len(out) - len(strings.TrimRight(out, "\n"))
 	if want > have {
-		out += strings.Repeat("\n", want-have)
+		out += strings.Repeat(nl, want-have)
 	}
 	return out
 }

@@ -58,7 +58,7 @@ for name in cases["files"]:
     if outcome(res):
         golden["files"][name] = outcome(res)
     else:
-        with open(os.path.join(work, name + ".out")) as fh:
+        with open(os.path.join(work, name + ".out"), newline="") as fh:  # keep \r\n as written
             golden["files"][name] = {"value": fh.read()}
 
 with open(os.path.join(here, "golden.json"), "w") as fh:
