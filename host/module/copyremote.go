@@ -93,8 +93,8 @@ fi
 	if !fi.exists { // check mode: nothing was made
 		return r, nil
 	}
-	if p["mode"] == "preserve" {
-		p["mode"] = int(srcMode)
+	if p["mode"] == "preserve" { // as the module, which then reports this mode as its argument
+		p["mode"] = fmt.Sprintf("0%03o", srcMode)
 	}
 	return applyAttrs(ctx, t, p, fi, who, r)
 }
