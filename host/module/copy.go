@@ -74,7 +74,7 @@ func copyModule(ctx context.Context, t *Task, p params) (Result, error) {
 	if msg != "" {
 		return fail(msg), nil
 	}
-	f := fileToPut{dest: dest, attrs: attrsOf(p), force: p.bool("force"), follow: p.bool("follow"), backup: p.bool("backup")}
+	f := newFileToPut(p, dest)
 	if hasContent {
 		switch c := content.(type) {
 		case map[string]any, []any:
@@ -126,7 +126,8 @@ func templateModule(ctx context.Context, t *Task, p params) (Result, error) {
 	default:
 		return nil, fmt.Errorf("newline_sequence must be one of \\n, \\r or \\r\\n, got %q", p.str("newline_sequence"))
 	}
-	f := fileToPut{dest: p.str("dest"), attrs: attrsOf(p), force: p.bool("force"), follow: p.bool("follow"), backup: p.bool("backup"), name: path.Base(p.str("src"))}
+	f := newFileToPut(p, p.str("dest"))
+	f.name = path.Base(p.str("src"))
 	if f.src, err = findFile(t, "templates", p.str("src")); err != nil {
 		return nil, err
 	}
@@ -164,6 +165,11 @@ type fileToPut struct {
 	force     bool
 	follow    bool // a link at dest is followed and its target written, not replaced
 	backup    bool // an existing dest that changes is first copied to Ansible's backup name
+}
+
+// newFileToPut is a file for dest with the task's attributes, force, follow and backup.
+func newFileToPut(p params, dest string) fileToPut {
+	return fileToPut{dest: dest, attrs: attrsOf(p), force: p.bool("force"), follow: p.bool("follow"), backup: p.bool("backup")}
 }
 
 // readSource reads the source file on the controller; vault text is decrypted (in memory

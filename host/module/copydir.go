@@ -106,7 +106,8 @@ func copyDir(ctx context.Context, t *Task, p params, src, found string) (Result,
 	}
 	var last Result
 	for _, f := range tree.files {
-		fp := fileToPut{src: f[0], dest: path.Join(dest, f[1]), attrs: attrsOf(p), force: p.bool("force"), follow: p.bool("follow"), backup: p.bool("backup")}
+		fp := newFileToPut(p, path.Join(dest, f[1]))
+		fp.src = f[0]
 		if err := fp.readSource(t, p.bool("decrypt")); err != nil {
 			return nil, err
 		}
