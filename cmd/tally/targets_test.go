@@ -46,6 +46,10 @@ type ansibleTarget struct {
 	// cleanup are commands run after each case, whatever its outcome, to undo what the
 	// target does to the machine outside its directories.
 	cleanup [][]string
+	// exclusive runs the target's cases while no other case runs: its tasks read state that
+	// the others change (changed_when's `ls -al /tmp` fails when another case removes its
+	// directory in /tmp between ls's listing and its stat).
+	exclusive bool
 }
 
 // testUser stands for what setup_test_user would create: nobody, which every machine has.
@@ -62,7 +66,7 @@ var ansibleTargets = []ansibleTarget{
 	// role_path null: the nested ansible-playbook that tasks/main.yml:294 runs with it did not
 	// finish within ansibleTargetTimeout under -update-targets (the case is excused anyway)
 	{name: "async", vars: map[string]any{"role_path": nil}},
-	{name: "changed_when"},
+	{name: "changed_when", exclusive: true},
 	{name: "failed_when"},
 	{name: "ignore_errors"},
 	{name: "templating"},
@@ -217,6 +221,8 @@ func TestAnsibleTargets(t *testing.T) {
 	}
 	tally := tallyBinary(t)
 	sem := make(chan struct{}, compatParallel)
+	// alone is held for reading by every case and for writing by an exclusive target's.
+	var alone sync.RWMutex
 	var mu sync.Mutex
 	rows := map[string]targetRow{}
 	t.Run("targets", func(t *testing.T) {
@@ -240,6 +246,15 @@ func TestAnsibleTargets(t *testing.T) {
 					for i, c := range cases {
 						t.Run(c.Name, func(t *testing.T) {
 							t.Parallel()
+							// Released by a cleanup, registered first so it runs last: after
+							// the case's directories are removed.
+							if tg.exclusive {
+								alone.Lock()
+								t.Cleanup(alone.Unlock)
+							} else {
+								alone.RLock()
+								t.Cleanup(alone.RUnlock)
+							}
 							sem <- struct{}{}
 							defer func() { <-sem }()
 							command := []string{tally, "run"}
