@@ -29,6 +29,7 @@ var copySpec = &argSpec{module: "copy", options: withAttrs(map[string]option{
 	"directory_mode": {kind: kindRaw},
 	"follow":         {kind: kindBool, def: false},
 	"backup":         {kind: kindBool, def: false},
+	"validate":       {kind: kindStr},
 })}
 
 var templateSpec = &argSpec{module: "template", options: withAttrs(map[string]option{
@@ -47,6 +48,7 @@ var templateSpec = &argSpec{module: "template", options: withAttrs(map[string]op
 	"follow":                {kind: kindBool, def: false},
 	"output_encoding":       {kind: kindStr, def: "utf-8"},
 	"backup":                {kind: kindBool, def: false},
+	"validate":              {kind: kindStr},
 })}
 
 // templateDelimiters are the template module's options that replace Jinja's delimiters.
@@ -163,13 +165,16 @@ type fileToPut struct {
 	dest      string
 	attrs     attrs
 	force     bool
-	follow    bool // a link at dest is followed and its target written, not replaced
-	backup    bool // an existing dest that changes is first copied to Ansible's backup name
+	follow    bool   // a link at dest is followed and its target written, not replaced
+	backup    bool   // an existing dest that changes is first copied to Ansible's backup name
+	validate  string // a command (%s is the new content's file) that must pass before dest changes
 }
 
-// newFileToPut is a file for dest with the task's attributes, force, follow and backup.
+// newFileToPut is a file for dest with the task's attributes, force, follow, backup and
+// validate.
 func newFileToPut(p params, dest string) fileToPut {
-	return fileToPut{dest: dest, attrs: attrsOf(p), force: p.bool("force"), follow: p.bool("follow"), backup: p.bool("backup")}
+	return fileToPut{dest: dest, attrs: attrsOf(p), force: p.bool("force"), follow: p.bool("follow"),
+		backup: p.bool("backup"), validate: p.str("validate")}
 }
 
 // readSource reads the source file on the controller; vault text is decrypted (in memory
@@ -332,6 +337,17 @@ func (f *fileToPut) put(ctx context.Context, t *Task) (Result, error) {
 	if f.backup && fi.exists {
 		if r["backup_file"], err = backupFile(ctx, t, dest); err != nil {
 			return nil, err
+		}
+	}
+	if f.validate != "" {
+		// As Ansible's copy module: after the backup, on the new content with its mode.
+		res, failed, err := validateFile(ctx, t, f.validate, dest, f.data, mode)
+		if err != nil || failed != nil {
+			return failed, err
+		}
+		if res.RC != 0 {
+			return Result{"failed": true, "msg": "failed to validate", "exit_status": res.RC,
+				"stdout": string(res.Stdout), "stderr": string(res.Stderr)}, nil
 		}
 	}
 	if err := t.Conn.Put(ctx, dest, f.data, connection.FileMode(mode), t.Become); err != nil {

@@ -212,13 +212,53 @@ func TestCopyCensorsContent(t *testing.T) {
 	}
 }
 
+// TestCopyAndTemplateValidateBeforeWriting pins validate as Ansible's copy module runs it (for
+// template too): only when the content changes, after the backup, on a file holding the new
+// content with dest's new mode, formatted with Python's % and run without a shell; a failure
+// leaves dest as it was.
+func TestCopyAndTemplateValidateBeforeWriting(t *testing.T) {
+	dir := runSteps(t, "copy", []step{
+		{args: map[string]any{"content": "good\n", "dest": "$D/v", "validate": "grep -q good %s"}, execs: 3, puts: 2,
+			want: map[string]any{"changed": true, "failed": nil}},
+		{args: map[string]any{"content": "good\n", "dest": "$D/v", "validate": "false %s"}, execs: 1,
+			want: map[string]any{"changed": false, "failed": nil}},
+		{args: map[string]any{"content": "bad\n", "dest": "$D/v", "validate": "sh -c 'echo out; echo err >&2; exit 3' %s", "backup": true},
+			execs: 4, puts: 1,
+			want: map[string]any{"failed": true, "msg": "failed to validate", "exit_status": 3, "stdout": "out\n", "stderr": "err\n"}},
+		{args: map[string]any{"content": "bad\n", "dest": "$D/v", "validate": "true"}, execs: 1,
+			want: map[string]any{"failed": true, "msg": "validate must contain %s: true"}},
+		{args: map[string]any{"content": "new\n", "dest": "$D/m", "mode": "0640", "validate": `sh -c 'test "$(stat -c %%a "$0")" = 640' %s`},
+			execs: 3, puts: 2, want: map[string]any{"changed": true, "mode": "0640"}},
+		// Python's % formatting and no shell: a second %s raises, $(...) is not expanded.
+		{args: map[string]any{"content": "x\n", "dest": "$D/p", "validate": "echo %s %s"}, execs: 1,
+			want: map[string]any{"failed": true, "msg": "MODULE FAILURE\nSee stdout/stderr for the exact error",
+				"module_stderr": "not enough arguments for format string\n"}},
+		{args: map[string]any{"content": "x\n", "dest": "$D/p", "validate": `test "$(echo 1)" = 1 %s`}, execs: 3, puts: 1,
+			want: map[string]any{"failed": true, "msg": "failed to validate"}},
+	})
+	if got := readFile(t, filepath.Join(dir, "v")); got != "good\n" {
+		t.Errorf("v holds %q after a failed validation, want the content before it", got)
+	}
+	backups, _ := filepath.Glob(filepath.Join(dir, "v.*~"))
+	if len(backups) != 1 {
+		t.Errorf("backups of v: %v, want the one made before the failed validation", backups)
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(dir, "*tally-validate*")); len(leftovers) > 0 {
+		t.Errorf("validation files left behind: %v", leftovers)
+	}
+	runSteps(t, "template", []step{
+		{args: map[string]any{"src": "greeting.j2", "dest": "$D/t", "validate": "grep -q nothing-like-it %s"}, execs: 4, puts: 1,
+			want: map[string]any{"failed": true, "msg": "failed to validate", "exit_status": 1}},
+	})
+}
+
 func TestCopyErrors(t *testing.T) {
 	for _, tt := range []struct {
 		args    map[string]any
 		wantErr string
 	}{
 		{map[string]any{"src": "nope.txt", "dest": "/nonexistent/x"}, "Could not find or access 'nope.txt'"},
-		{map[string]any{"content": "x", "dest": "/nonexistent/x", "validate": "true %s"}, "Unsupported parameters for (copy) module: validate."},
+		{map[string]any{"content": "x", "dest": "/nonexistent/x", "checksum_algo": "md5"}, "Unsupported parameters for (copy) module: checksum_algo."},
 	} {
 		_, err := runErr(newTask(t), "copy", tt.args)
 		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {

@@ -8,6 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tallyrun/tally/host/connection"
+	"github.com/tallyrun/tally/host/template"
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 var lineinfileSpec = &argSpec{module: "lineinfile", options: withAttrs(map[string]option{
@@ -310,25 +314,47 @@ func expandPython(re *pyRegexp, tmpl, src []byte, m []int) []byte {
 	return out
 }
 
-// validateContent runs the validate command (with %s for a file holding data, next to dest)
-// and returns a failed result when it exits non-zero, as Ansible's lineinfile does.
+// validateContent runs the validate command (see validateFile) as lineinfile, blockinfile,
+// replace and assemble do, and returns their failure if it fails.
 func validateContent(ctx context.Context, t *Task, validate, dest string, data []byte) (Result, error) {
-	if !strings.Contains(validate, "%s") {
-		return fail("validate must contain %s: " + validate), nil
-	}
-	tmp := fmt.Sprintf("%s.tally-validate-%d", dest, time.Now().UnixNano())
-	if err := t.Conn.Put(ctx, tmp, data, 0o600, t.Become); err != nil {
-		return nil, err
-	}
-	defer t.sh(context.WithoutCancel(ctx), "rm -f -- "+shPath(tmp), nil)
-	res, err := t.sh(ctx, strings.ReplaceAll(validate, "%s", shPath(tmp)), nil)
-	if err != nil {
-		return nil, err
+	res, failed, err := validateFile(ctx, t, validate, dest, data, 0o600)
+	if err != nil || failed != nil {
+		return failed, err
 	}
 	if res.RC != 0 {
 		return fail(fmt.Sprintf("failed to validate: rc:%d error:%s", res.RC, res.Stderr)), nil
 	}
 	return nil, nil
+}
+
+// validateFile runs the validate command on a temporary file next to dest that holds data
+// with mode, as Ansible's modules run it: `validate % path` (Python's % formatting), split as
+// shlex does and run without a shell. It returns the command's outcome; failed is set when
+// validate has no %s, or is a module exception when Python's formatting or splitting would
+// raise.
+func validateFile(ctx context.Context, t *Task, validate, dest string, data []byte, mode uint32) (res connection.Result, failed Result, err error) {
+	if !strings.Contains(validate, "%s") {
+		return res, fail("validate must contain %s: " + validate), nil
+	}
+	tmp := fmt.Sprintf("%s.tally-validate-%d", dest, time.Now().UnixNano())
+	cmd, err := template.Percent(validate, tmp)
+	if err != nil {
+		return res, moduleException(err.Error()), nil
+	}
+	argv, err := pytext.ShlexSplit(cmd, false)
+	if err != nil {
+		return res, moduleException(err.Error()), nil
+	}
+	if err := t.Conn.Put(ctx, tmp, data, connection.FileMode(mode), t.Become); err != nil {
+		return res, nil, err
+	}
+	defer t.sh(context.WithoutCancel(ctx), "rm -f -- "+shPath(tmp), nil)
+	quoted := make([]string, len(argv))
+	for i, a := range argv {
+		quoted[i] = connection.Quote(a)
+	}
+	res, err = t.sh(ctx, strings.Join(quoted, " "), nil)
+	return res, nil, err
 }
 
 // backupFile copies path to Ansible's backup name, path.PID.YYYY-MM-DD@HH:MM:SS~, keeping its

@@ -45,3 +45,10 @@ func modeFailure(err error, path string) Result {
 func noCheckMode(module string) Result {
 	return Result{"changed": false, "skipped": true, "msg": fmt.Sprintf("remote module (%s) does not support check mode", module)}
 }
+
+// moduleException is the result of an Ansible module that raised an exception with message
+// exc: a module failure, the message on its stderr where Ansible's shows the traceback.
+func moduleException(exc string) Result {
+	return Result{"changed": false, "failed": true, "rc": 1, "module_stdout": "", "module_stderr": exc + "\n",
+		"msg": "MODULE FAILURE\nSee stdout/stderr for the exact error"}
+}

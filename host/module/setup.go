@@ -27,8 +27,7 @@ func ping(ctx context.Context, t *Task, p params) (Result, error) {
 	}
 	if p.str("data") == "crash" {
 		// Ansible's ping raises on purpose; its result is a module failure.
-		return Result{"changed": false, "failed": true, "rc": 1, "module_stdout": "", "module_stderr": "Exception: boom\n",
-			"msg": "MODULE FAILURE\nSee stdout/stderr for the exact error"}, nil
+		return moduleException("Exception: boom"), nil
 	}
 	return Result{"changed": false, "ping": p.str("data")}, nil
 }

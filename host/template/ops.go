@@ -187,6 +187,10 @@ func floatArith(op string, x, y float64) (any, error) {
 	return nil, fmt.Errorf("unsupported operator %s", op)
 }
 
+// Percent is Python's printf-style "format % arg", as Ansible's modules apply it to a
+// validate command and its file's path.
+func Percent(format string, arg any) (string, error) { return pyFormat(format, arg) }
+
 // pyFormat is Python's printf-style "format % args". A list argument
 // supplies one value per conversion when the format has several (Jinja's
 // tuples are lists here); a dict supplies %(name)s conversions.
