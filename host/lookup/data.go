@@ -3,6 +3,7 @@ package lookup
 import (
 	"bufio"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"maps"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/tallyrun/tally/host/playbook"
 	"github.com/tallyrun/tally/host/template"
+	"github.com/tallyrun/tally/internal/pytext"
 )
 
 // iniLookup reads keys from an INI file (or a Java properties file with type=properties);
@@ -67,8 +69,13 @@ func iniLookup(c *call, terms []any) ([]any, error) {
 		if p["type"] == "properties" {
 			text, section = "[java_properties]\n"+text, "java_properties"
 		}
-		ini, err := parseINI(text, template.Truthy(p["case_sensitive"]))
-		if err != nil {
+		// As Ansible's, whose parser is made before the terms' inline options are read.
+		allowNoValue := template.Truthy(params["allow_no_value"]) || template.Truthy(params["allow_none"])
+		ini, err := parseINI(text, template.Truthy(p["case_sensitive"]), allowNoValue)
+		var parsing *exceptionError
+		if errors.As(err, &parsing) {
+			return nil, err
+		} else if err != nil {
 			return nil, &Error{Msg: fmt.Sprintf("Duplicate option in '%s': %v", file, err)}
 		}
 		sec, ok := ini.sections[section]
@@ -91,7 +98,9 @@ func iniLookup(c *call, terms []any) ([]any, error) {
 			key = strings.ToLower(key)
 		}
 		if v, ok := sec.values[key]; ok {
-			out = append(out, v)
+			if v != nil { // a key without a value: Ansible leaves its None out
+				out = append(out, v)
+			}
 		} else if p["default"] != nil {
 			out = append(out, p["default"])
 		}
@@ -136,14 +145,17 @@ type iniFile struct{ sections map[string]*iniSection }
 
 // parseINI reads INI text as Python's configparser does: [sections], "key = value" or
 // "key: value", # and ; comments, indented continuation lines, keys lower-cased unless
-// caseSensitive, DEFAULT's keys in every section.
-func parseINI(text string, caseSensitive bool) (*iniFile, error) {
+// caseSensitive, DEFAULT's keys in every section. A key without a value is None with
+// allowNoValue, else a line of configparser's ParsingError.
+func parseINI(text string, caseSensitive, allowNoValue bool) (*iniFile, error) {
 	f := &iniFile{sections: map[string]*iniSection{}}
 	var cur *iniSection
 	var last string
+	var parsing strings.Builder
+	lines := strings.SplitAfter(text, "\n") // as Python reads them, for ParsingError
 	sc := bufio.NewScanner(strings.NewReader(text))
 	sc.Buffer(make([]byte, 1024*1024), 16*1024*1024)
-	for sc.Scan() {
+	for lineno := 1; sc.Scan(); lineno++ {
 		line := sc.Text()
 		trimmed := strings.TrimSpace(line)
 		if trimmed == "" || strings.HasPrefix(trimmed, "#") || strings.HasPrefix(trimmed, ";") {
@@ -171,6 +183,11 @@ func parseINI(text string, caseSensitive bool) (*iniFile, error) {
 		i := strings.IndexAny(trimmed, "=:")
 		var k string
 		var v any
+		if i < 0 && !allowNoValue {
+			fmt.Fprintf(&parsing, "\n\t[line %2d]: %s", lineno, pytext.Repr(lines[lineno-1]))
+			last = ""
+			continue
+		}
 		if i < 0 {
 			k, v = trimmed, nil
 		} else {
@@ -185,6 +202,9 @@ func parseINI(text string, caseSensitive bool) (*iniFile, error) {
 		cur.keys = append(cur.keys, k)
 		cur.values[k] = v
 		last = k
+	}
+	if parsing.Len() > 0 {
+		return nil, &exceptionError{class: "configparser.ParsingError", msg: "Source contains parsing errors: '<???>'" + parsing.String()}
 	}
 	if def, ok := f.sections["DEFAULT"]; ok {
 		for name, s := range f.sections {

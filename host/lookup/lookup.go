@@ -94,6 +94,12 @@ type OptionsError struct{ Msg string }
 
 func (e *OptionsError) Error() string { return e.Msg }
 
+// exceptionError is a Python exception of class (not an AnsibleError) that Ansible's plugin
+// lets through: Ansible names the class in its message.
+type exceptionError struct{ class, msg string }
+
+func (e *exceptionError) Error() string { return e.msg }
+
 // Lookup runs plugin name on terms, for lookup() and query(); it implements template.Lookups.
 // The errors option (strict, warn, ignore) says what a failure of the plugin does, as in
 // Ansible: undefined variables and bad options always fail.
@@ -122,7 +128,11 @@ func (r *Registry) Lookup(name string, terms []any, opts, vars map[string]any) (
 	}
 	msg := err.Error()
 	if !errors.As(err, &own) {
-		msg = fmt.Sprintf("An unhandled exception occurred while running the lookup plugin '%s'. Error was a <class 'ansible.errors.AnsibleError'>, original message: %s", name, msg)
+		class := "ansible.errors.AnsibleError"
+		if exc := (*exceptionError)(nil); errors.As(err, &exc) {
+			class = exc.class
+		}
+		msg = fmt.Sprintf("An unhandled exception occurred while running the lookup plugin '%s'. Error was a <class '%s'>, original message: %s", name, class, msg)
 		// Ansible's AnsibleError repeats the original message after its own.
 		err = fmt.Errorf("%s. %w", msg, err)
 	}

@@ -104,6 +104,13 @@ func TestLookups(t *testing.T) {
 		{name: "ini", terms: []any{"multi file=x.ini"}, want: `["first\nsecond"]`},
 		{name: "ini", terms: []any{"shared section=s2 file=x.ini"}, want: `["yes"]`},
 		{name: "ini", terms: []any{"k"}, opts: map[string]any{"file": "x.ini", "section": "nope"}, wantErr: "No section 'nope' in x.ini"},
+		// A key without a value is configparser's ParsingError unless allow_no_value (alias
+		// allow_none) is set, and then None, which the lookup leaves out.
+		{name: "ini", terms: []any{"k"}, opts: map[string]any{"file": "novalue.cfg", "section": "s"},
+			wantErr: "An unhandled exception occurred while running the lookup plugin 'ini'. Error was a <class 'configparser.ParsingError'>, original message: Source contains parsing errors: '<???>'\n\t[line  2]: 'flag\\n'"},
+		{name: "ini", terms: []any{"flag", "k"}, opts: map[string]any{"file": "novalue.cfg", "section": "s", "allow_none": true}, want: `["v"]`},
+		{name: "ini", terms: []any{"k section=s file=novalue.cfg allow_no_value=True"},
+			wantErr: "original message: Source contains parsing errors"},
 		{name: "csvfile", terms: []any{"a file=x.csv delimiter=; col=2"}, want: `["quoted; field"]`},
 		{name: "csvfile", terms: []any{"zzz file=x.csv delimiter=;"}, opts: map[string]any{"default": "none"}, want: `["none"]`},
 		{name: "lines", terms: []any{"printf 'a\\nb\\n'", "cat b.txt"}, want: `["a","b","from play dir"]`},
