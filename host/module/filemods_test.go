@@ -155,6 +155,7 @@ func TestSlurp(t *testing.T) {
 	for _, tt := range []struct{ src, msg string }{
 		{dir + "/nope", "file not found: " + dir + "/nope"},
 		{dir, "source is a directory and must be a file: " + dir},
+		{dir + "/f/x", "unable to slurp file: " + dir + "/f/x"}, // ENOTDIR, as Python's open() raises
 	} {
 		check(t, run(t, newTask(t), "slurp", map[string]any{"path": tt.src}), map[string]any{"failed": true, "msg": tt.msg})
 	}

@@ -35,8 +35,18 @@ func readRemote(ctx context.Context, t *Task, path string) (data []byte, expande
 	if err := checkPath("src", path); err != nil {
 		return nil, "", "", err
 	}
-	script := fmt.Sprintf(`p=%s; printf '%%s\n' "$p"
-if [ ! -e "$p" ]; then echo ENOENT; elif [ -d "$p" ]; then echo EISDIR; elif [ ! -r "$p" ]; then echo EACCES
+	// As Python's open(): the errno of opening the path, then EISDIR for a directory that
+	// opened. The shell's message tells the errno (C locale); dash says "No such file" for
+	// ENOTDIR too, which the path's nearest existing ancestor being no directory tells apart.
+	script := fmt.Sprintf(`p=%s; printf '%%s\n' "$p"; LC_ALL=C; export LC_ALL
+if ! e=$( (exec 3<"$p") 2>&1); then
+  case $e in
+  *"No such file"*) d=$p; while d=$(dirname -- "$d"); [ ! -e "$d" ]; do :; done
+    if [ -d "$d" ]; then echo ENOENT; else echo EOTHER; fi;;
+  *"Permission denied"*) echo EACCES;;
+  *) echo EOTHER;;
+  esac
+elif [ -d "$p" ]; then echo EISDIR
 else echo OK; exec cat -- "$p"; fi`, shPath(path))
 	res, err := t.sh(ctx, script, nil)
 	if err != nil {
@@ -57,6 +67,8 @@ else echo OK; exec cat -- "$p"; fi`, shPath(path))
 		msg = "source is a directory and must be a file: "
 	case "EACCES":
 		msg = "file is not readable: "
+	case "EOTHER":
+		msg = "unable to slurp file: "
 	default:
 		return nil, expanded, "", fmt.Errorf("read %s: unexpected output from the host: %q %s", path, res.Stdout, bytes.TrimSpace(res.Stderr))
 	}
