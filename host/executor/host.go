@@ -105,7 +105,7 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 	}
 	rendered, err := x.tmpl.Render(map[string]any(c.task.Args), vars)
 	if err != nil {
-		return o.raise("The task includes an option with an undefined variable. The error was: " + undefinedMsg(err) + errorAt(c))
+		return o.raise(argsFailure(c, err))
 	}
 	args, _ := rendered.(map[string]any)
 	if vp, ok := args["_variable_params"]; ok {
@@ -560,6 +560,17 @@ func (o *outcome) raise(msg string) map[string]any {
 
 func failure(msg string) map[string]any {
 	return map[string]any{"failed": true, "changed": false, "msg": msg}
+}
+
+// argsFailure is the message of a task whose args fail to template: Ansible's post_validate
+// names the task's position only for an undefined variable; other template errors (a syntax
+// error, an unknown filter) are their own message.
+func argsFailure(c *compiled, err error) string {
+	var u *template.UndefinedError
+	if errors.As(err, &u) {
+		return "The task includes an option with an undefined variable. The error was: " + u.Error() + errorAt(c)
+	}
+	return err.Error()
 }
 
 func undefinedMsg(err error) string {

@@ -148,12 +148,36 @@ func templateModule(ctx context.Context, t *Task, p params) (Result, error) {
 	text, err := t.RenderFile(string(f.data), template.FileOptions{Dirs: dirs, TrimBlocks: &trim, LstripBlocks: &lstrip,
 		Delimiters: delims, NewlineSequence: nl, Path: p.str("src"), FullPath: f.src, Dest: f.dest})
 	if err != nil {
+		if msg := templateFailure(err); msg != "" {
+			return Result{"failed": true, "changed": false, "msg": msg}, nil
+		}
 		return nil, fmt.Errorf("render template %s: %w", f.src, err)
 	}
 	if f.data, err = encodeText(text, p.str("output_encoding")); err != nil {
 		return nil, fmt.Errorf("template %s: %w", f.src, err)
 	}
 	return f.put(ctx, t)
+}
+
+// templateFailure is the message of Ansible's template action for a template that fails to
+// render: the exception's class and text. It is "" for errors whose class tally does not know.
+func templateFailure(err error) string {
+	var (
+		undef *template.UndefinedError
+		load  *template.LoadError
+		syn   *template.SyntaxError
+	)
+	switch {
+	case errors.As(err, &undef):
+		return "AnsibleUndefinedVariable: " + undef.Msg + ". " + undef.Msg
+	case errors.As(err, &syn):
+		return "AnsibleError: " + syn.Error()
+	case errors.As(err, &load):
+		// Raised while the template runs, it is not made an AnsibleError; Jinja's text ends
+		// with the line, which Ansible's loader gives as 0.
+		return "TemplateSyntaxError: " + load.Error() + "\n  line 0"
+	}
+	return ""
 }
 
 // fileToPut is a copy or template task's file: data to put at dest on the host.

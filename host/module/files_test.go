@@ -252,6 +252,21 @@ func TestCopyAndTemplateValidateBeforeWriting(t *testing.T) {
 	})
 }
 
+// TestTemplateFailuresAreAnsiblesExceptions pins the template action's message for a template
+// that fails to render: the exception's class, then its text.
+func TestTemplateFailuresAreAnsiblesExceptions(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ text, msg string }{
+		{"Hello {{ who }}\n", "AnsibleUndefinedVariable: 'who' is undefined. 'who' is undefined"},
+		{"{{ 1 | asdf }}\n", "AnsibleError: template error while templating string: Could not load \"asdf\": 'asdf'. String: {{ 1 | asdf }}\n. Could not load \"asdf\": 'asdf'"},
+		{"{{ [1] | select('asdf ') | list }}\n", "TemplateSyntaxError: Could not load \"asdf \": 'invalid plugin name: ansible.builtin.asdf '\n  line 0"},
+	} {
+		writeFile(t, dir+"/t.j2", c.text, 0o644)
+		r := run(t, newTask(t), "template", map[string]any{"src": dir + "/t.j2", "dest": dir + "/out"})
+		check(t, r, map[string]any{"failed": true, "changed": false, "msg": c.msg})
+	}
+}
+
 func TestCopyErrors(t *testing.T) {
 	for _, tt := range []struct {
 		args    map[string]any
@@ -278,12 +293,6 @@ func TestTemplate(t *testing.T) {
 	})
 	if got := readFile(t, filepath.Join(dir, "g")); got != "hello world\n" {
 		t.Errorf("rendered %q", got)
-	}
-	task := newTask(t)
-	task.Vars = map[string]any{}
-	task.RenderFile = renderFile(task.Vars)
-	if _, err := runErr(task, "template", map[string]any{"src": "greeting.j2", "dest": dir + "/h"}); err == nil || !strings.Contains(err.Error(), "'name' is undefined") {
-		t.Errorf("rendering with an undefined variable: %v", err)
 	}
 	if _, err := runErr(newTask(t), "template", map[string]any{"src": "greeting.j2"}); err == nil || err.Error() != "src and dest are required" {
 		t.Errorf("template without dest: %v", err)

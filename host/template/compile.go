@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 
 	controlStructures "github.com/nikolalohinski/gonja/v2/builtins/control_structures"
 	"github.com/nikolalohinski/gonja/v2/config"
@@ -15,14 +16,49 @@ import (
 	"github.com/tallyrun/tally/internal/pytext"
 )
 
-// SyntaxError reports a template that does not parse.
+// SyntaxError reports a template that does not compile: it does not parse, or names a filter
+// or test that does not exist.
 type SyntaxError struct {
 	Template string // the template text
 	Msg      string // the parser's message
 }
 
+// Error is Ansible's message, which repeats the parser's after its own.
 func (e *SyntaxError) Error() string {
-	return fmt.Sprintf("template error while templating string: %s. String: %s", e.Msg, e.Template)
+	return fmt.Sprintf("template error while templating string: %s. String: %s. %s", e.Msg, e.Template, e.Msg)
+}
+
+// LoadError is a filter or test name that Ansible's plugin loader cannot load. Written in a
+// template, the name fails it when Jinja compiles it (compileTime makes it a SyntaxError);
+// named by select, reject, selectattr, rejectattr or map, it is Jinja's TemplateSyntaxError
+// raised while the template runs.
+type LoadError struct{ Name string }
+
+func (e *LoadError) Error() string {
+	reason := e.Name
+	if !isIdentifier(e.Name) {
+		reason = "invalid plugin name: ansible.builtin." + e.Name
+	}
+	return fmt.Sprintf("Could not load \"%s\": %s", e.Name, pytext.Repr(reason))
+}
+
+// compileTime turns a LoadError of a filter or test written in the template into the
+// SyntaxError Jinja raises when it compiles the template; wrap adds the template's text.
+func compileTime(err error) error {
+	if le, ok := err.(*LoadError); ok {
+		return &SyntaxError{Msg: le.Error()}
+	}
+	return err
+}
+
+// isIdentifier is Python's str.isidentifier.
+func isIdentifier(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || unicode.IsLetter(r) || i > 0 && (unicode.IsDigit(r) || unicode.Is(unicode.Mn, r))) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // program is a parsed template, shared read-only by concurrent renders.

@@ -140,6 +140,33 @@ func TestSyntaxErrorNamesTheTemplate(t *testing.T) {
 	}
 }
 
+// TestUnknownFilterOrTestFailsAsAnsiblesPluginLoader pins Ansible's messages for a filter or
+// test that does not exist: written in the template it is a syntax error; named by select and
+// the like it is a LoadError while the template runs, its name checked as a plugin name.
+func TestUnknownFilterOrTestFailsAsAnsiblesPluginLoader(t *testing.T) {
+	for _, c := range []struct{ src, msg string }{
+		{"{{ 1 | asdf }}", `template error while templating string: Could not load "asdf": 'asdf'. String: {{ 1 | asdf }}. Could not load "asdf": 'asdf'`},
+		{"{{ 1 is asdf }}", `template error while templating string: Could not load "asdf": 'asdf'. String: {{ 1 is asdf }}. Could not load "asdf": 'asdf'`},
+	} {
+		_, err := New().RenderString(c.src, nil)
+		var se *SyntaxError
+		if !errors.As(err, &se) || err.Error() != c.msg {
+			t.Errorf("RenderString(%q) error = %v, want SyntaxError %q", c.src, err, c.msg)
+		}
+	}
+	for _, c := range []struct{ src, msg string }{
+		{`{{ [1] | select('asdf') | list }}`, `Could not load "asdf": 'asdf'`},
+		{`{{ [{"a": 1}] | selectattr("a", "asdf ", 1) | list }}`, `Could not load "asdf ": 'invalid plugin name: ansible.builtin.asdf '`},
+		{`{{ [1] | map('nofilter') | list }}`, `Could not load "nofilter": 'nofilter'`},
+	} {
+		_, err := New().RenderString(c.src, nil)
+		var le *LoadError
+		if !errors.As(err, &le) || le.Error() != c.msg {
+			t.Errorf("RenderString(%q) error = %v, want LoadError %q", c.src, err, c.msg)
+		}
+	}
+}
+
 func TestLazyVariables(t *testing.T) {
 	e := New()
 	vars := map[string]any{

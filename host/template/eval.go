@@ -532,7 +532,7 @@ func (st *state) evalFiltered(n *nodes.FilteredExpression, sc *scope) (any, erro
 			return nil, err
 		}
 		if v, err = st.applyFilter(f.Name, v, args, kw); err != nil {
-			return nil, err
+			return nil, compileTime(err)
 		}
 	}
 	return v, nil
@@ -541,7 +541,7 @@ func (st *state) evalFiltered(n *nodes.FilteredExpression, sc *scope) (any, erro
 func (st *state) applyFilter(name string, in any, args []any, kw map[string]any) (any, error) {
 	fn, ok := filters[name]
 	if !ok {
-		return nil, fmt.Errorf("no filter named '%s'", name)
+		return nil, &LoadError{Name: name}
 	}
 	if !filtersAcceptingUndefined[name] {
 		if err := firstUndefined(in, args, kw); err != nil {
@@ -591,7 +591,8 @@ func (st *state) evalTest(n *nodes.TestExpression, sc *scope) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return st.applyTest(n.Test.Name, v, args, kw)
+	ok, err := st.applyTest(n.Test.Name, v, args, kw)
+	return ok, compileTime(err)
 }
 
 // testArgs returns a test's argument expressions, unwrapping the call
@@ -610,7 +611,7 @@ func testArgs(tc *nodes.TestCall) ([]nodes.Expression, map[string]nodes.Expressi
 func (st *state) applyTest(name string, in any, args []any, kw map[string]any) (bool, error) {
 	fn, ok := tests[name]
 	if !ok {
-		return false, fmt.Errorf("no test named '%s'", name)
+		return false, &LoadError{Name: name}
 	}
 	if !testsAcceptingUndefined[name] {
 		if err := firstUndefined(in, args, kw); err != nil {

@@ -120,6 +120,12 @@ func (st *state) wrap(err error, src string, nested bool) error {
 	if nested || errors.As(err, &u) {
 		return err
 	}
+	if syn, ok := err.(*SyntaxError); ok {
+		if syn.Template == "" {
+			syn.Template = src
+		}
+		return syn
+	}
 	return fmt.Errorf("error while templating %q: %w", src, err)
 }
 
