@@ -119,6 +119,7 @@ var ansibleTargets = []ansibleTarget{
 	{name: "find"},
 	{name: "unarchive", vars: testUser},
 	{name: "getent"},
+	{name: "known_hosts"},
 	{name: "group", cleanup: [][]string{{"groupdel", "ansibullgroup"}, {"groupdel", "ansibullgroup2"}, {"groupdel", "ansibullgroup3"}}},
 }
 

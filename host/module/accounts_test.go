@@ -235,3 +235,45 @@ func TestGetent(t *testing.T) {
 		t.Errorf("getent_services[%q] = %#v, want %#v", dup, got, entries[dup])
 	}
 }
+
+// TestKnownHosts pins known_hosts against the host's ssh-keygen: a new file gets the key, a
+// second run and check mode change nothing, a key of the same type
+// replaces the entry, a hashed entry matches its host, and a host removed without a key loses
+// every entry (ssh-keygen -R, which keeps the old file as .old).
+func TestKnownHosts(t *testing.T) {
+	const rsa = "example.org ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAglyZmHHWskQ9wkh8LYbIqzvg99/oloneH7BaZ02ripJUy/2Zynv4tgUfm9fdXvAb1XXCEuTRnts9FBer87+voU0FPRgx3CfY9Sgr0FspUjnm4lqs53FIab1psddAaS7/F7lrnjl6VqBtPwMRQZG7qlml5uogGJwYJHxX0PGtsdoTJsM="
+	const other = "example.org ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIIzlnSq5ESxLgW0avvPk3j7zLV59hcAPkxrMNdnZMKP2"
+	dir := runSteps(t, "known_hosts", []step{
+		{args: map[string]any{"name": "example.org", "key": rsa, "path": "$D/kh"}, execs: 2, puts: 1,
+			want: map[string]any{"changed": true, "path": "$D/kh", "state": "present",
+				"diff": map[string]any{"before_header": "/dev/null", "after_header": "$D/kh", "before": "", "after": rsa + "\n"}}},
+		{args: map[string]any{"name": "EXAMPLE.org", "key": rsa, "path": "$D/kh"}, execs: 2,
+			want: map[string]any{"changed": false}},
+		{args: map[string]any{"name": "example.org", "key": other, "path": "$D/kh", "hash_host": true}, execs: 2, puts: 1,
+			want: map[string]any{"changed": true}},
+		{args: map[string]any{"name": "example.org", "key": other, "path": "$D/kh"}, execs: 2, puts: 1,
+			want: map[string]any{"changed": true}},
+		{args: map[string]any{"name": "example.org", "key": other, "path": "$D/kh"}, execs: 2,
+			want: map[string]any{"changed": false}},
+		{args: map[string]any{"name": "example.org", "path": "$D/kh"},
+			want: map[string]any{"failed": true, "msg": "No key specified when adding a host"}},
+		{args: map[string]any{"name": "example.org,acme.com", "key": rsa, "path": "$D/kh"},
+			want: map[string]any{"failed": true, "msg": "Comma separated list of names is not supported. Please pass a single name to lookup in the known_hosts file."}},
+		{args: map[string]any{"name": "example.com", "key": rsa, "path": "$D/kh"}, execs: 2,
+			want: map[string]any{"failed": true, "msg": "Host parameter does not match hashed host field in supplied key"}},
+		{args: map[string]any{"name": "example.org", "path": "$D/kh", "state": "absent"}, execs: 5, puts: 1,
+			want: map[string]any{"changed": true}},
+		{args: map[string]any{"name": "example.org", "path": "$D/kh", "state": "absent"}, execs: 2,
+			want: map[string]any{"changed": false}},
+	})
+	if got := readFile(t, filepath.Join(dir, "kh")); got != "" {
+		t.Errorf("known_hosts holds %q after the host's removal", got)
+	}
+	task := newTask(t)
+	task.Check = true
+	r := run(t, task, "known_hosts", map[string]any{"name": "example.org", "key": rsa, "path": dir + "/kh"})
+	check(t, r, map[string]any{"changed": true, "path": nil})
+	if got := readFile(t, filepath.Join(dir, "kh")); got != "" {
+		t.Errorf("check mode wrote %q", got)
+	}
+}

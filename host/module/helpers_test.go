@@ -159,7 +159,7 @@ func TestRegistry(t *testing.T) {
 		"async_status": {},
 		"replace":      {}, "blockinfile": {}, "slurp": {}, "fetch": {}, "tempfile": {}, "assemble": {}, "find": {},
 		"get_url": {}, "uri": {}, "unarchive": {},
-		"user": {}, "group": {}, "getent": {},
+		"user": {}, "group": {}, "getent": {}, "known_hosts": {},
 		"archive": {}, "community.general.archive": {},
 		"systemd": {}, "systemd_service": {}, "service": {},
 	}
