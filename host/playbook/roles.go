@@ -77,6 +77,9 @@ type RoleSpec struct {
 	Keys            string
 	FromInclude     bool
 	AllowDuplicates *bool // nil: meta/main.yml says
+	// NoArgSpec is include_role's or import_role's rolespec_validate: false: the role runs
+	// without the validation of its meta/argument_specs.
+	NoArgSpec bool
 }
 
 // Key tells one use of a role from another: uses with equal keys are the same role (Ansible
@@ -89,7 +92,7 @@ func (s *RoleSpec) Key() string {
 	if s.AllowDuplicates != nil {
 		dup = fmt.Sprint(*s.AllowDuplicates)
 	}
-	return fmt.Sprint(s.Name, s.Params, s.Vars, s.From, s.Keys, s.FromInclude, dup)
+	return fmt.Sprint(s.Name, s.Params, s.Vars, s.From, s.Keys, s.FromInclude, dup, s.NoArgSpec)
 }
 
 // roleSet is the roles of one play: the search options and the roles already loaded.
@@ -181,8 +184,10 @@ func (ld *loader) role(spec RoleSpec, parentDir string, pos Pos) (*Role, error) 
 	if err := ld.roleMeta(r, pos); err != nil {
 		return nil, err
 	}
-	if err := ld.refuseArgSpecs(r, spec.From["tasks"], pos); err != nil {
-		return nil, err
+	if !spec.NoArgSpec {
+		if err := ld.refuseArgSpecs(r, spec.From["tasks"], pos); err != nil {
+			return nil, err
+		}
 	}
 	if spec.AllowDuplicates != nil {
 		r.AllowDuplicates = *spec.AllowDuplicates
@@ -646,6 +651,9 @@ func RoleSpecOf(args, vars map[string]any) (RoleSpec, error) {
 		dup = truthy(v)
 	}
 	spec.AllowDuplicates = &dup
+	if v, ok := args["rolespec_validate"]; ok {
+		spec.NoArgSpec = !truthy(v)
+	}
 	return spec, nil
 }
 

@@ -123,3 +123,26 @@ func TestImportTasksInARoleSearchesAsAnsible(t *testing.T) {
 		t.Errorf("imported tasks = %v, want %v", msgs, want)
 	}
 }
+
+// TestRoleArgSpecRefusedUnlessValidationIsOff pins the refusal of a role whose entry point has
+// an argument spec, which tally cannot validate yet, and rolespec_validate: false (templated
+// too), with which Ansible runs the role without validation.
+func TestRoleArgSpecRefusedUnlessValidationIsOff(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"roles/r/tasks/main.yml":          "- debug: msg=r\n",
+		"roles/r/meta/argument_specs.yml": "argument_specs:\n  main:\n    options:\n      n: {type: int}\n",
+		"validated.yml":                   "- hosts: all\n  tasks:\n    - import_role: {name: r}\n",
+		"off.yml":                         "- hosts: all\n  tasks:\n    - import_role: {name: r, rolespec_validate: \"{{ False | bool }}\"}\n",
+	})
+	if _, err := Load(filepath.Join(dir, "validated.yml")); err == nil || !strings.Contains(err.Error(), "tally does not support role argument specs yet: role 'r' has one for 'main'") {
+		t.Errorf("a role with an argument spec: %v, want it refused", err)
+	}
+	if _, err := Load(filepath.Join(dir, "off.yml")); err != nil {
+		t.Errorf("rolespec_validate false: %v", err)
+	}
+	spec, err := RoleSpecOf(map[string]any{"name": "r", "rolespec_validate": false}, nil)
+	if err != nil || !spec.NoArgSpec {
+		t.Errorf("RoleSpecOf with rolespec_validate false = %+v, %v; want NoArgSpec", spec, err)
+	}
+}
