@@ -45,7 +45,8 @@ type compiled struct {
 	scope // the effective keywords
 
 	block, rescue, always []*compiled
-	gather                bool // the play's implicit fact gathering
+	gather                bool   // the play's implicit fact gathering
+	outer                 *scope // an include's: the scope it is in (see includedScope)
 }
 
 func (p *playRun) playScope() scope {
@@ -132,6 +133,9 @@ func compileAll(tasks []*playbook.Task, parent scope, handler bool) []*compiled 
 
 func compile(t *playbook.Task, parent scope, handler bool) *compiled {
 	c := &compiled{task: t, scope: parent.inherit(t)}
+	if a := c.action(); a == "include_tasks" || a == "include_role" || a == "include" {
+		c.outer = &parent
+	}
 	if t.IsBlock() {
 		// A block's when and tags are its children's: evaluated for each of them.
 		c.block = compileAll(t.Block, c.scope, handler)

@@ -162,9 +162,12 @@ func (r *playRun) runTask(ctx context.Context, c *compiled, hosts []*inventory.H
 	fatal := false
 	var includes []*outcome
 	for _, o := range outs {
-		applyTo := []*inventory.Host{o.host}
+		ranOn, applyTo := []*inventory.Host{o.host}, []*inventory.Host{o.host}
 		if runOnce {
-			applyTo = hosts
+			// As Ansible's get_task_hosts: a run_once task's registered result and facts go to
+			// every reachable host of the batch, also those that did not reach the task (failed
+			// ones, those a run_once include left out).
+			ranOn, applyTo = hosts, r.reachableBatch()
 		}
 		for _, h := range applyTo {
 			if err := r.apply(c, o, h); err != nil {
@@ -172,7 +175,7 @@ func (r *playRun) runTask(ctx context.Context, c *compiled, hosts []*inventory.H
 			}
 		}
 		if role := c.role(); role != nil && (o.status == statusOK || o.status == statusFailed) {
-			for _, h := range applyTo {
+			for _, h := range ranOn {
 				r.x.roleState(role).ran[h.Name] = true
 			}
 		}
@@ -287,6 +290,17 @@ func orFalse(v any) any {
 
 // apply records what outcome o of task c leaves on host h: registered result, facts,
 // notifications.
+// reachableBatch is the hosts of the batch that are not unreachable.
+func (r *playRun) reachableBatch() []*inventory.Host {
+	var out []*inventory.Host
+	for _, h := range r.batch {
+		if !r.x.unreachable[h.Name] {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 func (r *playRun) apply(c *compiled, o *outcome, h *inventory.Host) error {
 	hs := r.x.host(h)
 	changedState := false
@@ -579,11 +593,15 @@ func (a include) equal(b include) bool {
 	return a.path == b.path && a.role.Key() == b.role.Key() && a.public == b.public && fmt.Sprint(a.vars) == fmt.Sprint(b.vars)
 }
 
-// includedScope is the scope of what include task c brings in: the include's own conditions
-// and tags are not inherited (its parent is not static), its parents' and its parameters are.
+// includedScope is the scope of what include task c brings in: the include's own keywords
+// (when, tags, become, run_once, ignore_errors...) are not inherited, as Ansible's
+// _get_parent_attribute skips a parent that is not static; its vars and parameters are, and
+// its parents' keywords (use apply to give the included tasks keywords).
 func (c *compiled) includedScope(inc include) scope {
-	s := c.scope
-	s.when, s.tags = c.scope.when[:len(c.scope.when)-len(c.task.When)], c.scope.tags[:len(c.scope.tags)-len(c.task.Tags)]
+	s := *c.outer
+	if len(c.task.Vars) > 0 {
+		s.vars = append(slices.Clip(s.vars), c.task.Vars)
+	}
 	s.includeVars = inc.vars
 	return s
 }
