@@ -252,10 +252,11 @@ func TestLoadHostileInput(t *testing.T) {
 }
 
 // TestLoadUnsupportedKeywordFailsOnlyItsTask: a keyword Ansible accepts and tally lacks is
-// recorded on its task (which fails when it runs), so the rest of the file still loads.
+// recorded on its task (which fails when it runs), so the rest of the file still loads; one
+// set to null is unset, as in Ansible, and accepted.
 func TestLoadUnsupportedKeywordFailsOnlyItsTask(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "play.yml")
-	src := "- hosts: all\n  tasks:\n    - debug: msg=a\n      throttle: 1\n    - debug: var=item\n      with_url: https://example.com/\n    - debug: msg=ok\n"
+	src := "- hosts: all\n  tasks:\n    - debug: msg=a\n      throttle: 1\n    - debug: var=item\n      with_url: https://example.com/\n    - debug: msg=ok\n      debugger: ~\n"
 	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -311,7 +311,10 @@ func (d *doc) setKeyword(t *Task, k kind, p pair) error {
 		return nil
 	}
 	if valid[p.key] {
-		t.Unsupported = append(t.Unsupported, fmt.Sprintf("tally does not support '%s' on %s yet (%s)", p.key, where, d.pos(p.k)))
+		// Null is the keyword unset ("debugger: ~"), which Ansible takes as its default.
+		if !(p.v.Kind == yaml.ScalarNode && p.v.ShortTag() == "!!null") {
+			t.Unsupported = append(t.Unsupported, fmt.Sprintf("tally does not support '%s' on %s yet (%s)", p.key, where, d.pos(p.k)))
+		}
 		return nil
 	}
 	return d.errorf(p.k, "'%s' is not a valid attribute for a %s", p.key, class)
