@@ -108,8 +108,10 @@ type Executor struct {
 	omit    string
 
 	// Host state that outlives a play, keyed by inventory host name. Written only between
-	// tasks (see the package comment).
+	// tasks (see the package comment), but for the entry host adds, under hostsMu: a task may
+	// look up a host outside the play (a delegate) while it runs on its hosts.
 	hosts       map[string]*hostState
+	hostsMu     sync.Mutex
 	failed      map[string]bool // failed in some play: skipped by every later play
 	unreachable map[string]bool
 	playbookID  string
@@ -236,6 +238,8 @@ func (x *Executor) resultRC() int {
 func (x *Executor) emit(e *event.Event) { x.cfg.Emitter.Emit(e) }
 
 func (x *Executor) host(h *inventory.Host) *hostState {
+	x.hostsMu.Lock()
+	defer x.hostsMu.Unlock()
 	hs := x.hosts[h.Name]
 	if hs == nil {
 		hs = &hostState{inv: h, invVars: x.cfg.Inventory.HostVars(h), facts: map[string]any{}, setFacts: map[string]any{}, included: map[string]any{}}

@@ -103,6 +103,11 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 	if len(c.unsupported) > 0 {
 		return failure(strings.Join(c.unsupported, "; "))
 	}
+	if c.delegateTo != "" {
+		if target, err := x.tmpl.Render(c.delegateTo, vars); err == nil {
+			vars["ansible_delegated_vars"] = map[string]any{fmt.Sprint(target): r.delegatedHostVars(fmt.Sprint(target), c, vars)}
+		}
+	}
 	rendered, err := x.tmpl.Render(map[string]any(c.task.Args), vars)
 	if err != nil {
 		return o.raise(argsFailure(c, err))
@@ -133,7 +138,19 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 	case "include_vars":
 		return r.includeVarsResult(c, args, vars)
 	}
-	spec, found := module.Lookup(c.action())
+	name := c.action()
+	if template.IsTemplate(c.task.Action) {
+		// action: "{{ ... }}", accepted when the file was read, names its module now.
+		v, err := x.tmpl.RenderString(c.task.Action, vars)
+		if err != nil {
+			return o.raise(argsFailure(c, err))
+		}
+		name = module.Canonical(v)
+		if _, found := module.Lookup(name); !found {
+			return failure(fmt.Sprintf("The module %s was not found in configured module paths", v))
+		}
+	}
+	spec, found := module.Lookup(name)
 	if !found {
 		return failure(fmt.Sprintf("couldn't resolve module/action '%s'", c.task.Action))
 	}
@@ -406,6 +423,25 @@ func isConnectionVar(name string) bool {
 		return true
 	}
 	return strings.HasPrefix(name, "ansible_ssh_") || strings.HasPrefix(name, "ansible_become_")
+}
+
+// delegatedHostVars are the variables a task delegated to target sees for it, Ansible's
+// ansible_delegated_vars entry: the delegate's own variables when the inventory has it, else
+// those delegateVars gives it; as in Ansible's get_delegated_vars_and_hostname,
+// inventory_hostname stays the task's host (vars are its variables) and ansible_host defaults
+// to the delegate's name.
+func (r *playRun) delegatedHostVars(target string, c *compiled, vars map[string]any) map[string]any {
+	var dv map[string]any
+	if h := r.x.cfg.Inventory.Host(target); h != nil {
+		dv = r.hostVars(h, c)
+	} else {
+		dv, _ = r.delegateVars(target)
+	}
+	dv["inventory_hostname"] = vars["inventory_hostname"]
+	if _, ok := dv["ansible_host"]; !ok {
+		dv["ansible_host"] = target
+	}
+	return dv
 }
 
 // delegateVars returns the variables used to reach a delegate_to target, and the

@@ -92,7 +92,9 @@ func (d *doc) parseAction(n *yaml.Node, ps []pair) (action, error) {
 		}
 		a.local = true
 	}
-	if a.name != "" && !isAction(a.name) {
+	// A templated module name is resolved when the task runs, as Ansible's post_validate
+	// templates the action.
+	if a.name != "" && !isAction(a.name) && !isTemplate(a.name) {
 		return a, d.unresolved(n, a.name)
 	}
 	others := nonAttributes(ps)
