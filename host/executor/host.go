@@ -138,21 +138,18 @@ func (r *playRun) runIteration(ctx context.Context, c *compiled, h *inventory.Ho
 	case "include_vars":
 		return r.includeVarsResult(c, args, vars)
 	}
-	name := c.action()
+	name, unresolved := c.action(), fmt.Sprintf("couldn't resolve module/action '%s'", c.task.Action)
 	if template.IsTemplate(c.task.Action) {
 		// action: "{{ ... }}", accepted when the file was read, names its module now.
 		v, err := x.tmpl.RenderString(c.task.Action, vars)
 		if err != nil {
 			return o.raise(argsFailure(c, err))
 		}
-		name = module.Canonical(v)
-		if _, found := module.Lookup(name); !found {
-			return failure(fmt.Sprintf("The module %s was not found in configured module paths", v))
-		}
+		name, unresolved = module.Canonical(v), fmt.Sprintf("The module %s was not found in configured module paths", v)
 	}
 	spec, found := module.Lookup(name)
 	if !found {
-		return failure(fmt.Sprintf("couldn't resolve module/action '%s'", c.task.Action))
+		return failure(unresolved)
 	}
 	if spec, err = r.asyncSpec(c, spec, vars); err != nil {
 		return failure(err.Error())

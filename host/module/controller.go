@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -85,16 +84,9 @@ func evalVar(t *Task, v any) (any, error) {
 	return notDefined, nil
 }
 
-var (
-	identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	pyKeywords = strings.Fields(`False None True and as assert async await break class continue def del elif
-		else except finally for from global if import in is lambda nonlocal not or pass raise return try
-		while with yield`)
-)
-
 // checkVarName rejects what Ansible's isidentifier rejects.
 func checkVarName(k string) error {
-	if !identifier.MatchString(k) || slices.Contains(pyKeywords, k) {
+	if !pytext.IsIdentifier(k) {
 		return ansibleErr("The variable name '%s' is not valid. Variables must start with a letter or underscore character, and contain only letters, numbers and underscores.", k)
 	}
 	return nil

@@ -31,8 +31,12 @@ var runKnownHosts = withSpec(knownHostsSpec, knownHosts)
 
 func init() { register("known_hosts", Spec{Run: runKnownHosts}) }
 
-// commaHosts is the module's test for a list of names, which it refuses.
-var commaHosts = regexp.MustCompile(`\S+(\s+)?,(\s+)?`)
+var (
+	// commaHosts is the module's test for a list of names, which it refuses.
+	commaHosts = regexp.MustCompile(`\S+(\s+)?,(\s+)?`)
+	// keygenFoundLine is ssh-keygen -F's comment before a match.
+	keygenFoundLine = regexp.MustCompile(`found: line (\d+)`)
+)
 
 func knownHosts(ctx context.Context, t *Task, p params) (Result, error) {
 	host, state := strings.ToLower(p.str("name")), p.str("state")
@@ -167,12 +171,11 @@ func searchHostKey(kg keygenFind, key string, exists bool) (found, replace bool,
 	if !ok {
 		return false, false, 0, moduleException("IndexError: list index out of range")
 	}
-	foundLine := regexp.MustCompile(`found: line (\d+)`)
 	for _, l := range strings.Split(kg.out, "\n") {
 		switch {
 		case l == "":
 		case l[0] == '#':
-			if m := foundLine.FindStringSubmatch(l); m != nil {
+			if m := keygenFoundLine.FindStringSubmatch(l); m != nil {
 				line, _ = strconv.Atoi(m[1])
 			}
 		default:

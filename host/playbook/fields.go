@@ -1,7 +1,6 @@
 package playbook
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/tallyrun/tally/host/template"
@@ -174,17 +173,6 @@ func (d *doc) tags(n *yaml.Node) ([]string, error) {
 	return nil, d.errorf(n, "tags must be specified as a list")
 }
 
-var identifierRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// pythonKeywords cannot name variables (Ansible's isidentifier).
-var pythonKeywords = map[string]bool{
-	"False": true, "None": true, "True": true, "and": true, "as": true, "assert": true, "async": true,
-	"await": true, "break": true, "class": true, "continue": true, "def": true, "del": true, "elif": true,
-	"else": true, "except": true, "finally": true, "for": true, "from": true, "global": true, "if": true,
-	"import": true, "in": true, "is": true, "lambda": true, "nonlocal": true, "not": true, "or": true,
-	"pass": true, "raise": true, "return": true, "try": true, "while": true, "with": true, "yield": true,
-}
-
 // vars reads a vars keyword: a mapping or a list of mappings, merged in order.
 func (d *doc) vars(class string, n *yaml.Node) (map[string]any, error) {
 	v, err := d.value(n, 0)
@@ -209,7 +197,7 @@ func (d *doc) vars(class string, n *yaml.Node) (map[string]any, error) {
 			return nil, d.varsError(class, n)
 		}
 		for k, val := range m {
-			if !identifierRE.MatchString(k) || pythonKeywords[k] {
+			if !pytext.IsIdentifier(k) {
 				return nil, d.errorf(n, "Invalid variable name in vars specified for %s: '%s' is not a valid variable name", class, k)
 			}
 			out[k] = val

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
 
 	controlStructures "github.com/nikolalohinski/gonja/v2/builtins/control_structures"
 	"github.com/nikolalohinski/gonja/v2/config"
@@ -36,7 +35,7 @@ type LoadError struct{ Name string }
 
 func (e *LoadError) Error() string {
 	reason := e.Name
-	if !isIdentifier(e.Name) {
+	if !pytext.IsIdentifier(e.Name) {
 		reason = "invalid plugin name: ansible.builtin." + e.Name
 	}
 	return fmt.Sprintf("Could not load \"%s\": %s", e.Name, pytext.Repr(reason))
@@ -49,16 +48,6 @@ func compileTime(err error) error {
 		return &SyntaxError{Msg: le.Error()}
 	}
 	return err
-}
-
-// isIdentifier is Python's str.isidentifier.
-func isIdentifier(s string) bool {
-	for i, r := range s {
-		if !(r == '_' || unicode.IsLetter(r) || i > 0 && (unicode.IsDigit(r) || unicode.Is(unicode.Mn, r))) {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // program is a parsed template, shared read-only by concurrent renders.
