@@ -361,7 +361,7 @@ func load(f runFlags, cfg *config.Config, playbookPaths []string, warn func(stri
 	if in.extraVars, err = parseExtraVars(f.extraVars, in.vault); err != nil {
 		return in, executor.RCError, err
 	}
-	opts := roleOptions(cfg)
+	opts := roleOptions(cfg, playbookPaths)
 	opts.Vault, opts.ExtraVars = in.vault, in.extraVars
 	for _, p := range playbookPaths {
 		pb, err := playbook.LoadWith(p, opts)

@@ -84,6 +84,7 @@ var ansibleTargets = []ansibleTarget{
 	{name: "roles"},
 	{name: "include_import"},
 	{name: "roles_var_inheritance"},
+	{name: "roles_arg_spec"},
 	{name: "var_precedence"},
 	{name: "loops"},
 	{name: "check_mode"},

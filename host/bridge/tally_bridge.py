@@ -54,12 +54,15 @@ def _name(task):
 
 def _rescued(task):
     # Ansible counts a failure as rescued when the host's block goes on to a rescue section:
-    # the task sits, at some depth, in the `block` part of a block that has a rescue.
-    child, parent = task, getattr(task, '_parent', None)
+    # the task sits, at some depth, in the `block` part of a block that has a rescue. The path
+    # up may pass through tasks that are not in any block's list (an import_role, whose role's
+    # blocks take its place), so any node seen on the way counts.
+    seen, parent = {task._uuid}, getattr(task, '_parent', None)
     while parent is not None:
-        if isinstance(parent, Block) and parent.rescue and any(getattr(t, '_uuid', None) == child._uuid for t in parent.block):
+        if isinstance(parent, Block) and parent.rescue and any(getattr(t, '_uuid', None) in seen for t in parent.block):
             return True
-        child, parent = parent, getattr(parent, '_parent', None)
+        seen.add(getattr(parent, '_uuid', None))
+        parent = getattr(parent, '_parent', None)
     return False
 
 

@@ -217,7 +217,8 @@ func (r *playRun) runTask(ctx context.Context, c *compiled, hosts []*inventory.H
 }
 
 // fail marks h failed by task c. When a rescue will run (rescuable), the failed task and
-// result are kept for it in ansible_failed_task and ansible_failed_result, as in Ansible.
+// result are kept for it in ansible_failed_task and ansible_failed_result, as in Ansible; the
+// task's name is its name keyword, templated, without the role's prefix (Task.serialize).
 func (r *playRun) fail(h *inventory.Host, c *compiled, o *outcome, rescuable bool) {
 	r.x.failed[h.Name] = true
 	r.failedHere[h.Name] = true
@@ -225,7 +226,11 @@ func (r *playRun) fail(h *inventory.Host, c *compiled, o *outcome, rescuable boo
 		return
 	}
 	hs := r.x.host(h)
-	hs.setFacts["ansible_failed_task"] = map[string]any{"name": c.info.Name, "action": c.info.Action}
+	name, err := r.x.tmpl.RenderString(c.task.Name, o.vars)
+	if err != nil {
+		name = c.task.Name
+	}
+	hs.setFacts["ansible_failed_task"] = map[string]any{"name": name, "action": c.info.Action}
 	hs.setFacts["ansible_failed_result"] = template.Unsafe(cleanResult(o.result))
 	hs.hostvars = nil
 }

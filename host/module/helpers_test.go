@@ -155,7 +155,7 @@ func TestRegistry(t *testing.T) {
 		"script": {FreeForm: true}, "copy": {}, "file": {}, "template": {}, "stat": {}, "lineinfile": {},
 		"debug": {Controller: true}, "set_fact": {Controller: true}, "set_stats": {Controller: true},
 		"fail": {Controller: true}, "assert": {Controller: true}, "wait_for": {}, "pause": {Controller: true},
-		"add_host": {Controller: true}, "group_by": {Controller: true},
+		"add_host": {Controller: true}, "group_by": {Controller: true}, "validate_argument_spec": {Controller: true},
 		"async_status": {},
 		"replace":      {}, "blockinfile": {}, "slurp": {}, "fetch": {}, "tempfile": {}, "assemble": {}, "find": {},
 		"get_url": {}, "uri": {}, "unarchive": {},

@@ -188,7 +188,7 @@ func strategyField(d *doc, key string, p *Play, n *yaml.Node) (err error) {
 // play reads the play n with keys ps.
 func (d *doc) play(n *yaml.Node, ps []pair) (*Play, error) {
 	p := &Play{Pos: d.pos(n), UUID: uuid.NewString(), Dir: filepath.Dir(d.file)}
-	p.roles = &roleSet{opts: d.ld.opts, dir: p.Dir, cache: map[string]*Role{}}
+	p.roles = &roleSet{opts: d.ld.opts, dir: p.Dir, playPos: p.Pos, cache: map[string]*Role{}}
 	d.ld.roles = p.roles
 	hosts := false
 	// vars first: role names and import_role's arguments are templated with them.

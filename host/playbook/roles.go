@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/tallyrun/tally/host/module"
 	"github.com/tallyrun/tally/host/template"
+	"github.com/tallyrun/tally/internal/pytext"
 	"gopkg.in/yaml.v3"
 )
 
@@ -97,10 +98,13 @@ func (s *RoleSpec) Key() string {
 
 // roleSet is the roles of one play: the search options and the roles already loaded.
 type roleSet struct {
-	opts  Options
-	dir   string         // the play's directory
-	vars  map[string]any // the play's vars, for templated role names
-	cache map[string]*Role
+	opts Options
+	dir  string // the play's directory
+	// playPos is the play's position, which a task written nowhere (a role's validation)
+	// reports as its own, as Ansible's Base.get_path falls back to the play's.
+	playPos Pos
+	vars    map[string]any // the play's vars, for templated role names
+	cache   map[string]*Role
 	// stack holds the roles being loaded, against dependency cycles.
 	stack []string
 }
@@ -184,16 +188,20 @@ func (ld *loader) role(spec RoleSpec, parentDir string, pos Pos) (*Role, error) 
 	if err := ld.roleMeta(r, pos); err != nil {
 		return nil, err
 	}
-	if !spec.NoArgSpec {
-		if err := ld.refuseArgSpecs(r, spec.From["tasks"], pos); err != nil {
-			return nil, err
-		}
-	}
 	if spec.AllowDuplicates != nil {
 		r.AllowDuplicates = *spec.AllowDuplicates
 	}
 	if r.Tasks, err = ld.roleTasks(r, "tasks", spec.From["tasks"], pos); err != nil {
 		return nil, err
+	}
+	if !spec.NoArgSpec {
+		check, err := ld.argSpecTask(r, spec.From["tasks"], pos)
+		if err != nil {
+			return nil, err
+		}
+		if check != nil {
+			r.Tasks = append([]*Task{check}, r.Tasks...)
+		}
 	}
 	if r.Handlers, err = ld.roleTasks(r, "handlers", spec.From["handlers"], pos); err != nil {
 		return nil, err
@@ -380,9 +388,11 @@ func (ld *loader) roleMeta(r *Role, pos Pos) error {
 	return nil
 }
 
-// refuseArgSpecs fails on a role whose entry point (tasks_from, else main) has an argument
-// spec: Ansible would validate the role's parameters in a task of its own, which tally lacks.
-func (ld *loader) refuseArgSpecs(r *Role, entry string, pos Pos) error {
+// argSpecTask is the task Ansible puts first in a role whose entry point (tasks_from, else
+// main) has an argument spec (meta/argument_specs, else meta/main.yml's argument_specs): it
+// validates the role's parameters and the variables the spec names (validate_argument_spec).
+// It returns nil for an entry point without a spec.
+func (ld *loader) argSpecTask(r *Role, entry string, pos Pos) (*Task, error) {
 	specs := r.argSpecs
 	for _, ext := range []string{".yml", ".yaml", ".json"} {
 		f := filepath.Join(r.Path, "meta", "argument_specs"+ext)
@@ -391,7 +401,7 @@ func (ld *loader) refuseArgSpecs(r *Role, entry string, pos Pos) error {
 		}
 		m, err := ld.varsFile(f, pos, "argument_specs must be a mapping")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		specs = m["argument_specs"]
 		break
@@ -399,10 +409,37 @@ func (ld *loader) refuseArgSpecs(r *Role, entry string, pos Pos) error {
 	if entry == "" {
 		entry = "main"
 	}
-	if m, ok := specs.(map[string]any); ok && m[filepath.Base(entry)] != nil {
-		return &Error{Pos: pos, Msg: fmt.Sprintf("tally does not support role argument specs yet: role '%s' has one for '%s' (meta/argument_specs)", r.Name, entry)}
+	m, _ := specs.(map[string]any)
+	spec, _ := m[entry].(map[string]any)
+	if len(spec) == 0 {
+		return nil, nil
 	}
-	return nil
+	name := fmt.Sprintf("Validating arguments against arg spec '%s'", entry)
+	if d, ok := spec["short_description"]; ok {
+		name += " - " + pytext.Str(d)
+	}
+	options, ok := spec["options"]
+	if !ok {
+		options = map[string]any{}
+	}
+	path, err := filepath.Abs(r.Path)
+	if err != nil {
+		path = r.Path
+	}
+	params := r.Params
+	if params == nil {
+		params = map[string]any{}
+	}
+	return &Task{Pos: ld.roles.playPos, UUID: uuid.NewString(), Name: name,
+		Action: "ansible.builtin.validate_argument_spec", Tags: []string{"always"},
+		Args: map[string]any{
+			"argument_spec":      options,
+			"provided_arguments": params,
+			"validate_args_context": map[string]any{
+				// a collection's role is named without its collection here (Role._role_name)
+				"type": "role", "name": filepath.Base(path), "argument_spec_name": entry, "path": path,
+			},
+		}}, nil
 }
 
 func truthy(v any) bool {
@@ -583,7 +620,7 @@ func ImportedRoles(lists ...[]*Task) []*Task {
 // loader returns a loader that shares the play's roles.
 func (p *Play) loader() *loader {
 	if p.roles == nil {
-		p.roles = &roleSet{dir: p.Dir, cache: map[string]*Role{}}
+		p.roles = &roleSet{dir: p.Dir, playPos: p.Pos, cache: map[string]*Role{}}
 	}
 	return &loader{opts: p.roles.opts, roles: p.roles}
 }

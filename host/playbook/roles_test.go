@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -124,22 +125,55 @@ func TestImportTasksInARoleSearchesAsAnsible(t *testing.T) {
 	}
 }
 
-// TestRoleArgSpecRefusedUnlessValidationIsOff pins the refusal of a role whose entry point has
-// an argument spec, which tally cannot validate yet, and rolespec_validate: false (templated
-// too), with which Ansible runs the role without validation.
-func TestRoleArgSpecRefusedUnlessValidationIsOff(t *testing.T) {
+// TestRoleArgSpecPrependsValidationUnlessOff pins Ansible's _prepend_validation_task: a role
+// whose entry point (tasks_from, else main) has an argument spec starts with a
+// validate_argument_spec task tagged always, named from the spec's short_description, given
+// the spec's options, the role's parameters and its context; an entry point without a spec,
+// and rolespec_validate: false (templated too), get none.
+func TestRoleArgSpecPrependsValidationUnlessOff(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
 		"roles/r/tasks/main.yml":          "- debug: msg=r\n",
-		"roles/r/meta/argument_specs.yml": "argument_specs:\n  main:\n    options:\n      n: {type: int}\n",
-		"validated.yml":                   "- hosts: all\n  tasks:\n    - import_role: {name: r}\n",
+		"roles/r/tasks/other.yml":         "- debug: msg=other\n",
+		"roles/r/meta/argument_specs.yml": "argument_specs:\n  main:\n    short_description: R.\n    options:\n      n: {type: int}\n",
+		"validated.yml":                   "- hosts: all\n  roles: [{role: r, n: 3}]\n",
+		"other.yml":                       "- hosts: all\n  tasks:\n    - import_role: {name: r, tasks_from: other}\n",
 		"off.yml":                         "- hosts: all\n  tasks:\n    - import_role: {name: r, rolespec_validate: \"{{ False | bool }}\"}\n",
 	})
-	if _, err := Load(filepath.Join(dir, "validated.yml")); err == nil || !strings.Contains(err.Error(), "tally does not support role argument specs yet: role 'r' has one for 'main'") {
-		t.Errorf("a role with an argument spec: %v, want it refused", err)
+	pb, err := Load(filepath.Join(dir, "validated.yml"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := Load(filepath.Join(dir, "off.yml")); err != nil {
-		t.Errorf("rolespec_validate false: %v", err)
+	check := pb.Plays[0].RoleBlocks[0].Role.Tasks[0]
+	abs, _ := filepath.Abs(filepath.Join(dir, "roles/r"))
+	want := map[string]any{
+		"argument_spec":         map[string]any{"n": map[string]any{"type": "int"}},
+		"provided_arguments":    map[string]any{"n": 3},
+		"validate_args_context": map[string]any{"type": "role", "name": "r", "argument_spec_name": "main", "path": abs},
+	}
+	if check.Action != "ansible.builtin.validate_argument_spec" || check.Name != "Validating arguments against arg spec 'main' - R." ||
+		!slices.Equal(check.Tags, []string{"always"}) || !reflect.DeepEqual(check.Args, want) {
+		t.Errorf("first task of a role with a spec = %s %q tags %v args %v, want the validation of %v", check.Action, check.Name, check.Tags, check.Args, want)
+	}
+	for _, f := range []string{"other.yml", "off.yml"} {
+		pb, err := Load(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		var actions []string
+		var walk func([]*Task)
+		walk = func(ts []*Task) {
+			for _, tk := range ts {
+				walk(tk.Block)
+				if tk.Action != "" {
+					actions = append(actions, tk.Action)
+				}
+			}
+		}
+		walk(pb.Plays[0].Tasks)
+		if !slices.Equal(actions, []string{"debug"}) {
+			t.Errorf("%s: the role runs %v, want only its debug task (no validation)", f, actions)
+		}
 	}
 	spec, err := RoleSpecOf(map[string]any{"name": "r", "rolespec_validate": false}, nil)
 	if err != nil || !spec.NoArgSpec {

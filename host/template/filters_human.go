@@ -53,19 +53,29 @@ func humanReadable(in any, a []any) (any, error) {
 // humanNumber is the number and unit human_to_bytes reads from its input.
 var humanNumber = regexp.MustCompile(`^\s*(\d*\.?\d*)\s*([A-Za-z]+)?`)
 
-// humanToBytes is Ansible's human_to_bytes filter: "10 KB" is 10240; a unit's second letter
-// must be B (b with isbits).
+// humanToBytes is Ansible's human_to_bytes filter.
 func humanToBytes(in any, a []any) (any, error) {
-	s := pyStrLenient(in)
+	unit := ""
+	if a[0] != nil {
+		unit = pyStrLenient(a[0])
+	}
+	isbits, _ := truthy(a[1])
+	return HumanToBytes(pyStrLenient(in), unit, isbits)
+}
+
+// HumanToBytes is Ansible's human_to_bytes (module_utils.common.text.formatters): "10 KB" is
+// 10240; defaultUnit applies to a bare number; a unit's second letter must be B (b with
+// isbits).
+func HumanToBytes(s, defaultUnit string, isbits bool) (int, error) {
 	bad := fmt.Errorf("human_to_bytes() can't interpret following string: %s", s)
 	m := humanNumber.FindStringSubmatch(s)
 	num, err := strconv.ParseFloat(m[1], 64)
 	if err != nil {
-		return nil, bad
+		return 0, bad
 	}
 	unit := m[2]
-	if unit == "" && a[0] != nil {
-		unit = pyStrLenient(a[0])
+	if unit == "" {
+		unit = defaultUnit
 	}
 	if unit == "" {
 		return int(math.RoundToEven(num)), nil
@@ -78,14 +88,14 @@ func humanToBytes(in any, a []any) (any, error) {
 		}
 	}
 	if limit == 0 {
-		return nil, bad
+		return 0, bad
 	}
 	class, name := "B", "byte"
-	if isbits, _ := truthy(a[1]); isbits {
+	if isbits {
 		class, name = "b", "bit"
 	}
 	if len(unit) > 1 && !strings.Contains(strings.ToLower(unit), name) && unit[1:2] != class {
-		return nil, bad
+		return 0, bad
 	}
 	return int(math.RoundToEven(num * limit)), nil
 }

@@ -7,6 +7,10 @@ import (
 	"github.com/tallyrun/tally/internal/pytext"
 )
 
+// LiteralEval is Python's ast.literal_eval (see literalEval), for the modules that apply it
+// to their arguments (a role argument of type dict written as a Python dict).
+func LiteralEval(s string) (any, bool) { return literalEval(s) }
+
 // literalEval is Python's ast.literal_eval as Ansible applies it to
 // rendered text (JSON's true, false and null are accepted too). It handles
 // strings, numbers, True/False/None, lists, tuples (as lists) and dicts;

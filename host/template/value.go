@@ -271,6 +271,10 @@ func pyEqual(a, b any) (bool, error) {
 	return equal(a, b), nil
 }
 
+// Equal is Python's == on template values: numbers (bools included) by value, lists and
+// dicts by their items.
+func Equal(a, b any) bool { return equal(a, b) }
+
 func equal(a, b any) bool {
 	if x, ok := number(a); ok {
 		y, ok := number(b)
