@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/tallyrun/tally/host/module"
+	"github.com/tallyrun/tally/host/template"
 	"github.com/tallyrun/tally/internal/pytext"
 	"gopkg.in/yaml.v3"
 )
@@ -43,6 +44,9 @@ type loader struct {
 	stack []string // absolute paths of the files being read, against import cycles
 	opts  Options
 	roles *roleSet // the roles of the play being read
+	// importVars are the vars of the import_playbook being read: its plays start with them
+	// (Play.load's vars), so that role names and import_role's arguments see them.
+	importVars map[string]any
 }
 
 // enter marks file as being read, failing on an import cycle; the returned func unmarks it.
@@ -190,6 +194,10 @@ func (d *doc) play(n *yaml.Node, ps []pair) (*Play, error) {
 	p := &Play{Pos: d.pos(n), UUID: uuid.NewString(), Dir: filepath.Dir(d.file)}
 	p.roles = &roleSet{opts: d.ld.opts, dir: p.Dir, playPos: p.Pos, cache: map[string]*Role{}}
 	d.ld.roles = p.roles
+	if d.ld.importVars != nil {
+		p.Vars = maps.Clone(d.ld.importVars) // the play's own vars replace them, as in Ansible
+		p.roles.vars = p.Vars
+	}
 	hosts := false
 	// vars first: role names and import_role's arguments are templated with them.
 	slices.SortStableFunc(ps, func(a, b pair) int {
@@ -342,11 +350,28 @@ func (d *doc) importPlaybook(n *yaml.Node, ps []pair) ([]*Play, error) {
 			return nil, err
 		}
 	}
+	if isTemplate(file) {
+		// PlaybookInclude.load_data: the import's vars, under the extra vars.
+		all := map[string]any{}
+		if dir, err := filepath.Abs(filepath.Dir(d.file)); err == nil {
+			all["playbook_dir"] = dir
+		}
+		maps.Copy(all, vars)
+		maps.Copy(all, d.ld.opts.ExtraVars)
+		rendered, err := template.New().RenderString(file, all)
+		if err != nil {
+			return nil, d.errorf(n, "%v", err)
+		}
+		file = rendered
+	}
 	path := file
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(filepath.Dir(d.file), file)
 	}
+	outer := d.ld.importVars
+	d.ld.importVars = vars
 	plays, err := d.ld.playbook(path, d.pos(n))
+	d.ld.importVars = outer
 	if err != nil {
 		return nil, err
 	}
@@ -406,9 +431,5 @@ func (d *doc) importedPlaybook(n, v *yaml.Node) (string, error) {
 	if len(items) == 0 || strings.TrimSpace(items[0]) == "" {
 		return "", d.errorf(n, "import_playbook statements must specify the file name to import")
 	}
-	file := strings.TrimSpace(items[0])
-	if isTemplate(file) {
-		return "", d.errorf(n, "tally does not support templated file names in import_playbook yet: %s", file)
-	}
-	return file, nil
+	return strings.TrimSpace(items[0]), nil
 }

@@ -107,19 +107,8 @@ func TestImportTasksInARoleSearchesAsAnsible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var msgs []string
-	var walk func([]*Task)
-	walk = func(ts []*Task) {
-		for _, tk := range ts {
-			walk(tk.Block)
-			if m, ok := tk.Args["msg"]; ok {
-				msgs = append(msgs, fmt.Sprint(m))
-			}
-		}
-	}
 	r := pb.Plays[0].RoleBlocks[0].Role
-	walk(r.Handlers)
-	walk(r.Tasks)
+	msgs := taskMsgs(append(slices.Clone(r.Handlers), r.Tasks...))
 	if want := []string{"handler-from-tasks", "from-role-dir", "from-play-tasks"}; !slices.Equal(msgs, want) {
 		t.Errorf("imported tasks = %v, want %v", msgs, want)
 	}
@@ -161,16 +150,11 @@ func TestRoleArgSpecPrependsValidationUnlessOff(t *testing.T) {
 			t.Fatalf("%s: %v", f, err)
 		}
 		var actions []string
-		var walk func([]*Task)
-		walk = func(ts []*Task) {
-			for _, tk := range ts {
-				walk(tk.Block)
-				if tk.Action != "" {
-					actions = append(actions, tk.Action)
-				}
+		walkTasks(pb.Plays[0].Tasks, func(tk *Task) {
+			if tk.Action != "" {
+				actions = append(actions, tk.Action)
 			}
-		}
-		walk(pb.Plays[0].Tasks)
+		})
 		if !slices.Equal(actions, []string{"debug"}) {
 			t.Errorf("%s: the role runs %v, want only its debug task (no validation)", f, actions)
 		}
@@ -179,4 +163,57 @@ func TestRoleArgSpecPrependsValidationUnlessOff(t *testing.T) {
 	if err != nil || !spec.NoArgSpec {
 		t.Errorf("RoleSpecOf with rolespec_validate false = %+v, %v; want NoArgSpec", spec, err)
 	}
+}
+
+// TestTemplatedImportNamesUseWhatAStaticImportSees pins the names of import_playbook and
+// import_tasks given as templates: import_playbook's with its own vars and the extra vars
+// (PlaybookInclude.load_data), import_tasks' with the task's vars, the play's and the extra vars;
+// and an imported play's import_role name with the import's vars (Play.load's vars).
+func TestTemplatedImportNamesUseWhatAStaticImportSees(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"site.yml": "- import_playbook: \"{{ pb }}\"\n" +
+			"- import_playbook: \"{{ own }}\"\n  vars: {own: b.yml}\n" +
+			"- import_playbook: c.yml\n  vars: {rname: r}\n",
+		"c.yml":                  "- hosts: all\n  tasks:\n    - import_role: {name: \"{{ rname }}\"}\n",
+		"roles/r/tasks/main.yml": "- debug: msg=r\n",
+		"a.yml": "- hosts: all\n  vars: {play_var: t1.yml}\n  tasks:\n" +
+			"    - import_tasks: \"{{ play_var }}\"\n" +
+			"    - import_tasks: \"{{ task_var }}\"\n      vars: {task_var: t2.yml}\n" +
+			"    - import_tasks: \"{{ extra }}\"\n",
+		"b.yml":  "- hosts: all\n  tasks:\n    - debug: msg=b\n",
+		"t1.yml": "- debug: msg=t1\n",
+		"t2.yml": "- debug: msg=t2\n",
+		"t3.yml": "- debug: msg=t3\n",
+	})
+	pb, err := LoadWith(filepath.Join(dir, "site.yml"), Options{ExtraVars: map[string]any{"pb": "a.yml", "extra": "t3.yml"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	for _, p := range pb.Plays {
+		msgs = append(msgs, taskMsgs(p.Tasks)...)
+	}
+	if want := []string{"t1", "t2", "t3", "b", "r"}; !slices.Equal(msgs, want) {
+		t.Errorf("imported tasks = %v, want %v", msgs, want)
+	}
+}
+
+// walkTasks calls fn on each task of ts, depth first, a block's tasks before the block.
+func walkTasks(ts []*Task, fn func(*Task)) {
+	for _, tk := range ts {
+		walkTasks(tk.Block, fn)
+		fn(tk)
+	}
+}
+
+// taskMsgs returns the msg argument of each task of ts that has one, in walkTasks' order.
+func taskMsgs(ts []*Task) []string {
+	var msgs []string
+	walkTasks(ts, func(tk *Task) {
+		if m, ok := tk.Args["msg"]; ok {
+			msgs = append(msgs, fmt.Sprint(m))
+		}
+	})
+	return msgs
 }

@@ -234,7 +234,16 @@ func (d *doc) task(n *yaml.Node, c taskCtx, depth int) (*Task, error) {
 			return nil, err
 		}
 	case k == kImport:
-		if t.Block, err = d.importTasks(n, a.name, file, c); err != nil {
+		// A templated name is rendered now, with what a static import can see: the task's
+		// and the play's vars and the extra vars (Ansible's message names the limit).
+		rendered, err := d.ld.roles.render(file, t.Vars)
+		if err != nil {
+			return nil, d.errorf(n, "Error when evaluating variable in import path: %s.\n\n"+
+				"When using static imports, ensure that any variables used in their names are defined in vars/vars_files\n"+
+				"or extra-vars passed in from the command line. Static imports cannot use variables from facts or inventory\n"+
+				"sources like group or host vars.", file)
+		}
+		if t.Block, err = d.importTasks(n, a.name, rendered, c); err != nil {
 			return nil, err
 		}
 	}
@@ -455,9 +464,6 @@ func (d *doc) includeFile(n *yaml.Node, name string, args map[string]any) (strin
 
 // importTasks reads the tasks that an import_tasks (task n, action name) brings in.
 func (d *doc) importTasks(n *yaml.Node, name, file string, c taskCtx) ([]*Task, error) {
-	if isTemplate(file) {
-		return nil, d.errorf(n, "tally does not support templated file names in %s yet: %s", name, file)
-	}
 	path := file
 	if !filepath.IsAbs(file) {
 		path = filepath.Join(filepath.Dir(d.file), file)
