@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/user"
 	"path/filepath"
 	"regexp"
 	"strings"
 
+	"github.com/tallyrun/tally/internal/pypath"
 	"github.com/tallyrun/tally/internal/pytext"
 )
 
@@ -224,49 +224,9 @@ func (inv *Inventory) parseHostList(src string) {
 // unfrackPath is Ansible's unfrackpath(path, follow=False): environment variables and ~
 // expanded, made absolute and clean, symbolic links kept.
 func unfrackPath(path string) string {
-	path = expandUser(expandVars(path))
+	path = pypath.ExpandUser(pypath.ExpandVars(path))
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
 	return filepath.Clean(path)
-}
-
-// envVar matches $name and ${name} as Python's os.path.expandvars does.
-var envVar = regexp.MustCompile(`\$(\w+|\{[^}]*\})`)
-
-// expandVars is Python's os.path.expandvars: unknown variables are left as they are.
-func expandVars(s string) string {
-	return envVar.ReplaceAllStringFunc(s, func(m string) string {
-		name := strings.TrimSuffix(strings.TrimPrefix(m[1:], "{"), "}")
-		if v, ok := os.LookupEnv(name); ok {
-			return v
-		}
-		return m
-	})
-}
-
-// expandUser is Python's os.path.expanduser.
-func expandUser(s string) string {
-	if !strings.HasPrefix(s, "~") {
-		return s
-	}
-	name, rest, _ := strings.Cut(s[1:], "/")
-	var home string
-	if name == "" {
-		h, err := os.UserHomeDir()
-		if err != nil {
-			return s
-		}
-		home = h
-	} else {
-		u, err := user.Lookup(name)
-		if err != nil {
-			return s
-		}
-		home = u.HomeDir
-	}
-	if rest == "" && !strings.Contains(s, "/") {
-		return home
-	}
-	return strings.TrimSuffix(home, "/") + "/" + rest
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/tallyrun/tally/internal/pypath"
 )
 
 // setting is one Ansible configuration key the config lookup knows: its environment
@@ -186,12 +188,12 @@ func (s setting) value() (any, error) {
 		out := []any{}
 		for _, p := range strings.Split(raw, ":") {
 			if p != "" {
-				out = append(out, expandUser(p))
+				out = append(out, pypath.ExpandUser(p))
 			}
 		}
 		return out, nil
 	case "path":
-		return expandUser(raw), nil
+		return pypath.ExpandUser(raw), nil
 	}
 	return raw, nil
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/tallyrun/tally/internal/pypath"
 )
 
 // basedir is the playbook's directory, Ansible's loader basedir.
@@ -60,7 +62,7 @@ func absDir(d string) string {
 // or ~ path is taken as it is. ok is false when none exists.
 func (c *call) find(subdir, source string) (string, bool) {
 	if strings.HasPrefix(source, "~") || filepath.IsAbs(source) {
-		p := expandUser(source)
+		p := pypath.ExpandUser(source)
 		_, err := os.Stat(p)
 		return p, err == nil
 	}
@@ -81,20 +83,11 @@ func (c *call) findOrWarn(subdir, source string) (string, bool) {
 	return p, ok
 }
 
-func expandUser(p string) string {
-	if p == "~" || strings.HasPrefix(p, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, p[1:])
-		}
-	}
-	return p
-}
-
 // pathDwim is Ansible's loader.path_dwim: an absolute or ~ path as it is, else relative to the
 // basedir.
 func (c *call) pathDwim(p string) string {
 	if strings.HasPrefix(p, "~") || filepath.IsAbs(p) {
-		return expandUser(p)
+		return pypath.ExpandUser(p)
 	}
 	return filepath.Join(absDir(c.basedir()), p)
 }

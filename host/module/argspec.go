@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
-	"os/user"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/tallyrun/tally/host/template"
+	"github.com/tallyrun/tally/internal/pypath"
 	"github.com/tallyrun/tally/internal/pytext"
 )
 
@@ -565,7 +564,7 @@ func checkType(wanted string, v any) (any, error) {
 		return nil, fmt.Errorf("%s cannot be converted to a float", pyType(v))
 	case "path":
 		s, _ := checkType("str", v)
-		return expandUser(expandVars(s.(string))), nil
+		return pypath.ExpandUser(pypath.ExpandVars(s.(string))), nil
 	case "raw":
 		return v, nil
 	case "json", "jsonarg":
@@ -655,43 +654,6 @@ func checkTypeDict(s string) (any, error) {
 	}
 	pytext.SetKeys(out, keys)
 	return out, nil
-}
-
-// expandVars is Python's os.path.expandvars: $NAME and ${NAME} of the environment, an unset
-// one left as written.
-var envRef = regexp.MustCompile(`\$(\w+|\{[^}]*\})`)
-
-func expandVars(s string) string {
-	return envRef.ReplaceAllStringFunc(s, func(ref string) string {
-		name := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(ref, "$"), "{"), "}")
-		if v, ok := os.LookupEnv(name); ok {
-			return v
-		}
-		return ref
-	})
-}
-
-// expandUser is Python's os.path.expanduser on the controller: ~ and ~user.
-func expandUser(s string) string {
-	if !strings.HasPrefix(s, "~") {
-		return s
-	}
-	name, rest, _ := strings.Cut(s[1:], "/")
-	home := os.Getenv("HOME")
-	if name != "" {
-		u, err := user.Lookup(name)
-		if err != nil {
-			return s
-		}
-		home = u.HomeDir
-	}
-	if home == "" {
-		return s
-	}
-	if rest == "" && !strings.Contains(s, "/") {
-		return home
-	}
-	return strings.TrimSuffix(home, "/") + "/" + rest
 }
 
 // deepCopy copies lists and dicts at every depth, keeping the dicts' key order.

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/tallyrun/tally/internal/pypath"
 )
 
 // Sources are the places a run's vault passwords come from, as ansible-playbook's options
@@ -75,7 +77,7 @@ func Load(src Sources, prompt Prompt, warn func(string)) (*Keyring, error) {
 // password file may itself be vault text opened by the secrets read so far.
 func readPasswordSource(file, label string, k *Keyring) ([]byte, error) {
 	path := file
-	if abs, err := filepath.Abs(expandUser(file)); err == nil {
+	if abs, err := filepath.Abs(pypath.ExpandUser(file)); err == nil {
 		path = abs
 	}
 	info, err := os.Stat(path)
@@ -130,13 +132,4 @@ func runPasswordScript(path, label string) ([]byte, error) {
 		return nil, fmt.Errorf("Invalid vault password was provided from script (%s)", path)
 	}
 	return pw, nil
-}
-
-func expandUser(p string) string {
-	if rest, ok := strings.CutPrefix(p, "~/"); ok {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, rest)
-		}
-	}
-	return p
 }
