@@ -701,12 +701,11 @@ func runValidateArgumentSpec(_ context.Context, t *Task, args map[string]any) (R
 	params := map[string]any{}
 	var keys []any
 	for _, name := range pytext.StrKeys(spec) {
-		raw, ok := t.Vars[name]
+		v, ok := t.Vars[name]
 		if !ok {
 			continue
 		}
-		v := raw
-		if pytext.IsIdentifier(name) && t.Eval != nil {
+		if pytext.IsIdentifier(name) && t.Eval != nil { // templated, as Ansible's get_args_from_task_vars
 			var err error
 			if v, err = t.Eval(name); err != nil {
 				return nil, err
